@@ -1,0 +1,133 @@
+"""The validated configuration as frozen dataclasses: what everything below the loader sees.
+
+Defaults come from schema.yaml; spans are whole seconds; cron schedules are already OnCalendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bamon.config import schema as schema_mod
+from bamon.config.issues import ConfigIssue
+from bamon.config.load import RawConfig, load_raw
+from bamon.config.timespec import parse_span, to_oncalendar
+from bamon.config.validate import validate
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run resource limits (sandbox section, with per-script overrides applied)."""
+
+    timeout: int  # seconds → TimeoutStartSec=
+    max_cpu_time: int  # seconds → LimitCPU=
+    max_file_size: int  # KiB → LimitFSIZE=
+    max_virtual_memory: int  # KiB → MemoryMax=
+    profile: str  # strict | minimal
+
+
+@dataclass(frozen=True)
+class Script:
+    """One check, ready for the generator."""
+
+    name: str
+    command: str
+    interval: int | None  # seconds; None when `schedule` is used
+    schedule: str | None  # an OnCalendar expression
+    enabled: bool
+    description: str
+    severity: str
+    tags: tuple[str, ...]
+    user: str | None
+    environment: tuple[tuple[str, str], ...]
+    limits: Limits
+    source: Path  # the file it was written in (SourcePath=)
+
+    @property
+    def unit(self) -> str:
+        return f"bamon-{self.name}.service"
+
+    @property
+    def timer(self) -> str:
+        return f"bamon-{self.name}.timer"
+
+
+@dataclass(frozen=True)
+class Daemon:
+    default_interval: int
+    max_concurrent: int
+    history_retention_days: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded config: the usable scripts, plus every issue found on the way."""
+
+    daemon: Daemon
+    sandbox: Limits
+    scripts: tuple[Script, ...]
+    issues: tuple[ConfigIssue, ...] = field(default=())
+    main_file: Path = Path("/etc/bamon/config.yaml")
+
+    @property
+    def errors(self) -> tuple[ConfigIssue, ...]:
+        return tuple(i for i in self.issues if i.fatal)
+
+    def script(self, name: str) -> Script | None:
+        return next((s for s in self.scripts if s.name == name), None)
+
+
+def _section(raw: RawConfig, name: str, bad_paths: set[str]) -> dict[str, Any]:
+    """A section's values with defaults filled in; invalid values fall back to the default."""
+    values = raw.main.get(name)
+    merged = schema_mod.defaults(schema_mod.section(name))
+    if isinstance(values, dict):
+        merged.update({k: v for k, v in values.items() if f"{name}.{k}" not in bad_paths})
+    return merged
+
+
+def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits) -> Script:
+    props = schema_mod.script_schema()["properties"]
+    get = lambda key: data.get(key, props[key].get("default"))  # noqa: E731
+    schedule = data.get("schedule")
+    interval = None if schedule else parse_span(data.get("interval", daemon.default_interval))
+    limits = Limits(
+        timeout=parse_span(data["timeout"]) if "timeout" in data else sandbox.timeout,
+        max_cpu_time=sandbox.max_cpu_time,
+        max_file_size=sandbox.max_file_size,
+        max_virtual_memory=sandbox.max_virtual_memory,
+        profile=data.get("sandbox", sandbox.profile),
+    )
+    env = data.get("environment") or {}
+    return Script(
+        name=data["name"], command=data["command"], interval=interval,
+        schedule=to_oncalendar(schedule) if schedule else None,
+        enabled=bool(get("enabled")), description=str(get("description") or ""),
+        severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user"),
+        environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
+        limits=limits, source=source,
+    )
+
+
+def _env_text(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def build(raw: RawConfig) -> Config:
+    """Validate `raw` and build the model from everything usable in it."""
+    issues, bad = validate(raw)
+    bad_paths = {i.path for i in issues if i.fatal}
+    d = _section(raw, "daemon", bad_paths)
+    daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"])
+    s = _section(raw, "sandbox", bad_paths)
+    sandbox = Limits(parse_span(s["timeout"]), s["max_cpu_time"], s["max_file_size"],
+                     s["max_virtual_memory"], s["profile"])
+    scripts = tuple(_script(r.data, r.file, daemon, sandbox)
+                    for i, r in enumerate(raw.scripts) if i not in bad)
+    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file)
+
+
+def load(config_file: Path, scripts_dir: Path | None) -> Config:
+    """Read, validate and model the config at `config_file` (+ `scripts_dir`)."""
+    return build(load_raw(config_file, scripts_dir))

@@ -1,0 +1,145 @@
+"""Validation: every problem in the config at once, each with file, line, key path and hint.
+
+jsonschema checks the shapes declared in schema.yaml; a few rules that span several keys
+(duplicate names, interval vs schedule) are checked here. Nothing below this module sees
+unvalidated data: see model.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bamon.config import schema as schema_mod
+from bamon.config.fastcheck import FORMATS, conforms
+from bamon.config.issues import ConfigIssue, format_path
+from bamon.config.load import RawConfig, RawScript, line_of
+
+
+def _target(which: str) -> dict[str, Any]:
+    root = schema_mod.schema()
+    return root if which == "root" else schema_mod.script_schema()
+
+
+@lru_cache(maxsize=None)
+def _validator(which: str) -> Any:
+    # Imported here: jsonschema costs ~80 ms to import, and valid configs never need it.
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    for name, function in FORMATS.items():
+        checker.checks(name, raises=ValueError)(function)
+    root = schema_mod.schema()
+    target = root if which == "root" else {**_target(which), "$defs": root["$defs"]}
+    return jsonschema.validators.validator_for(root)(target, format_checker=checker)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "valid keys: " + ", ".join(sorted(choices))
+
+
+def _describe_type(types: str | list[str]) -> str:
+    names = {"integer": "a whole number", "string": "text", "boolean": "true or false",
+             "number": "a number", "array": "a list", "object": "a mapping"}
+    seq = [types] if isinstance(types, str) else types
+    return " or ".join(names.get(t, t) for t in seq)
+
+
+def _messages(error: Any) -> Iterator[tuple[tuple[str | int, ...], str, str, bool]]:
+    """(key path, message, hint, points-at-key) for one jsonschema error."""
+    path = tuple(error.absolute_path)
+    sub = error.schema if isinstance(error.schema, dict) else {}
+    hint = sub.get("x-hint", "")
+    keyword = error.validator
+    if keyword == "additionalProperties" and isinstance(error.instance, dict):
+        known = sub.get("properties", {})
+        for key in error.instance:
+            if key not in known:
+                yield path + (key,), f"unknown key {key!r}", _did_you_mean(str(key), known), True
+        return
+    if keyword == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "a key"
+        prop_hint = sub.get("properties", {}).get(missing, {}).get("x-hint", "")
+        yield path, f"missing required key {missing!r}", prop_hint, False
+        return
+    value = error.instance
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    templates = {
+        "type": f"{shown} is not {_describe_type(error.validator_value)}",
+        "enum": f"{shown} is not one of: {', '.join(map(str, error.validator_value or []))}",
+        "format": f"{shown} is not valid: {error.cause}" if error.cause else f"{shown} is not valid",
+        "not": f"{shown} is reserved",
+        "pattern": f"{shown} does not have the required form",
+        "minimum": f"{shown} is below the minimum of {error.validator_value}",
+        "minLength": f"{shown} is too short",
+    }
+    yield path, templates.get(keyword, f"{shown} is not valid ({keyword})"), hint, False
+
+
+def _schema_issues(data: Any, which: str, raw_file: str, base: tuple[str | int, ...]) -> list[ConfigIssue]:
+    if conforms(data, _target(which), schema_mod.schema()):
+        return []
+    issues = []
+    for error in _validator(which).iter_errors(data):
+        for path, message, hint, at_key in _messages(error):
+            line = line_of(Path(raw_file), base + path, key=at_key)
+            issues.append(ConfigIssue(raw_file, line, format_path(base + path), message, hint))
+    return issues
+
+
+def _superseded_notes(main: dict[str, Any], file: str) -> list[ConfigIssue]:
+    notes = []
+    for section_name, props in schema_mod.schema()["properties"].items():
+        values = main.get(section_name)
+        if not isinstance(values, dict):
+            continue
+        for key, prop in props.get("properties", {}).items():
+            if key in values and "x-superseded" in prop:
+                path: tuple[str | int, ...] = (section_name, key)
+                notes.append(ConfigIssue(file, line_of(Path(file), path, key=True), format_path(path),
+                                         "accepted but has no effect", prop["x-superseded"], fatal=False))
+    return notes
+
+
+def _script_rules(script: RawScript) -> list[ConfigIssue]:
+    data = script.data
+    if isinstance(data, dict) and "interval" in data and "schedule" in data:
+        return [ConfigIssue(str(script.file), line_of(script.file, script.path + ("schedule",), key=True),
+                            format_path(script.path + ("schedule",)),
+                            "interval and schedule are both set", "keep one of them")]
+    return []
+
+
+def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
+    """All issues of `raw`, and the indexes of raw.scripts that are unusable."""
+    issues = list(raw.issues)
+    bad: set[int] = set()
+    main_file = str(raw.main_file)
+    main_without_scripts = {k: v for k, v in raw.main.items() if k != "scripts"}
+    if "scripts" in raw.main and not isinstance(raw.main["scripts"], list):
+        main_without_scripts["scripts"] = raw.main["scripts"]
+    issues += _schema_issues(main_without_scripts, "root", main_file, ())
+    issues += _superseded_notes(raw.main, main_file)
+    seen: dict[str, RawScript] = {}
+    for index, script in enumerate(raw.scripts):
+        found = _schema_issues(script.data, "script", str(script.file), script.path)
+        found += _script_rules(script)
+        name = script.data.get("name") if isinstance(script.data, dict) else None
+        if isinstance(name, str) and name in seen and not found:
+            first = seen[name]
+            found.append(ConfigIssue(str(script.file), line_of(script.file, script.path + ("name",)),
+                                     format_path(script.path + ("name",)),
+                                     f"a script named {name!r} already exists",
+                                     f"it is defined in {first.file}; rename or remove one of them"))
+        if found:
+            bad.add(index)
+            issues += found
+        elif isinstance(name, str):
+            seen[name] = script
+    return issues, bad

@@ -1,0 +1,83 @@
+"""Where bamon's files live, in system mode and in user mode. The only module that knows.
+
+System mode reads /etc/bamon and keeps state in /var/lib/bamon; user mode (`bamon --user`,
+the systemd user manager) uses the XDG directories of the invoking user. `--config PATH` and
+$BAMON_CONFIG point at another config.yaml (its scripts.d/ is the one beside it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SYSTEM_CONFIG = Path("/etc/bamon/config.yaml")
+SYSTEM_STATE = Path("/var/lib/bamon")
+SYSTEM_UNIT_DIR = Path("/etc/systemd/system")  # where `bamon apply` writes units
+GENERATOR_DIRS = {
+    False: Path("/usr/lib/systemd/system-generators"),
+    True: Path("/usr/lib/systemd/user-generators"),
+}
+GENERATOR_NAME = "bamon-generator"
+
+
+def _xdg(var: str, fallback: str, home: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value and os.path.isabs(value) else home / fallback
+
+
+@dataclass(frozen=True)
+class Paths:
+    user_mode: bool
+    config_file: Path
+    scripts_dir: Path
+    state_dir: Path  # bamon's own state: locks, alert state
+    check_state_dirs: tuple[Path, ...]  # where units' StateDirectory=bamon/checks/NAME lands
+    unit_dir: Path  # target of `bamon apply`
+    config_overridden: bool  # --config/$BAMON_CONFIG: not the file systemd's generator reads
+
+    @property
+    def lock_file(self) -> Path:
+        # Beside the config, so every writer of one config serialises on one lock.
+        return self.config_file.parent / ".bamon.lock"
+
+    def check_state_file(self, name: str) -> Path | None:
+        """The `last` file the check's unit writes after each run, if it exists."""
+        for base in self.check_state_dirs:
+            candidate = base / name / "last"
+            if candidate.exists():
+                return candidate
+        return None
+
+    def generator_installed(self) -> bool:
+        return (GENERATOR_DIRS[self.user_mode] / GENERATOR_NAME).exists()
+
+
+def resolve(user_mode: bool = False, config: str | None = None) -> Paths:
+    """The paths for this invocation."""
+    override = config or os.environ.get("BAMON_CONFIG") or None
+    if user_mode:
+        home = Path.home()
+        config_home = _xdg("XDG_CONFIG_HOME", ".config", home)
+        state_home = _xdg("XDG_STATE_HOME", ".local/state", home)
+        default_config = config_home / "bamon" / "config.yaml"
+        state_dir = state_home / "bamon"
+        # systemd < 254 puts a user unit's StateDirectory= under $XDG_CONFIG_HOME, newer
+        # versions under $XDG_STATE_HOME: look in both.
+        check_dirs: tuple[Path, ...] = (state_dir / "checks", config_home / "bamon" / "checks")
+        unit_dir = config_home / "systemd" / "user"
+    else:
+        default_config = SYSTEM_CONFIG
+        state_dir = SYSTEM_STATE
+        check_dirs = (SYSTEM_STATE / "checks",)
+        unit_dir = SYSTEM_UNIT_DIR
+    config_file = Path(override).expanduser().absolute() if override else default_config
+    return Paths(
+        user_mode=user_mode,
+        config_file=config_file,
+        scripts_dir=config_file.parent / "scripts.d",
+        state_dir=state_dir,
+        check_state_dirs=check_dirs,
+        unit_dir=unit_dir,
+        config_overridden=bool(override) and config_file != default_config,
+    )

@@ -1,0 +1,609 @@
+#!/usr/bin/env python3
+"""Boot throw-away Debian 12 containers with systemd-nspawn for system tests.
+
+The system tier needs a real systemd as PID 1 (units, cgroups, the journal,
+user managers), which the test host may not have.  This module
+
+* builds a minimal bookworm rootfs with debootstrap once and caches it
+  (``ensure_rootfs``), and
+* boots it with ``systemd-nspawn --volatile=overlay`` so every container
+  starts from the pristine cache and throws its changes away (``Container``).
+
+Commands run inside through ``nsenter`` on the container's init, so no
+machined, D-Bus or systemd on the host is needed.  The container shares the
+host's network: a port bound inside is a port bound on the host.
+
+Only the standard library is used; it needs root, systemd-nspawn (package
+systemd-container), debootstrap and nsenter (util-linux).
+
+CLI, for poking at a container by hand::
+
+    python3 tests/system/nspawn.py rootfs
+    python3 tests/system/nspawn.py up --deb ../bamon_1.0_all.deb [--config FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+SUITE = "bookworm"
+DEFAULT_CACHE = Path("/var/cache/bamon-tests/rootfs-bookworm")
+HOSTNAME = "bamon-test"
+
+# Packages installed on top of minbase: systemd as init plus everything the
+# bamon package depends on, so installing the .deb needs no network.
+INCLUDE = [
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "libpam-systemd",
+    "python3",
+    "python3-yaml",
+    "python3-jsonschema",
+    "python3-systemd",
+    "python3-ruamel.yaml",
+    "python3-requests",
+    "curl",
+    "procps",
+    "less",
+]
+
+# Units that only slow down or clutter a container boot.  (minbase has no
+# networkd, timesyncd, cron or man-db; these are what is actually there.)
+MASK = [
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "dpkg-db-backup.timer",
+    "e2scrub_all.timer",
+    "e2scrub_reap.service",
+    "fstrim.timer",
+    "systemd-tmpfiles-clean.timer",
+]
+
+# Bump when the post-debootstrap steps change, so caches get rebuilt.
+RECIPE_VERSION = 1
+STAMP_NAME = ".bamon-rootfs-stamp"
+
+# A clean environment for commands run inside: never leak the host's.
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "HOME": "/root",
+    "TERM": "dumb",
+    "SYSTEMD_PAGER": "",
+}
+
+T = TypeVar("T")
+
+
+class ContainerError(RuntimeError):
+    """The container (or its rootfs) could not be built, booted or used."""
+
+
+class CommandError(subprocess.CalledProcessError):
+    """A command run inside the container exited non-zero."""
+
+    def __str__(self) -> str:
+        cmd = self.cmd if isinstance(self.cmd, str) else " ".join(self.cmd)
+        return (
+            f"command {cmd!r} exited {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout or ''}\n"
+            f"--- stderr ---\n{self.stderr or ''}"
+        )
+
+
+def check_host() -> None:
+    """Raise ContainerError unless this host can build and boot containers."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("must run as root")
+    for tool, package in [
+        ("systemd-nspawn", "systemd-container"),
+        ("debootstrap", "debootstrap"),
+        ("nsenter", "util-linux"),
+    ]:
+        if shutil.which(tool) is None:
+            problems.append(f"{tool} not found (install package {package})")
+    if problems:
+        raise ContainerError("cannot run system tests: " + "; ".join(problems))
+
+
+def wait_for(
+    predicate: Callable[[], T],
+    timeout: float = 30,
+    interval: float = 0.5,
+    what: str = "condition",
+) -> T:
+    """Call predicate until it returns something truthy, and return that.
+
+    Raises TimeoutError after timeout seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"<cannot read {path}: {exc}>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------
+# rootfs cache
+
+
+def _recipe_hash() -> str:
+    recipe = f"{SUITE}\n{sorted(INCLUDE)}\n{sorted(MASK)}\n{RECIPE_VERSION}"
+    return hashlib.sha256(recipe.encode()).hexdigest()
+
+
+def _unmount_below(path: Path) -> None:
+    """Unmount anything an interrupted debootstrap left mounted below path."""
+    prefix = str(path.resolve()) + "/"
+    with open("/proc/self/mounts") as mounts:
+        points = [line.split()[1] for line in mounts]
+    # The mounts file escapes blanks as \040; build dirs never contain any.
+    for point in sorted((p for p in points if p.startswith(prefix)), reverse=True):
+        subprocess.run(["umount", "-l", point], check=False)
+
+
+def _remove_tree(path: Path) -> None:
+    if path.exists():
+        _unmount_below(path)
+        shutil.rmtree(path)
+
+
+def _debootstrap(target: Path, log: Path) -> None:
+    cmd = [
+        "debootstrap",
+        "--variant=minbase",
+        "--include=" + ",".join(INCLUDE),
+        SUITE,
+        str(target),
+    ]
+    mirror = os.environ.get("BAMON_TEST_MIRROR")
+    if mirror:
+        cmd.append(mirror)
+    with log.open("w") as out:
+        proc = subprocess.run(
+            cmd, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=1800
+        )
+    if proc.returncode != 0:
+        raise ContainerError(
+            f"debootstrap failed with exit code {proc.returncode}; "
+            f"log {log}:\n{_tail(log)}"
+        )
+
+
+def _configure_rootfs(root: Path) -> None:
+    """Post-debootstrap tweaks, done offline on the directory tree."""
+    (root / "etc/hostname").write_text(HOSTNAME + "\n")
+    (root / "etc/hosts").write_text(
+        f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n"
+        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+    )
+    present = [
+        unit
+        for unit in MASK
+        if any((root / d / unit).exists() for d in ("lib/systemd/system", "etc/systemd/system"))
+    ]
+    if present:
+        subprocess.run(
+            ["systemctl", f"--root={root}", "mask", "--quiet", *present], check=True
+        )
+    # Drop downloaded .debs; the package lists stay as debootstrap left them.
+    subprocess.run(["chroot", str(root), "apt-get", "clean"], check=True)
+
+
+def ensure_rootfs(cache_dir: Path | None = None) -> Path:
+    """Return a ready bookworm rootfs, debootstrapping it on first use.
+
+    The cache lives at cache_dir, else $BAMON_TEST_ROOTFS, else DEFAULT_CACHE.
+    It is rebuilt when INCLUDE, MASK or RECIPE_VERSION change (a stamp file
+    inside holds their hash).  A lock file beside it serialises concurrent
+    runs; a build goes to a temporary directory that is renamed into place
+    only once complete, so an interrupted build never looks finished.
+    """
+    if cache_dir is None:
+        cache_dir = Path(os.environ.get("BAMON_TEST_ROOTFS") or DEFAULT_CACHE)
+    cache_dir = cache_dir.absolute()
+    want = _recipe_hash()
+    stamp = cache_dir / STAMP_NAME
+
+    def fresh() -> bool:
+        return stamp.is_file() and stamp.read_text().strip() == want
+
+    if fresh():
+        return cache_dir
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = cache_dir.parent / f".{cache_dir.name}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if fresh():  # somebody else built it while we waited
+            return cache_dir
+        # Leftovers of builds that died: nobody else holds the lock now.
+        for old in cache_dir.parent.glob(f".{cache_dir.name}.*.tmp"):
+            _remove_tree(old)
+        build = Path(
+            tempfile.mkdtemp(prefix=f".{cache_dir.name}.", suffix=".tmp", dir=cache_dir.parent)
+        )
+        build.chmod(0o755)
+        log = cache_dir.parent / f"{cache_dir.name}.build.log"
+        try:
+            _debootstrap(build, log)
+            _configure_rootfs(build)
+            (build / STAMP_NAME).write_text(want + "\n")
+            _remove_tree(cache_dir)  # a stale cache from another recipe
+            build.rename(cache_dir)
+        except BaseException:
+            _remove_tree(build)
+            raise
+    return cache_dir
+
+
+# --------------------------------------------------------------------------
+# containers
+
+
+def _children(pid: int) -> list[int]:
+    """PIDs whose parent is pid (scanning /proc; no psutil here)."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        # Field 2 (comm) is parenthesised and may contain blanks.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            kids.append(int(entry.name))
+    return kids
+
+
+def _own_cgroups() -> list[Path]:
+    """Our cgroup directories in the hierarchies systemd-nspawn uses.
+
+    That is the cgroup2 (unified) hierarchy and, on a legacy or hybrid host,
+    the named "name=systemd" v1 hierarchy.
+    """
+    mounts: dict[str, Path] = {}  # hierarchy key -> mount point
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        left, _, right = line.partition(" - ")
+        fstype, _source, options = right.split()[:3]
+        if fstype == "cgroup2":
+            mounts.setdefault("", Path(left.split()[4]))
+        elif fstype == "cgroup" and "name=systemd" in options.split(","):
+            mounts.setdefault("name=systemd", Path(left.split()[4]))
+    dirs = []
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _id, controllers, path = line.split(":", 2)
+        if controllers in mounts:
+            dirs.append(mounts[controllers] / path.lstrip("/"))
+    return dirs
+
+
+def _remove_cgroup(top: Path) -> None:
+    """rmdir a cgroup tree bottom-up (cgroup dirs only go away by rmdir)."""
+    for dirpath, _dirs, _files in os.walk(top, topdown=False):
+        with contextlib.suppress(OSError):
+            os.rmdir(dirpath)
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+class Container:
+    """One booted systemd-nspawn container; use as a context manager.
+
+    with Container() as c:
+        c.run("systemctl is-system-running")
+    """
+
+    def __init__(
+        self,
+        rootfs: Path | None = None,
+        *,
+        name: str | None = None,
+        boot_timeout: float = 60,
+        nspawn_args: Sequence[str] = (),
+        nspawn_env: Mapping[str, str] | None = None,
+        detach: bool = False,
+    ) -> None:
+        """rootfs defaults to ensure_rootfs().  nspawn_args are appended to
+        the systemd-nspawn command line, nspawn_env is added to its
+        environment (e.g. SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1).  A detached
+        container is not shut down when this Python process exits.
+        """
+        self.rootfs = rootfs
+        self.name = name or f"bamon-test-{secrets.token_hex(4)}"
+        self.boot_timeout = boot_timeout
+        self.nspawn_args = list(nspawn_args)
+        self.nspawn_env = dict(nspawn_env or {})
+        self.detach = detach
+        self.console_log = Path(tempfile.gettempdir()) / f"{self.name}.console.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._init_pid: int | None = None
+        self._cgroups: list[Path] = []
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> Container:
+        self.boot()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    @property
+    def init_pid(self) -> int:
+        """Host PID of the container's systemd (PID 1 inside)."""
+        if self._init_pid is None:
+            raise ContainerError(f"container {self.name} is not booted")
+        return self._init_pid
+
+    def boot(self) -> None:
+        """Start systemd-nspawn and wait until the container's systemd is up."""
+        check_host()
+        if self.process is not None:
+            raise ContainerError(f"container {self.name} already booted")
+        rootfs = self.rootfs or ensure_rootfs()
+        cmd = [
+            "systemd-nspawn",
+            "-q",
+            "-D", str(rootfs),
+            "--volatile=overlay",  # read-only cache + tmpfs upper layer
+            "--boot",
+            "--register=no",  # no machined on the host
+            "--keep-unit",  # no transient scope: the host has no systemd bus
+            "-M", self.name,
+            *self.nspawn_args,
+        ]  # fmt: skip
+        # With --keep-unit, nspawn puts itself into <its cgroup>/supervisor
+        # and the container into <its cgroup>/payload.  Two containers
+        # started from the same cgroup would share (and fight over) one
+        # payload tree, so each nspawn first moves into a cgroup of its own.
+        self._cgroups = [d / self.name for d in _own_cgroups()]
+        for cgroup in self._cgroups:
+            cgroup.mkdir()
+        procs = [str(d / "cgroup.procs") for d in self._cgroups]
+        enter_cgroups = 'for f; do [ "$f" = -- ] && break; echo $$ >"$f" || exit 125; shift; done; shift; exec "$@"'
+        cmd = ["/bin/sh", "-c", enter_cgroups, "sh", *procs, "--", *cmd]
+        with self.console_log.open("wb") as log:
+            # Own session and process group: killpg() reaches every helper,
+            # and a detached container survives this process.
+            self.process = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **self.nspawn_env},
+            )
+        if not self.detach:
+            atexit.register(self.shutdown)
+        try:
+            self._wait_booted()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _find_init(self) -> int | None:
+        """The systemd process below the nspawn process, if it exists yet."""
+        assert self.process is not None
+        todo = [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            for kid in _children(pid):
+                if _comm(kid) == "systemd":
+                    return kid
+                todo.append(kid)
+        return None
+
+    def _wait_booted(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.boot_timeout
+        state = "no init process yet"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ContainerError(
+                    f"systemd-nspawn exited with {self.process.returncode} "
+                    f"during boot; console log {self.console_log}:\n"
+                    + _tail(self.console_log)
+                )
+            if self._init_pid is None:
+                self._init_pid = self._find_init()
+            if self._init_pid is not None:
+                # Fails (no bus yet) or says initializing/starting early on.
+                proc = self.run(
+                    ["systemctl", "is-system-running"], check=False, timeout=10
+                )
+                state = proc.stdout.strip() or proc.stderr.strip()
+                if state in ("running", "degraded"):
+                    return
+            time.sleep(0.25)
+        raise ContainerError(
+            f"container {self.name} not up after {self.boot_timeout:g}s "
+            f"(last state: {state}); console log {self.console_log}:\n"
+            + _tail(self.console_log)
+        )
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Power the container off; kill it if that takes over timeout s."""
+        atexit.unregister(self.shutdown)
+        proc = self.process
+        if proc is None:
+            return
+        clean = False
+        if proc.poll() is None:
+            # nspawn turns SIGTERM into an orderly poweroff of the container.
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+                clean = True
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                # Init is reparented, not killed, when nspawn dies; killing
+                # a PID namespace's init kills everything inside it.
+                if self._init_pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(self._init_pid, signal.SIGKILL)
+                proc.wait(10)
+        self.process = None
+        self._init_pid = None
+        for cgroup in self._cgroups:
+            _remove_cgroup(cgroup)
+        if clean:
+            self.console_log.unlink(missing_ok=True)
+
+    # -- using it ----------------------------------------------------------
+
+    def run(
+        self,
+        cmd: str | Sequence[str],
+        *,
+        check: bool = True,
+        input: str | None = None,  # noqa: A002 - mirrors subprocess.run
+        user: str | None = None,
+        timeout: float = 120,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run cmd inside the container and return its captured output.
+
+        A str is a bash script (/bin/bash -c), a sequence an argv.  user runs
+        it through runuser.  The environment is BASE_ENV plus env, never the
+        host's.  check raises CommandError on a non-zero exit.
+        """
+        argv = ["/bin/bash", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        if user is not None:
+            argv = ["runuser", "-u", user, "--", *argv]
+        nsenter = ["nsenter", "-t", str(self.init_pid), "-a", "-r", "-w"]
+        proc = subprocess.run(
+            nsenter + argv,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**BASE_ENV, **(env or {})},
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise CommandError(proc.returncode, cmd, proc.stdout, proc.stderr)
+        return subprocess.CompletedProcess(cmd, proc.returncode, proc.stdout, proc.stderr)
+
+    def path(self, inside: str) -> Path:
+        """Host path of an absolute path inside the running container.
+
+        Careful: absolute symlinks met on the way resolve against the host.
+        """
+        return Path(f"/proc/{self.init_pid}/root") / inside.lstrip("/")
+
+    def copy_in(self, src: Path, dest: str) -> None:
+        """Copy a host file or directory to absolute path dest inside."""
+        target = self.path(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, target)
+
+    def install_deb(self, path: Path) -> subprocess.CompletedProcess[str]:
+        """Install a local .deb with apt (dependencies must be satisfiable)."""
+        inside = f"/tmp/{path.name}"
+        self.copy_in(path, inside)
+        return self.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", inside],
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+            timeout=300,
+        )
+
+    def wait_for(
+        self,
+        predicate: Callable[[], T],
+        timeout: float = 30,
+        interval: float = 0.5,
+        what: str = "condition",
+    ) -> T:
+        """Same as the module-level wait_for (handy inside tests)."""
+        return wait_for(predicate, timeout, interval, what)
+
+
+# --------------------------------------------------------------------------
+# CLI
+
+
+def _cmd_up(args: argparse.Namespace) -> None:
+    container = Container(detach=True)
+    container.boot()
+    assert container.process is not None
+    try:
+        container.install_deb(args.deb)
+        if args.config:
+            container.copy_in(args.config, "/etc/bamon/config.yaml")
+    except BaseException:
+        container.shutdown()
+        raise
+    print(
+        f"container {container.name} is up (console log: {container.console_log})\n"
+        f"  shell inside: nsenter -t {container.init_pid} -a bash\n"
+        f"  stop it:      kill {container.process.pid}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("rootfs", help="build the cached rootfs if needed")
+    up = sub.add_parser("up", help="boot a container that keeps running")
+    up.add_argument("--deb", type=Path, required=True, help="bamon .deb to install")
+    up.add_argument("--config", type=Path, help="copied to /etc/bamon/config.yaml")
+    args = parser.parse_args(argv)
+    try:
+        check_host()
+        if args.command == "rootfs":
+            print(ensure_rootfs())
+        else:
+            _cmd_up(args)
+    except (ContainerError, subprocess.CalledProcessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
