@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Self, TypeVar
 
 SUITE = "bookworm"
 DEFAULT_CACHE = Path("/var/cache/bamon-tests/rootfs-bookworm")
@@ -73,11 +73,10 @@ MASK = [
     "e2scrub_all.timer",
     "e2scrub_reap.service",
     "fstrim.timer",
-    "systemd-tmpfiles-clean.timer",
 ]
 
 # Bump when the post-debootstrap steps change, so caches get rebuilt.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 STAMP_NAME = ".bamon-rootfs-stamp"
 
 # A clean environment for commands run inside: never leak the host's.
@@ -209,7 +208,10 @@ def _configure_rootfs(root: Path) -> None:
     present = [
         unit
         for unit in MASK
-        if any((root / d / unit).exists() for d in ("lib/systemd/system", "etc/systemd/system"))
+        if any(
+            (root / d / unit).exists()
+            for d in ("lib/systemd/system", "etc/systemd/system")
+        )
     ]
     if present:
         subprocess.run(
@@ -249,7 +251,9 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
         for old in cache_dir.parent.glob(f".{cache_dir.name}.*.tmp"):
             _remove_tree(old)
         build = Path(
-            tempfile.mkdtemp(prefix=f".{cache_dir.name}.", suffix=".tmp", dir=cache_dir.parent)
+            tempfile.mkdtemp(
+                prefix=f".{cache_dir.name}.", suffix=".tmp", dir=cache_dir.parent
+            )
         )
         build.chmod(0o755)
         log = cache_dir.parent / f"{cache_dir.name}.build.log"
@@ -337,18 +341,28 @@ class Container:
         boot_timeout: float = 60,
         nspawn_args: Sequence[str] = (),
         nspawn_env: Mapping[str, str] | None = None,
+        unified_cgroup: bool = True,
         detach: bool = False,
     ) -> None:
         """rootfs defaults to ensure_rootfs().  nspawn_args are appended to
         the systemd-nspawn command line, nspawn_env is added to its
-        environment (e.g. SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1).  A detached
-        container is not shut down when this Python process exits.
+        environment.
+
+        unified_cgroup gives the container a pure cgroup v2 tree, as on a
+        real Debian 12 host, even when the host has a hybrid layout
+        (SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1); without it a hybrid host gives
+        a hybrid container whose v1 controllers are read-only, so systemd
+        has no CPU accounting.  Either way, controllers the host keeps on v1
+        (e.g. memory) are missing: MemoryMax= is not enforced there.
+
+        A detached container is not shut down when this process exits.
         """
         self.rootfs = rootfs
         self.name = name or f"bamon-test-{secrets.token_hex(4)}"
         self.boot_timeout = boot_timeout
         self.nspawn_args = list(nspawn_args)
         self.nspawn_env = dict(nspawn_env or {})
+        self.unified_cgroup = unified_cgroup
         self.detach = detach
         self.console_log = Path(tempfile.gettempdir()) / f"{self.name}.console.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -357,7 +371,7 @@ class Container:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def __enter__(self) -> Container:
+    def __enter__(self) -> Self:
         self.boot()
         return self
 
@@ -381,8 +395,32 @@ class Container:
         check_host()
         if self.process is not None:
             raise ContainerError(f"container {self.name} already booted")
-        rootfs = self.rootfs or ensure_rootfs()
-        cmd = [
+        cmd = self._command(self.rootfs or ensure_rootfs())
+        env = dict(os.environ)
+        if self.unified_cgroup:
+            env["SYSTEMD_NSPAWN_UNIFIED_HIERARCHY"] = "1"
+        env.update(self.nspawn_env)
+        with self.console_log.open("wb") as log:
+            # Own session and process group: killpg() reaches every helper,
+            # and a detached container survives this process.
+            self.process = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+            )
+        if not self.detach:
+            atexit.register(self.shutdown)
+        try:
+            self._wait_booted()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _command(self, rootfs: Path) -> list[str]:
+        nspawn = [
             "systemd-nspawn",
             "-q",
             "-D", str(rootfs),
@@ -396,31 +434,22 @@ class Container:
         # With --keep-unit, nspawn puts itself into <its cgroup>/supervisor
         # and the container into <its cgroup>/payload.  Two containers
         # started from the same cgroup would share (and fight over) one
-        # payload tree, so each nspawn first moves into a cgroup of its own.
+        # payload tree, so a tiny shell first moves into a cgroup named
+        # after the container, then execs nspawn.
         self._cgroups = [d / self.name for d in _own_cgroups()]
         for cgroup in self._cgroups:
             cgroup.mkdir()
+        script = (
+            'for f; do [ "$f" = -- ] && break; echo $$ >"$f" || exit 125; shift; done;'
+            ' shift; exec "$@"'
+        )
         procs = [str(d / "cgroup.procs") for d in self._cgroups]
-        enter_cgroups = 'for f; do [ "$f" = -- ] && break; echo $$ >"$f" || exit 125; shift; done; shift; exec "$@"'
-        cmd = ["/bin/sh", "-c", enter_cgroups, "sh", *procs, "--", *cmd]
-        with self.console_log.open("wb") as log:
-            # Own session and process group: killpg() reaches every helper,
-            # and a detached container survives this process.
-            self.process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, **self.nspawn_env},
-            )
+        cmd = ["/bin/sh", "-c", script, "sh", *procs, "--", *nspawn]
         if not self.detach:
-            atexit.register(self.shutdown)
-        try:
-            self._wait_booted()
-        except BaseException:
-            self.shutdown()
-            raise
+            # If this process dies without running atexit (SIGKILL), nspawn
+            # gets SIGTERM and powers the container off.
+            cmd = ["setpriv", "--pdeathsig", "TERM", "--", *cmd]
+        return cmd
 
     def _find_init(self) -> int | None:
         """The systemd process below the nspawn process, if it exists yet."""
@@ -498,7 +527,7 @@ class Container:
         cmd: str | Sequence[str],
         *,
         check: bool = True,
-        input: str | None = None,  # noqa: A002 - mirrors subprocess.run
+        input: str | None = None,
         user: str | None = None,
         timeout: float = 120,
         env: Mapping[str, str] | None = None,
@@ -513,18 +542,27 @@ class Container:
         if user is not None:
             argv = ["runuser", "-u", user, "--", *argv]
         nsenter = ["nsenter", "-t", str(self.init_pid), "-a", "-r", "-w"]
-        proc = subprocess.run(
+        # A session of its own, so that on timeout killpg() also reaches the
+        # child nsenter forked inside the container.
+        with subprocess.Popen(
             nsenter + argv,
-            input=input,
-            capture_output=True,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
             env={**BASE_ENV, **(env or {})},
-            check=False,
-        )
+            start_new_session=True,
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
         if check and proc.returncode != 0:
-            raise CommandError(proc.returncode, cmd, proc.stdout, proc.stderr)
-        return subprocess.CompletedProcess(cmd, proc.returncode, proc.stdout, proc.stderr)
+            raise CommandError(proc.returncode, cmd, stdout, stderr)
+        return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
     def path(self, inside: str) -> Path:
         """Host path of an absolute path inside the running container.

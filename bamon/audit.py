@@ -1,0 +1,35 @@
+"""The audit trail: one journald record per change to the config (who, what, before, after).
+
+Read it with `journalctl MESSAGE_ID=f84e75758ce842fcaa04acb843d014d6` or later `bamon audit`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+from bamon.journal import AUDIT_ID, Journal
+
+
+def who() -> str:
+    """The human behind the change: sudo's caller when there is one."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return os.environ.get("SUDO_USER") or user
+
+
+def record(journal: Journal, action: str, check: str | None, before: str = "", after: str = "") -> None:
+    journal.send(
+        f"bamon {action}{' ' + check if check else ''} by {who()}",
+        MESSAGE_ID=AUDIT_ID,
+        PRIORITY=5,
+        SYSLOG_IDENTIFIER="bamon",
+        BAMON_AUDIT_ACTION=action,
+        BAMON_CHECK=check,
+        BAMON_AUDIT_USER=who(),
+        BAMON_AUDIT_UID=os.getuid(),
+        BAMON_AUDIT_BEFORE=before or None,
+        BAMON_AUDIT_AFTER=after or None,
+    )

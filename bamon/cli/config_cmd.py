@@ -1,0 +1,160 @@
+"""bamon config show | validate | edit | reset."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bamon import audit
+from bamon.cli.context import Context
+from bamon.cli.output import note, print_json
+from bamon.config.defaults import render
+from bamon.config.issues import ConfigIssue
+from bamon.config.model import Config, load
+from bamon.config.write import atomic_write, dump, locked
+from bamon.errors import BamonError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("config", help="show, check or change the configuration")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    show = verbs.add_parser("show", help="the effective configuration, defaults filled in")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=run_show)
+    check = verbs.add_parser("validate", help="report every problem; exit 1 if there is one")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(run=run_validate)
+    verbs.add_parser("edit", help="edit config.yaml; saved only if valid").set_defaults(run=run_edit)
+    reset = verbs.add_parser("reset", help="write the commented default config (keeps a backup)")
+    reset.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    reset.set_defaults(run=run_reset)
+
+
+def effective(config: Config) -> dict[str, Any]:
+    return {
+        "daemon": vars(config.daemon).copy(),
+        "sandbox": vars(config.sandbox).copy(),
+        "scripts": [{
+            "name": s.name, "command": s.command,
+            **({"schedule": s.schedule} if s.schedule else {"interval": s.interval}),
+            "timeout": s.limits.timeout, "enabled": s.enabled, "description": s.description,
+            "severity": s.severity, "tags": list(s.tags), "sandbox": s.limits.profile,
+            **({"user": s.user} if s.user else {}),
+            **({"environment": dict(s.environment)} if s.environment else {}),
+            "source": str(s.source),
+        } for s in config.scripts],
+    }
+
+
+def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    data = effective(ctx.config())
+    if args.json:
+        print_json(data)
+    else:
+        sys.stdout.write(dump(data))
+    return 0
+
+
+def _calendar_issues(ctx: Context, config: Config) -> list[ConfigIssue]:
+    """OnCalendar expressions systemd itself rejects (only systemd knows its grammar fully)."""
+    scheduled = [s for s in config.scripts if s.schedule]
+    if not scheduled:
+        return []
+    try:
+        bad = ctx.systemd.calendar_errors([s.schedule for s in scheduled if s.schedule])
+    except BamonError:
+        return []  # no systemd-analyze here: the syntax check already ran
+    return [ConfigIssue(str(s.source), None, f"{s.name}.schedule", f"{s.schedule!r}: {bad[s.schedule]}",
+                        "see man systemd.time, section CALENDAR EVENTS") for s in scheduled if s.schedule in bad]
+
+
+def report(issues: list[ConfigIssue]) -> None:
+    for issue in issues:
+        label = "error" if issue.fatal else "note"
+        sys.stderr.write(f"{issue}\n" if label == "error" else f"{issue} ({label})\n")
+        if issue.hint:
+            sys.stderr.write(f"  hint: {issue.hint}\n")
+
+
+def run_validate(args: argparse.Namespace, ctx: Context) -> int:
+    config = ctx.config()
+    issues = list(config.issues) + _calendar_issues(ctx, config)
+    errors = [i for i in issues if i.fatal]
+    if args.json:
+        print_json({"valid": not errors, "scripts": len(config.scripts), "issues": [
+            {"file": i.file, "line": i.line, "path": i.path, "message": i.message, "hint": i.hint,
+             "severity": "error" if i.fatal else "note"} for i in issues]})
+    else:
+        report(issues)
+        files = 1 + len(list(ctx.paths.scripts_dir.glob("*.yaml"))) if ctx.paths.scripts_dir.is_dir() else 1
+        if errors:
+            print(f"{len(errors)} problem(s) in {ctx.paths.config_file} and scripts.d/; "
+                  f"{len(config.scripts)} valid script(s) are still monitored")
+        else:
+            print(f"config OK: {len(config.scripts)} script(s) in {files} file(s)")
+    return 1 if errors else 0
+
+
+def _editor() -> list[str]:
+    for candidate in (os.environ.get("VISUAL"), os.environ.get("EDITOR"), "sensible-editor", "vi"):
+        if candidate:
+            return shlex.split(candidate)
+    return ["vi"]  # pragma: no cover
+
+
+def run_edit(args: argparse.Namespace, ctx: Context) -> int:
+    target = ctx.paths.config_file
+    original = target.read_text(encoding="utf-8") if target.exists() else render()
+    fd, name = tempfile.mkstemp(prefix="config.", suffix=".yaml")
+    draft = Path(name)
+    try:
+        os.write(fd, original.encode())
+        os.close(fd)
+        while True:
+            if subprocess.run([*_editor(), str(draft)], check=False).returncode != 0:
+                raise BamonError("the editor failed; nothing was saved", "set $EDITOR to an editor that works")
+            text = draft.read_text(encoding="utf-8")
+            if text == original:
+                print("no changes")
+                return 0
+            errors = [i for i in load(draft, ctx.paths.scripts_dir).issues if i.fatal]
+            if not errors:
+                break
+            report([ConfigIssue(str(target), i.line, i.path, i.message, i.hint) if i.file == str(draft) else i
+                    for i in errors])
+            if not sys.stdin.isatty() or input("Edit again? [Y/n] ").strip().lower() in ("n", "no"):
+                raise BamonError(f"{len(errors)} problem(s): {target} was not changed", "run `bamon config edit` again")
+        with locked(ctx.paths):
+            atomic_write(target, text)
+            audit.record(ctx.journal, "config-edit", None, before=original, after=text)
+            ctx.reload()
+        print(f"saved {target}")
+        return 0
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def run_reset(args: argparse.Namespace, ctx: Context) -> int:
+    target = ctx.paths.config_file
+    if not args.yes and target.exists():
+        if not sys.stdin.isatty():
+            raise BamonError(f"not replacing {target} without confirmation", "pass --yes")
+        if input(f"Replace {target} with the default? A backup is kept. [y/N] ").strip().lower() not in ("y", "yes"):
+            return 1
+    with locked(ctx.paths):
+        before = target.read_text(encoding="utf-8") if target.exists() else ""
+        if before:
+            backup = target.with_name(target.name + ".bak")
+            atomic_write(backup, before)
+            note(f"previous config saved as {backup}")
+        atomic_write(target, render())
+        audit.record(ctx.journal, "config-reset", None, before=before, after=render())
+        ctx.reload()
+    print(f"wrote the default config to {target}")
+    return 0

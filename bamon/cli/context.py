@@ -1,0 +1,70 @@
+"""What every command needs: paths, the config, systemd, the journal — created on first use."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from bamon.config.model import Config, Script, load
+from bamon.errors import BamonError
+from bamon.journal import Journal
+from bamon.paths import Paths
+from bamon.systemd import Systemd
+from bamon.units import naming
+from bamon.units.render import Target, generate
+from bamon.units.write import write_units
+from bamon.cli.output import note
+
+
+@dataclass
+class Context:
+    paths: Paths
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def user_mode(self) -> bool:
+        return self.paths.user_mode
+
+    @cached_property
+    def systemd(self) -> Systemd:
+        return Systemd(self.user_mode)
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(self.user_mode)
+
+    def config(self, fresh: bool = False) -> Config:
+        if self._config is None or fresh:
+            self._config = load(self.paths.config_file, self.paths.scripts_dir)
+            if not self.paths.config_file.exists() and not self.paths.scripts_dir.exists():
+                raise BamonError(f"no configuration at {self.paths.config_file}",
+                                 "create one with `bamon config reset`"
+                                 + ("" if self.user_mode else ", or manage your own checks with --user"))
+        return self._config
+
+    def script(self, name: str) -> Script:
+        """The named script, or a clear error with a suggestion."""
+        config = self.config()
+        script = config.script(name)
+        if script is None:
+            names = [s.name for s in config.scripts]
+            close = difflib.get_close_matches(name, names, n=1)
+            broken = [i for i in config.errors if f"{name}" in str(i)]
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    "it is in the config but invalid: run `bamon config validate`" if broken else
+                    "see `bamon list` for the configured scripts")
+            raise BamonError(f"no script named {name!r}", hint)
+        return script
+
+    def reload(self, start: list[str] | None = None) -> None:
+        """Make systemd see the config as written: re-run the generator (or apply), start timers."""
+        if self.paths.config_overridden:
+            note(f"--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
+            return
+        if not self.paths.generator_installed():
+            config = self.config(fresh=True)
+            write_units(generate(config, Target(user_mode=self.user_mode)), self.paths.unit_dir, prune=True)
+        self.systemd.daemon_reload()
+        if start and self.systemd.is_active(naming.TARGET):
+            self.systemd.start(*start, wait=False)

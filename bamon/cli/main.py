@@ -1,0 +1,59 @@
+"""The `bamon` command: global options, the table of commands, clean errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from bamon import __version__
+from bamon.cli import add, apply, config_cmd, control, history, log, now, remove, status, toggle
+from bamon.cli import list as list_cmd
+from bamon.cli.context import Context
+from bamon.cli.output import error
+from bamon.errors import BamonError
+from bamon.paths import resolve
+
+# One module per command; each registers its parser(s) and sets `run`.
+COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        error(message, f"see `{self.prog} --help`")
+        sys.exit(2)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bamon", description="Health checks on systemd timers: run, record, alert.")
+    p.add_argument("--version", action="version", version=f"bamon {__version__}")
+    p.add_argument("--user", action="store_true", help="your own checks, under your systemd user manager")
+    p.add_argument("--config", metavar="PATH", help="another config.yaml (default /etc/bamon/config.yaml)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    if not getattr(args, "run", None):
+        p.print_help()
+        return 2
+    try:
+        return int(args.run(args, Context(resolve(args.user, args.config))))
+    except BamonError as exc:
+        error(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0  # `bamon status | head`
+    except PermissionError as exc:
+        error(f"permission denied: {exc.filename or exc}", "run as root (sudo bamon …), or use --user for your own checks")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""bamon now: run checks immediately, wait for them, print the results.
+
+Under systemd the runs are the real units (same sandbox, same records). `--local` runs the
+commands directly with bash, for containers and CI without systemd, honouring
+daemon.max_concurrent and each script's timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bamon.cli.context import Context
+from bamon.cli.output import color_status, print_json, table
+from bamon.cli.status import as_json, render_table, select
+from bamon.config.model import Script
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("now", help="run checks now and show the results")
+    p.add_argument("-n", "--name", action="append", help="only this check (repeatable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--local", action="store_true", help="run directly, without systemd")
+    p.set_defaults(run=run)
+
+
+def _targets(args: argparse.Namespace, ctx: Context) -> list[Script]:
+    if args.name:
+        return [ctx.script(n) for n in args.name]
+    return [s for s in ctx.config().scripts if s.enabled]
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    scripts = _targets(args, ctx)
+    if not scripts:
+        print("no enabled checks to run")
+        return 0
+    if args.local:
+        return _run_local(scripts, ctx.config().daemon.max_concurrent, args.json)
+    ctx.systemd.start(*(s.unit for s in scripts))  # waits: the services are Type=oneshot
+    checks = select(ctx, [s.name for s in scripts])
+    if args.json:
+        print_json({"scripts": [as_json(c) for c in checks]})
+    else:
+        print(render_table(checks))
+    return 0 if all(c.status == "OK" for c in checks) else 1
+
+
+def _text(data: str | bytes | None) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+
+
+def _run_one(script: Script) -> dict[str, Any]:
+    started = time.time()
+    env = {**os.environ, **dict(script.environment)}
+    code: int | None
+    try:
+        done = subprocess.run(["/bin/bash", "-c", script.command], capture_output=True, text=True,
+                              timeout=script.limits.timeout, env=env, stdin=subprocess.DEVNULL)
+        code, reason = done.returncode, None if done.returncode == 0 else "exit-code"
+        output = done.stdout + done.stderr
+    except subprocess.TimeoutExpired as exc:
+        code, reason = None, "timeout"
+        output = _text(exc.stdout) + _text(exc.stderr) + f"\nTimeout after {script.limits.timeout}s"
+    return {"name": script.name, "status": "OK" if code == 0 else "FAILED", "exitCode": code,
+            "failureReason": reason, "duration": round(time.time() - started, 3), "output": output.strip()}
+
+
+def _run_local(scripts: list[Script], concurrency: int, as_json_out: bool) -> int:
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        results = list(pool.map(_run_one, scripts))
+    if as_json_out:
+        print_json({"scripts": results})
+    else:
+        print(table(("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION"),
+                    [(r["name"], color_status(r["status"]), "-" if r["exitCode"] is None else str(r["exitCode"]),
+                      r["output"].splitlines()[-1] if r["output"] else "", f"{r['duration']:.2f}s") for r in results],
+                    squeeze="OUTPUT"))
+    return 0 if all(r["status"] == "OK" for r in results) else 1

@@ -1,0 +1,79 @@
+"""Everything the CLI prints: tables, JSON, times, and errors (one line plus a hint)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from bamon.config.timespec import format_span
+
+_COLORS = {"OK": "32", "FAILED": "31", "WARNING": "33", "RUNNING": "36", "UNKNOWN": "2", "DISABLED": "2"}
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def color_status(word: str) -> str:
+    code = _COLORS.get(word)
+    return f"\033[{code}m{word}\033[0m" if code and use_color() else word
+
+
+def _visible_len(text: str) -> int:
+    return len(text) - (9 if text.startswith("\033[") else 0)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], squeeze: str | None = None) -> str:
+    """A plain aligned table; the `squeeze` column is cut to fit the terminal width."""
+    cells = [[" ".join(str(c).split()) for c in r] for r in rows]  # one line per row
+    widths = [max([len(h)] + [_visible_len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    if squeeze in headers:
+        index = list(headers).index(squeeze)
+        room = shutil.get_terminal_size((160, 24)).columns - (sum(widths) - widths[index]) - 2 * (len(headers) - 1)
+        limit = max(room, 12)
+        if widths[index] > limit:
+            widths[index] = limit
+            for r in cells:
+                if len(r[index]) > limit:
+                    r[index] = r[index][: limit - 1] + "…"
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - _visible_len(v)) for v, w in zip(values, widths)).rstrip()
+    return "\n".join([line(headers)] + [line(r) for r in cells])
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
+
+
+def ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return format_span((datetime.now(timezone.utc) - moment).total_seconds()) + " ago"
+
+
+def until(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    seconds = (moment - datetime.now(timezone.utc)).total_seconds()
+    return "now" if seconds < 1 else "in " + format_span(seconds)
+
+
+def error(message: str, hint: str = "") -> None:
+    """What is wrong (one line) and, on the next, what to do about it."""
+    sys.stderr.write(f"bamon: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"  hint: {hint}\n")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"bamon: {message}\n")

@@ -1,0 +1,69 @@
+"""The only module that reads or writes journald.
+
+Writing goes through an injectable sink (python-systemd's journal.send by default): it silently
+succeeds when journald is absent, so unit tests pass their own sink instead of trusting it.
+Reading runs `journalctl -o json`, which works the same for the system and the user journal
+and for every reader (CLI, notifier, later the web service).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# MESSAGE_IDs (journalctl MESSAGE_ID=…): one structured record per check run, one per audited
+# change. The run record is written by bamon/units/run-check (keep the two in step).
+RUN_RECORD_ID = "de5b52adcafe4ec3b9fbcd7fe264f7b1"
+AUDIT_ID = "f84e75758ce842fcaa04acb843d014d6"
+
+Sink = Callable[..., None]
+
+
+def _journald_sink(**fields: str) -> None:
+    try:
+        from systemd import journal
+    except ImportError:  # pip install without python-systemd: logger speaks the same protocol
+        text = "".join(f"{k}={' '.join(str(v).splitlines())}\n" for k, v in fields.items())
+        subprocess.run(["logger", "--journald"], input=text, text=True, check=False)
+        return
+    journal.send(**fields)
+
+
+class Journal:
+    def __init__(self, user_mode: bool = False, sink: Sink = _journald_sink) -> None:
+        self.user_mode = user_mode
+        self._sink = sink
+
+    def send(self, message: str, **fields: object) -> None:
+        """One structured entry; field names are upper-case journald fields."""
+        self._sink(MESSAGE=message, **{k: str(v) for k, v in fields.items() if v is not None})
+
+    def base_command(self) -> list[str]:
+        return ["journalctl", *(["--user"] if self.user_mode else []), "--no-pager"]
+
+    def entries(self, matches: Sequence[str], *, lines: int | None = None, since: str | None = None,
+                reverse: bool = False, fields: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Entries matching all FIELD=value matches (same field repeated: any of them)."""
+        argv = self.base_command() + ["-o", "json", "-q"]
+        argv += [f"--lines={lines}"] if lines is not None else []
+        argv += [f"--since={since}"] if since else []
+        argv += ["--reverse"] if reverse else []
+        argv += [f"--output-fields={','.join(fields)}"] if fields else []
+        result = subprocess.run(argv + list(matches), capture_output=True, text=True, check=False)
+        out = []
+        for line in result.stdout.splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+
+def field(entry: dict[str, Any], name: str, default: str = "") -> str:
+    """A field as text: journalctl gives lists for repeated fields and byte arrays for binary."""
+    value = entry.get(name, default)
+    if isinstance(value, list):
+        value = value[-1] if value and not all(isinstance(v, int) for v in value) else bytes(value).decode("utf-8", "replace")
+    return str(value) if value is not None else default

@@ -1,0 +1,39 @@
+"""bamon-notify INSTANCE: the OnFailure= handler of every check unit.
+
+INSTANCE is the failed unit's name without suffix (bamon-web_service), as passed by
+`OnFailure=bamon-notify@%N.service`. Today it records runs systemd ended itself; alert
+delivery builds on the same entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bamon.journal import Journal
+from bamon.notify.record import record_failure, verdict
+from bamon.paths import resolve
+from bamon.systemd import Systemd
+from bamon.units import naming
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    # The user manager sets $MANAGERPID for its services; PID 1 never does.
+    user_mode = "--user" in args or "MANAGERPID" in os.environ
+    instances = [a for a in args if not a.startswith("--")]
+    if len(instances) != 1:
+        sys.stderr.write("usage: bamon-notify [--user] UNIT-NAME\n")
+        return 2
+    name = naming.script_of(instances[0])
+    if name is None:
+        return 0  # not a check (e.g. bamon-config-error): nothing to record
+    paths = resolve(user_mode)
+    systemd, journal = Systemd(user_mode), Journal(user_mode)
+    state_file = paths.check_state_file(name) or paths.check_state_dirs[0] / name / "last"
+    record_failure(name, verdict(name, os.environ, systemd), state_file, journal)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Recording runs that systemd ended itself (timeout, memory limit, signals).
+
+run-check records every run that returns to it. A run killed by systemd never returns, so the
+OnFailure= notifier writes its record from systemd's verdict ($MONITOR_SERVICE_RESULT, …).
+When run-check already recorded the same invocation but systemd's verdict differs (a memory
+kill of the command while the wrapper survived), systemd wins: the record is corrected and the
+failure count is not counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from bamon.history.records import RunRecord, journal_fields, read_state
+from bamon.journal import Journal
+from bamon.systemd import Systemd
+from bamon.units import naming
+
+_SHOW = ["InvocationID", "Result", "ExecMainCode", "ExecMainStatus",
+         "ExecMainStartTimestamp", "ExecMainExitTimestamp"]
+_CODES = {"1": "exited", "2": "killed", "3": "dumped"}  # CLD_* numbers in ExecMainCode=
+
+
+def _usec(text: str) -> int | None:
+    # `systemctl show --timestamp=unix` gives "@1700000000"; only seconds, good enough here
+    return int(text[1:]) * 1_000_000 if text.startswith("@") and text[1:].isdigit() else None
+
+
+def verdict(name: str, env: Mapping[str, str], systemd: Systemd) -> dict[str, str]:
+    """What systemd says about the failed run: from $MONITOR_* (systemd ≥ 251) or the unit."""
+    unit = naming.service(name)
+    shown = systemd.show([unit], _SHOW).get(unit, {})
+    if env.get("MONITOR_SERVICE_RESULT"):
+        return {
+            "invocation": env.get("MONITOR_INVOCATION_ID", ""),
+            "result": env["MONITOR_SERVICE_RESULT"],
+            "code": env.get("MONITOR_EXIT_CODE", "exited"),
+            "status": env.get("MONITOR_EXIT_STATUS", ""),
+            **({"start": shown.get("ExecMainStartTimestamp", ""), "end": shown.get("ExecMainExitTimestamp", "")}
+               if shown.get("InvocationID") == env.get("MONITOR_INVOCATION_ID") else {}),
+        }
+    return {
+        "invocation": shown.get("InvocationID", ""),
+        "result": shown.get("Result", "unknown"),
+        "code": _CODES.get(shown.get("ExecMainCode", ""), "exited"),
+        "status": shown.get("ExecMainStatus", ""),
+        "start": shown.get("ExecMainStartTimestamp", ""),
+        "end": shown.get("ExecMainExitTimestamp", ""),
+    }
+
+
+def _write_state(path: Path, record: RunRecord) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".last.tmp")
+    tmp.write_text(record.state_line(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: Journal) -> RunRecord | None:
+    """Write the record of a failed run unless run-check already wrote the same verdict."""
+    if seen["result"] == "success" or not seen["invocation"]:
+        return None
+    last = read_state(name, state_file if state_file.exists() else None)
+    if last is not None and last.invocation == seen["invocation"]:
+        if last.result == seen["result"]:
+            return None  # run-check recorded it
+        record = replace(last, result=seen["result"])
+    else:
+        now = int(time.time() * 1_000_000)
+        end = _usec(seen.get("end", "")) or now
+        exited = seen["code"] == "exited" and seen["status"].isdigit()
+        record = RunRecord(
+            check=name, invocation=seen["invocation"], result=seen["result"],
+            exit_status=int(seen["status"]) if exited else None,
+            start_us=_usec(seen.get("start", "")) or end, end_us=end,
+            consecutive_failures=(last.consecutive_failures if last and not last.ok else 0) + 1,
+            signal="" if exited else seen["status"],
+        )
+    _write_state(state_file, record)
+    word = "timed out" if record.result == "timeout" else f"failed ({record.result})"
+    journal.send(f"FAILED: run {word}", **journal_fields(record))
+    return record

@@ -1,0 +1,129 @@
+"""The only module that runs systemctl and systemd-analyze.
+
+Everything bamon asks of the service manager goes through `Systemd`, so system vs user mode,
+error wording and the batching that keeps `bamon status` fast live in one place. The runner is
+injectable: unit tests pass a fake at this one seam.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bamon.errors import BamonError
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+
+def _default_runner(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=600)
+    except FileNotFoundError:
+        raise BamonError(f"{argv[0]} not found: bamon needs systemd",
+                         "on machines without systemd use `bamon now --local`") from None
+
+
+@dataclass(frozen=True)
+class UnitState:
+    name: str
+    load: str  # loaded | not-found | masked | error
+    active: str  # active | inactive | activating | failed | …
+    sub: str  # running | waiting | exited | dead | …
+
+
+_DENIED = re.compile(r"Access denied|Interactive authentication required|not permitted", re.I)
+
+
+class Systemd:
+    def __init__(self, user_mode: bool = False, runner: Runner = _default_runner) -> None:
+        self.user_mode = user_mode
+        self._runner = runner
+
+    def _systemctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = ["systemctl", *(["--user"] if self.user_mode else []), *args]
+        result = self._runner(argv)
+        if check and result.returncode != 0:
+            message = (result.stderr or result.stdout).strip().splitlines()
+            first = message[0] if message else f"exit status {result.returncode}"
+            hint = ("run it as root (sudo bamon …), or manage your own checks with --user"
+                    if _DENIED.search(result.stderr or "") else
+                    f"see `systemctl {'--user ' if self.user_mode else ''}status` and `journalctl -xe`")
+            raise BamonError(f"systemctl {' '.join(args)}: {first}", hint)
+        return result
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def daemon_reload(self) -> None:
+        """Re-run generators (ours included) and load the changed units."""
+        self._systemctl("daemon-reload")
+
+    def start(self, *units: str, wait: bool = True) -> subprocess.CompletedProcess[str]:
+        """Start units; with `wait`, return after oneshot services finished (never raises)."""
+        return self._systemctl("start", *([] if wait else ["--no-block"]), *units, check=False)
+
+    def stop(self, *units: str) -> None:
+        self._systemctl("stop", *units, check=False)
+
+    def restart(self, *units: str) -> None:
+        self._systemctl("restart", *units)
+
+    def enable(self, *units: str, now: bool = False) -> None:
+        self._systemctl("enable", *(["--now"] if now else []), *units)
+
+    def is_enabled(self, unit: str) -> bool:
+        return self._systemctl("is-enabled", "--quiet", unit, check=False).returncode == 0
+
+    def is_active(self, unit: str) -> bool:
+        return self._systemctl("is-active", "--quiet", unit, check=False).returncode == 0
+
+    def reset_failed(self, *units: str) -> None:
+        self._systemctl("reset-failed", *units, check=False)
+
+    # --- queries (batched: one call for all units) ----------------------------------------------
+    def list_units(self, *patterns: str) -> dict[str, UnitState]:
+        """State of all loaded units matching the patterns, in one call (~9 ms for 1,000)."""
+        out = self._systemctl("list-units", "--all", "--plain", "--no-legend", "--no-pager",
+                              "--full", *patterns, check=False).stdout
+        states = {}
+        for line in out.splitlines():
+            fields = line.split(None, 4)
+            if len(fields) >= 4:
+                states[fields[0]] = UnitState(*fields[:4])
+        return states
+
+    def show(self, units: Sequence[str], properties: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Selected properties of several units in one systemctl call."""
+        if not units:
+            return {}
+        out = self._systemctl("show", "--timestamp=unix", "-p", ",".join(["Id", *properties]),
+                              "--", *units, check=False).stdout
+        result: dict[str, dict[str, str]] = {}
+        for block in out.split("\n\n"):
+            values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+            if "Id" in values:
+                result[values["Id"]] = values
+        return result
+
+    def version(self) -> int:
+        """systemd's version number (e.g. 252)."""
+        first = self._runner(["systemctl", "--version"]).stdout.split("\n", 1)[0]
+        match = re.search(r"systemd (\d+)", first)
+        return int(match.group(1)) if match else 0
+
+    # --- offline checks (systemd-analyze) -----------------------------------------------------------
+    def calendar_errors(self, expressions: Sequence[str]) -> dict[str, str]:
+        """{expression: error} for OnCalendar expressions systemd does not accept."""
+        errors = {}
+        for expression in dict.fromkeys(expressions):
+            result = self._runner(["systemd-analyze", "calendar", "--iterations=1", expression])
+            if result.returncode != 0:
+                lines = (result.stderr or result.stdout).strip().splitlines()
+                errors[expression] = lines[-1] if lines else "not a valid calendar expression"
+        return errors
+
+    def verify(self, unit_paths: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        """`systemd-analyze verify` with unknown keys treated as errors (see DESIGN §3)."""
+        return self._runner(["systemd-analyze", *(["--user"] if self.user_mode else []), "verify",
+                             "--man=no", "--recursive-errors=yes", *unit_paths])
+

@@ -1,0 +1,34 @@
+"""bamon: health checks on systemd timers, with history in journald and alerts on change."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+VERSION = re.search(r'__version__ = "([^"]+)"', Path("bamon/__init__.py").read_text()).group(1)
+
+setup(
+    name="bamon",
+    version=VERSION,
+    description="Health checks on systemd timers: scheduling, history and alerts by systemd",
+    long_description=Path("README.md").read_text(encoding="utf-8") if Path("README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.11",
+    packages=find_packages(include=["bamon", "bamon.*"]),
+    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"]},
+    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
+    # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
+    # -requests); python3-systemd is optional: without it bamon writes to journald via logger.
+    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28"],
+    extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2"]},
+    entry_points={
+        "console_scripts": [
+            "bamon = bamon.cli.main:main",
+            "bamon-notify = bamon.notify.main:main",
+            "bamon-generator = bamon.units.generator:main",
+        ]
+    },
+    classifiers=["Operating System :: POSIX :: Linux", "Programming Language :: Python :: 3",
+                 "Topic :: System :: Monitoring"],
+)
