@@ -65,5 +65,6 @@ def field(entry: dict[str, Any], name: str, default: str = "") -> str:
     """A field as text: journalctl gives lists for repeated fields and byte arrays for binary."""
     value = entry.get(name, default)
     if isinstance(value, list):
-        value = value[-1] if value and not all(isinstance(v, int) for v in value) else bytes(value).decode("utf-8", "replace")
+        binary = all(isinstance(v, int) for v in value)
+        value = bytes(value).decode("utf-8", "replace") if binary else value[-1]
     return str(value) if value is not None else default

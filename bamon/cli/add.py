@@ -62,10 +62,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             raise BamonError(f"schedule {args.schedule!r}: {next(iter(problems.values()))}",
                              'use an OnCalendar expression such as "Mon..Fri *-*-* 02:00" or cron "*/5 * * * *"')
     with locked(ctx.paths):
-        if ctx.config(fresh=True).script(args.name) is not None:
-            existing = ctx.config().script(args.name)
+        existing = ctx.config(fresh=True).script(args.name)
+        if existing is not None:
             raise BamonError(f"a script named {args.name!r} already exists",
-                             f"it is defined in {existing.source if existing else '?'}; remove it first or pick another name")
+                             f"it is defined in {existing.source}; remove it first or pick another name")
         path, text = add_script(ctx.paths, data)
         audit.record(ctx.journal, "add", args.name, after=text)
         ctx.reload(start=[] if args.disabled else [naming.timer(args.name)])

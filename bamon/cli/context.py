@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from bamon.cli.output import note
 from bamon.config.model import Config, Script, load
 from bamon.errors import BamonError
 from bamon.journal import Journal
@@ -14,7 +15,6 @@ from bamon.systemd import Systemd
 from bamon.units import naming
 from bamon.units.render import Target, generate
 from bamon.units.write import write_units
-from bamon.cli.output import note
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Context:
     def reload(self, start: list[str] | None = None) -> None:
         """Make systemd see the config as written: re-run the generator (or apply), start timers."""
         if self.paths.config_overridden:
-            note(f"--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
+            note("--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
             return
         if not self.paths.generator_installed():
             config = self.config(fresh=True)

@@ -56,8 +56,8 @@ def command(args: argparse.Namespace, ctx: Context) -> list[str]:
             argv += [f"PRIORITY={LEVELS[level.strip().lower()]}" for level in args.level.split(",")]
         except KeyError as exc:
             raise BamonError(f"unknown level {exc.args[0]!r}", "levels: " + ", ".join(LEVELS)) from None
-    extra = args.passthrough[1:] if args.passthrough[:1] == ["--"] else args.passthrough
-    return argv + extra
+    extra: list[str] = list(args.passthrough)
+    return argv + (extra[1:] if extra[:1] == ["--"] else extra)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0  # `bamon status | head`
     except PermissionError as exc:
-        error(f"permission denied: {exc.filename or exc}", "run as root (sudo bamon …), or use --user for your own checks")
+        error(f"permission denied: {exc.filename or exc}",
+              "run as root (sudo bamon …), or use --user for your own checks")
         return 1
 
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bamon.config.timespec import format_span
@@ -32,7 +32,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], squeeze: str | 
     """A plain aligned table; the `squeeze` column is cut to fit the terminal width."""
     cells = [[" ".join(str(c).split()) for c in r] for r in rows]  # one line per row
     widths = [max([len(h)] + [_visible_len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    if squeeze in headers:
+    if squeeze is not None and squeeze in headers:
         index = list(headers).index(squeeze)
         room = shutil.get_terminal_size((160, 24)).columns - (sum(widths) - widths[index]) - 2 * (len(headers) - 1)
         limit = max(room, 12)
@@ -42,7 +42,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], squeeze: str | 
                 if len(r[index]) > limit:
                     r[index] = r[index][: limit - 1] + "…"
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v + " " * (w - _visible_len(v)) for v, w in zip(values, widths)).rstrip()
+        return "  ".join(v + " " * (w - _visible_len(v)) for v, w in zip(values, widths, strict=True)).rstrip()
     return "\n".join([line(headers)] + [line(r) for r in cells])
 
 
@@ -52,19 +52,19 @@ def print_json(data: Any) -> None:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
 
 
 def ago(moment: datetime | None) -> str:
     if moment is None:
         return "never"
-    return format_span((datetime.now(timezone.utc) - moment).total_seconds()) + " ago"
+    return format_span((datetime.now(UTC) - moment).total_seconds()) + " ago"
 
 
 def until(moment: datetime | None) -> str:
     if moment is None:
         return "-"
-    seconds = (moment - datetime.now(timezone.utc)).total_seconds()
+    seconds = (moment - datetime.now(UTC)).total_seconds()
     return "now" if seconds < 1 else "in " + format_span(seconds)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 from typing import Any
 
 from bamon.cli.context import Context
@@ -53,9 +54,9 @@ def as_json(c: CheckStatus) -> dict[str, Any]:
 
 
 def _since(c: CheckStatus) -> float:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return (datetime.now(timezone.utc) - c.record.ended).total_seconds() if c.record else 0.0
+    return (datetime.now(UTC) - c.record.ended).total_seconds() if c.record else 0.0
 
 
 def _output_cell(c: CheckStatus) -> str:
@@ -90,7 +91,8 @@ def _verbose(c: CheckStatus) -> str:
     return "\n".join(lines)
 
 
-def select(ctx: Context, names: list[str] | None, failed_only: bool = False, sort: str | None = None) -> list[CheckStatus]:
+def select(ctx: Context, names: list[str] | None, failed_only: bool = False,
+           sort: str | None = None) -> list[CheckStatus]:
     for name in names or []:
         ctx.script(name)  # a clear error for unknown names
     checks = collect(ctx.config(), ctx.paths, ctx.systemd, ctx.journal, names)
@@ -105,13 +107,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(document)
     elif not checks:
-        print("no checks configured (add one: bamon add NAME -c COMMAND)" if not args.failed_only else "no failing checks")
+        print("no failing checks" if args.failed_only else "no checks configured (add one: bamon add NAME -c COMMAND)")
     else:
         print(render_table(checks))
         if args.verbose:
             print("\n" + "\n\n".join(_verbose(c) for c in checks))
     if ctx.config().errors:
-        note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: run `bamon config validate`")
+        note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: "
+             "run `bamon config validate`")
     if args.webhook:
         _post(args.webhook, document)
     return 0
@@ -124,4 +127,5 @@ def _post(url: str, document: dict[str, Any]) -> None:
         response = requests.post(url, json=document, timeout=10)
         response.raise_for_status()
     except requests.RequestException as exc:
-        raise BamonError(f"could not send the status to {url}: {exc}", "check the URL and that the receiver is up") from None
+        raise BamonError(f"could not send the status to {url}: {exc}",
+                         "check the URL and that the receiver is up") from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from bamon.config.timespec import check_schedule, parse_span
@@ -34,7 +34,7 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
 _ANNOTATIONS = {"description", "default", "title", "$schema", "$defs", "x-hint", "x-superseded", "x-example"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 

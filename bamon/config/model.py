@@ -89,7 +89,10 @@ def _section(raw: RawConfig, name: str, bad_paths: set[str]) -> dict[str, Any]:
 
 def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits) -> Script:
     props = schema_mod.script_schema()["properties"]
-    get = lambda key: data.get(key, props[key].get("default"))  # noqa: E731
+
+    def get(key: str) -> Any:
+        return data.get(key, props[key].get("default"))
+
     schedule = data.get("schedule")
     interval = None if schedule else parse_span(data.get("interval", daemon.default_interval))
     limits = Limits(

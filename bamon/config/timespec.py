@@ -49,7 +49,7 @@ def parse_span(value: int | str) -> int:
 
 def format_span(seconds: float) -> str:
     """A short human span: 45s, 5min, 1h 30min, 2d 3h."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     parts = []

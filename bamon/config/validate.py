@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,14 @@ def _target(which: str) -> dict[str, Any]:
     return root if which == "root" else schema_mod.script_schema()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(which: str) -> Any:
     # Imported here: jsonschema costs ~80 ms to import, and valid configs never need it.
     import jsonschema
 
     checker = jsonschema.FormatChecker(formats=())
     for name, function in FORMATS.items():
-        checker.checks(name, raises=ValueError)(function)
+        checker.checks(name, raises=ValueError)(_predicate(function))
     root = schema_mod.schema()
     target = root if which == "root" else {**_target(which), "$defs": root["$defs"]}
     return jsonschema.validators.validator_for(root)(target, format_checker=checker)

@@ -9,7 +9,7 @@ both on normal exits; bamon/notify/record.py writes both for runs systemd ended 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,11 @@ class RunRecord:
 
     @property
     def started(self) -> datetime:
-        return datetime.fromtimestamp(self.start_us / 1e6, tz=timezone.utc)
+        return datetime.fromtimestamp(self.start_us / 1e6, tz=UTC)
 
     @property
     def ended(self) -> datetime:
-        return datetime.fromtimestamp(self.end_us / 1e6, tz=timezone.utc)
+        return datetime.fromtimestamp(self.end_us / 1e6, tz=UTC)
 
     def state_line(self) -> str:
         status = self.exit_status if self.exit_status is not None else -1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bamon.config.model import Config, Script
 from bamon.history.records import REASONS, RunRecord, outputs, read_state
@@ -63,7 +63,7 @@ def _next_run(script: Script, record: RunRecord | None, timer_active: bool,
         return None
     # OnUnitActiveSec= counts from the last start; a late timer catches up at once.
     due = record.start_us / 1e6 + (script.interval or 0)
-    return datetime.fromtimestamp(max(due, time.time()), tz=timezone.utc)
+    return datetime.fromtimestamp(max(due, time.time()), tz=UTC)
 
 
 def _calendar_next(systemd: Systemd, scripts: list[Script]) -> dict[str, datetime]:
@@ -74,7 +74,7 @@ def _calendar_next(systemd: Systemd, scripts: list[Script]) -> dict[str, datetim
         text = props.get("NextElapseUSecRealtime", "")
         name = naming.script_of(unit)
         if name and text.startswith("@") and text[1:].isdigit():  # --timestamp=unix
-            result[name] = datetime.fromtimestamp(int(text[1:]), tz=timezone.utc)
+            result[name] = datetime.fromtimestamp(int(text[1:]), tz=UTC)
     return result
 
 

@@ -114,7 +114,8 @@ def service_unit(script: Script, target: Target) -> str:
     ]
     lines += _comment_block("--- hardening that costs nothing measurable ---", _ALWAYS)
     if limits.profile == "strict":
-        lines += _comment_block("--- sandbox profile strict: needs a mount namespace, which costs CPU per run ---", _STRICT)
+        lines += _comment_block("--- sandbox profile strict: a mount namespace, which costs CPU per run ---",
+                                _STRICT)
     else:
         lines.append("# sandbox profile minimal: no mount namespace (cheap enough for every-second checks)")
     return "\n".join(lines) + "\n"

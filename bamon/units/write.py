@@ -58,7 +58,8 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
     removed: list[str] = []
     if prune:
         for link in wants.iterdir():
-            if link.is_symlink() and link.name not in generated.wanted_by_target and link.name.startswith(naming.PREFIX):
+            stale = link.name not in generated.wanted_by_target and link.name.startswith(naming.PREFIX)
+            if link.is_symlink() and stale:
                 link.unlink()
         for path in directory.glob(f"{naming.UNIT_GLOB}"):
             if path.name not in generated.units and path.is_file() and _is_ours(path):

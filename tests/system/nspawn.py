@@ -30,6 +30,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -144,11 +145,13 @@ def wait_for(
 
 
 def _tail(path: Path, lines: int = 40) -> str:
+    """The last non-blank lines of a log, without terminal colour codes."""
     try:
         text = path.read_text(errors="replace")
     except OSError as exc:
         return f"<cannot read {path}: {exc}>"
-    return "\n".join(text.splitlines()[-lines:])
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
 
 
 # --------------------------------------------------------------------------
