@@ -8,7 +8,7 @@ unvalidated data: see model.py.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,14 @@ from bamon.config.load import RawConfig, RawScript, line_of
 def _target(which: str) -> dict[str, Any]:
     root = schema_mod.schema()
     return root if which == "root" else schema_mod.script_schema()
+
+
+def _predicate(function: Callable[[Any], object]) -> Callable[[Any], bool]:
+    """A format function (raises ValueError on bad input) as jsonschema's yes/no check."""
+    def check(value: Any) -> bool:
+        function(value)
+        return True
+    return check
 
 
 @cache
