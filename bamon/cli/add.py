@@ -9,7 +9,6 @@ from bamon import audit
 from bamon.cli.context import Context
 from bamon.config.write import add_script, locked
 from bamon.errors import BamonError
-from bamon.units import naming
 
 
 def register(sub: Any) -> None:
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                              f"it is defined in {existing.source}; remove it first or pick another name")
         path, text = add_script(ctx.paths, data)
         audit.record(ctx.journal, "add", args.name, after=text)
-        ctx.reload(start=[] if args.disabled else [naming.timer(args.name)])
+        ctx.reload()
     print(f"added {args.name} ({path})")
     return 0
 

@@ -11,9 +11,6 @@ import argparse
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.units import naming
-from bamon.units.render import Target, generate
-from bamon.units.write import write_units
 
 
 def register(sub: Any) -> None:
@@ -22,17 +19,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    if ctx.paths.generator_installed():
-        ctx.systemd.daemon_reload()  # systemd re-runs bamon-generator: the same units
-        print("bamon-generator is installed: reloaded systemd, which regenerated the units")
-        return 0
-    config = ctx.config()
-    generated = generate(config, Target(user_mode=ctx.user_mode))
-    removed = write_units(generated, ctx.paths.unit_dir, prune=True)
-    ctx.systemd.daemon_reload()
-    timers = [u for u in generated.wanted_by_target if u.endswith(".timer")]
-    if timers and ctx.systemd.is_active(naming.TARGET):
-        ctx.systemd.start(*timers, wait=False)
-    print(f"wrote {len(generated.units)} units to {ctx.paths.unit_dir}"
-          + (f", removed {len(removed)}" if removed else ""))
+    ctx.reload()
+    how = ("bamon-generator regenerated them" if ctx.paths.generator_installed()
+           else f"units written to {ctx.paths.unit_dir}")
+    print(f"applied {len(ctx.config().scripts)} check(s): {how}")
     return 0

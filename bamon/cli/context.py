@@ -14,7 +14,7 @@ from bamon.paths import Paths
 from bamon.systemd import Systemd
 from bamon.units import naming
 from bamon.units.render import Target, generate
-from bamon.units.write import write_units
+from bamon.units.write import install_static_units, write_units
 
 
 @dataclass
@@ -57,14 +57,20 @@ class Context:
             raise BamonError(f"no script named {name!r}", hint)
         return script
 
-    def reload(self, start: list[str] | None = None) -> None:
-        """Make systemd see the config as written: re-run the generator (or apply), start timers."""
+    def reload(self) -> None:
+        """Make systemd see the config as written: re-run the generator (or apply), start timers.
+
+        daemon-reload alone does not start the timers of new scripts (nor the unit reporting
+        config problems): an active target does not look at its Wants= again. Starting the
+        target once more does, and starts nothing while the operator has stopped bamon.
+        """
         if self.paths.config_overridden:
             note("--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
             return
-        if not self.paths.generator_installed():
+        if not self.paths.generator_installed():  # pip/Homebrew/snap: `bamon apply` mode
             config = self.config(fresh=True)
             write_units(generate(config, Target(user_mode=self.user_mode)), self.paths.unit_dir, prune=True)
+            install_static_units(self.paths.unit_dir, self.user_mode)
         self.systemd.daemon_reload()
-        if start and self.systemd.is_active(naming.TARGET):
-            self.systemd.start(*start, wait=False)
+        if self.systemd.is_active(naming.TARGET):
+            self.systemd.start(naming.TARGET, wait=False)

@@ -23,8 +23,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     elif args.verb == "restart":
         systemd.restart(naming.TARGET)
     else:
-        if ctx.user_mode and not systemd.is_enabled(naming.TARGET):
-            systemd.enable(naming.TARGET)  # user mode has no package to enable it: survive logins
+        if not systemd.is_enabled(naming.TARGET):
+            systemd.enable(naming.TARGET)  # user mode and pip installs: keep it on after reboot
         systemd.start(naming.TARGET)
     state = "active" if systemd.is_active(naming.TARGET) else "inactive"
     print(f"{naming.TARGET}: {state}")

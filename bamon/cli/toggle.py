@@ -36,6 +36,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.systemd.stop(script.timer)
         before, after = edit_script(script.source, script.name, ctx.config().main_file, change)
         audit.record(ctx.journal, verb, script.name, before=before, after=after)
-        ctx.reload(start=[script.timer] if args.enabled else [])
+        ctx.reload()
     print(f"{verb}d {args.name}")
     return 0

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
+from bamon.history.records import outputs
 from bamon.journal import Journal
-from bamon.notify.record import record_failure, verdict
+from bamon.notify.record import memory_exhausted, record_failure, verdict
 from bamon.paths import resolve
 from bamon.systemd import Systemd
 from bamon.units import naming
@@ -31,8 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     paths = resolve(user_mode)
     systemd, journal = Systemd(user_mode), Journal(user_mode)
     state_file = paths.check_state_file(name) or paths.check_state_dirs[0] / name / "last"
-    record_failure(name, verdict(name, os.environ, systemd), state_file, journal)
+    seen = verdict(name, os.environ, systemd)
+    if seen["result"] == "exit-code" and memory_exhausted(_output(journal, seen["invocation"])):
+        seen["result"] = "memory"
+    record_failure(name, seen, state_file, journal)
     return 0
+
+
+def _output(journal: Journal, invocation: str) -> list[str]:
+    """The run's output; journald may still be storing its last lines, so look twice."""
+    for attempt in range(2):
+        lines = outputs(journal, [invocation]).get(invocation, [])
+        if lines or attempt:
+            return lines
+        time.sleep(0.3)
+    return []
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ failure count is not counted twice.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -23,6 +24,19 @@ from bamon.units import naming
 _SHOW = ["InvocationID", "Result", "ExecMainCode", "ExecMainStatus",
          "ExecMainStartTimestamp", "ExecMainExitTimestamp"]
 _CODES = {"1": "exited", "2": "killed", "3": "dumped"}  # CLD_* numbers in ExecMainCode=
+# What programs print when an allocation fails under LimitAS= (bash, coreutils, Python, C++).
+_OUT_OF_MEMORY = re.compile(r"cannot allocate|out of memory|MemoryError|bad_alloc|memory exhausted", re.I)
+
+
+def memory_exhausted(output: list[str]) -> bool:
+    """Did a run that exited non-zero die of a failed allocation?
+
+    Where systemd has the cgroup memory controller, the kernel kills a run over MemoryMax= and
+    systemd says Result=oom-kill. Where it has not (cgroup v1 hosts, some containers), only
+    LimitAS= holds: allocations fail and the program exits, saying so. That message is the
+    only evidence, so this is the one place bamon reads a run's output to name a reason.
+    """
+    return any(_OUT_OF_MEMORY.search(line) for line in output[-20:])
 
 
 def _usec(text: str) -> int | None:

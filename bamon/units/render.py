@@ -67,7 +67,7 @@ def first_run_delay(script: Script) -> int:
     """Seconds after the timer starts before the first run.
 
     Spread deterministically over up to 10 s (by name) so that 1,000 checks do not all start
-    in the same second at boot, while a new check still runs almost at once.
+    in the same second at boot. A timer started later (bamon add) is past this and fires at once.
     """
     spread = min(script.interval or 10, 10)
     return 1 + zlib.crc32(script.name.encode()) % spread
@@ -109,6 +109,9 @@ def service_unit(script: Script, target: Target) -> str:
         "TimeoutStopSec=5s",
         f"LimitCPU={limits.max_cpu_time}",
         f"LimitFSIZE={limits.max_file_size}K",
+        "# max_virtual_memory: the address-space limit of the bash BAMON (ulimit -v), enforced",
+        "# everywhere; and a cgroup memory cap, where systemd has the memory controller",
+        f"LimitAS={limits.max_virtual_memory}K",
         f"MemoryMax={limits.max_virtual_memory}K",
         "MemorySwapMax=0",
     ]
@@ -137,8 +140,10 @@ def timer_unit(script: Script) -> str:
                   "Persistent=true"]
     else:
         lines += [
-            "# the first run; OnUnitActiveSec= alone never fires for a unit that never ran",
-            f"OnActiveSec={first_run_delay(script)}s",
+            "# the first run, a few seconds after boot (or at once for a timer started later);",
+            "# OnUnitActiveSec= alone never fires for a unit that never ran, and OnActiveSec=",
+            "# would fire again on every daemon-reload",
+            f"OnBootSec={first_run_delay(script)}s",
             f"OnUnitActiveSec={script.interval}s",
         ]
     lines += ["# systemd's default 1min accuracy would smear short intervals", "AccuracySec=1s"]

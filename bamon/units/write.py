@@ -7,6 +7,8 @@ scripts that no longer exist without ever touching a unit the operator wrote.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from bamon.units import naming
@@ -66,3 +68,26 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
                 path.unlink()
                 removed.append(path.name)
     return removed
+
+
+# Where packages put bamon.target, bamon.slice and bamon-notify@.service.
+PACKAGED_UNIT_DIRS = {False: (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")),
+                      True: (Path("/usr/lib/systemd/user"),)}
+
+
+def install_static_units(directory: Path, user_mode: bool) -> list[str]:
+    """For installs without a package: copy the static units from share/bamon/units.
+
+    The notifier's ExecStart= names /usr/bin/bamon-notify; a pip install has it elsewhere.
+    """
+    if any((d / "bamon.target").exists() for d in PACKAGED_UNIT_DIRS[user_mode]):
+        return []
+    source = Path(sys.prefix) / "share" / "bamon" / "units"
+    notify = shutil.which("bamon-notify") or str(Path(sys.prefix) / "bin" / "bamon-notify")
+    written = []
+    for unit in sorted(source.glob("bamon*")) if source.is_dir() else []:
+        text = unit.read_text(encoding="utf-8").replace("/usr/bin/bamon-notify", notify)
+        _write(f"{directory}/.{unit.name}.tmp", text)
+        os.replace(f"{directory}/.{unit.name}.tmp", f"{directory}/{unit.name}")
+        written.append(unit.name)
+    return written
