@@ -44,11 +44,13 @@ class Journal:
         return ["journalctl", *(["--user"] if self.user_mode else []), "--no-pager"]
 
     def entries(self, matches: Sequence[str], *, lines: int | None = None, since: str | None = None,
-                reverse: bool = False, fields: Sequence[str] = ()) -> list[dict[str, Any]]:
+                until: str | None = None, reverse: bool = False,
+                fields: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Entries matching all FIELD=value matches (same field repeated: any of them)."""
         argv = self.base_command() + ["-o", "json", "-q"]
         argv += [f"--lines={lines}"] if lines is not None else []
         argv += [f"--since={since}"] if since else []
+        argv += [f"--until={until}"] if until else []
         argv += ["--reverse"] if reverse else []
         argv += [f"--output-fields={','.join(fields)}"] if fields else []
         result = subprocess.run(argv + list(matches), capture_output=True, text=True, check=False)

@@ -11,6 +11,7 @@ import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatch
 
 from bamon.errors import BamonError
 
@@ -104,6 +105,13 @@ class Systemd:
             if "Id" in values:
                 result[values["Id"]] = values
         return result
+
+    def busy(self, pattern: str) -> bool:
+        """Is any unit matching `pattern` running or waiting in the job queue?"""
+        jobs = self._systemctl("list-jobs", "--plain", "--no-legend", "--no-pager", check=False).stdout
+        if any(fnmatch(line.split()[1], pattern) for line in jobs.splitlines() if len(line.split()) > 1):
+            return True
+        return any(u.active in ("activating", "deactivating") for u in self.list_units(pattern).values())
 
     def version(self) -> int:
         """systemd's version number (e.g. 252)."""

@@ -29,8 +29,7 @@ def register(sub: Any) -> None:
     p.add_argument("-r", "--reverse", action="store_true", help="newest first")
     p.add_argument("-o", "--output", choices=["text", "json"], default="text")
     p.add_argument("--info", action="store_true", help="where the logs are kept and how much space they take")
-    p.add_argument("passthrough", nargs=argparse.REMAINDER, help="-- then any journalctl options")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, accepts_passthrough=True)  # `bamon log … -- JOURNALCTL-ARGS`
 
 
 def command(args: argparse.Namespace, ctx: Context) -> list[str]:
@@ -56,8 +55,7 @@ def command(args: argparse.Namespace, ctx: Context) -> list[str]:
             argv += [f"PRIORITY={LEVELS[level.strip().lower()]}" for level in args.level.split(",")]
         except KeyError as exc:
             raise BamonError(f"unknown level {exc.args[0]!r}", "levels: " + ", ".join(LEVELS)) from None
-    extra: list[str] = list(args.passthrough)
-    return argv + (extra[1:] if extra[:1] == ["--"] else extra)
+    return argv + list(args.passthrough)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

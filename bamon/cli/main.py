@@ -37,7 +37,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser()
-    args = p.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    # Everything after the first "--" is for the tool underneath (journalctl for `bamon log`).
+    cut = words.index("--") if "--" in words else len(words)
+    args = p.parse_args(words[:cut])
+    args.passthrough = words[cut + 1:]
+    if args.passthrough and not getattr(args, "accepts_passthrough", False):
+        p.error(f"unexpected arguments after --: {' '.join(args.passthrough)}")
     if not getattr(args, "run", None):
         p.print_help()
         return 2

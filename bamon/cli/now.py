@@ -18,6 +18,7 @@ from bamon.cli.context import Context
 from bamon.cli.output import color_status, print_json, table
 from bamon.cli.status import as_json, render_table, select
 from bamon.config.model import Script
+from bamon.units import naming
 
 
 def register(sub: Any) -> None:
@@ -42,12 +43,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.local:
         return _run_local(scripts, ctx.config().daemon.max_concurrent, args.json)
     ctx.systemd.start(*(s.unit for s in scripts))  # waits: the services are Type=oneshot
+    _wait_for_notifier(ctx)
     checks = select(ctx, [s.name for s in scripts])
     if args.json:
         print_json({"scripts": [as_json(c) for c in checks]})
     else:
         print(render_table(checks))
     return 0 if all(c.status == "OK" for c in checks) else 1
+
+
+def _wait_for_notifier(ctx: Context, timeout: float = 10.0) -> None:
+    """Failed runs are recorded by bamon-notify@ (OnFailure=), which starts after the run:
+    wait for it so the table shows systemd's final verdict (e.g. timeout, memory)."""
+    deadline = time.monotonic() + timeout
+    while ctx.systemd.busy(f"{naming.NOTIFY_TEMPLATE}*") and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _text(data: str | bytes | None) -> str:

@@ -140,16 +140,25 @@ def history(journal: Journal, check: str, limit: int | None = None) -> list[RunR
     return ordered[:limit] if limit is not None else ordered
 
 
-def outputs(journal: Journal, invocations: list[str], max_lines: int = 50) -> dict[str, list[str]]:
-    """The output lines of the given runs, in one journal query for all of them."""
-    if not invocations:
+def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50) -> dict[str, list[str]]:
+    """The output lines of the given runs: {invocation id: lines}.
+
+    One journal query finds them all by systemd's invocation id. journald attaches that id
+    by looking at the sending process; for units of a user manager it sometimes cannot, so
+    runs left without lines are looked up once more by the check's syslog identifier (set by
+    the unit, always present) within the run's own time window.
+    """
+    if not records:
         return {}
-    matches = [f"_SYSTEMD_INVOCATION_ID={i}" for i in invocations] + ["_TRANSPORT=stdout"]
+    matches = [f"_SYSTEMD_INVOCATION_ID={r.invocation}" for r in records] + ["_TRANSPORT=stdout"]
     lines: dict[str, list[str]] = {}
     for entry in journal.entries(matches, fields=("MESSAGE", "_SYSTEMD_INVOCATION_ID")):
-        bucket = lines.setdefault(field(entry, "_SYSTEMD_INVOCATION_ID"), [])
-        bucket.append(field(entry, "MESSAGE"))
-        if len(bucket) > max_lines:
-            del bucket[0]
-    return lines
+        lines.setdefault(field(entry, "_SYSTEMD_INVOCATION_ID"), []).append(field(entry, "MESSAGE"))
+    for record in records:
+        if record.invocation not in lines and journal.user_mode:
+            window = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{record.check}", "_TRANSPORT=stdout"],
+                                     since=f"@{record.start_us / 1e6:.6f}", until=f"@{record.end_us / 1e6 + 0.5:.6f}",
+                                     fields=("MESSAGE",))
+            lines[record.invocation] = [field(e, "MESSAGE") for e in window]
+    return {k: v[-max_lines:] for k, v in lines.items()}
 

@@ -84,8 +84,7 @@ def collect(config: Config, paths: Paths, systemd: Systemd | None, journal: Jour
     scripts = [s for s in config.scripts if names is None or s.name in names]
     units = systemd.list_units(naming.UNIT_GLOB) if systemd else {}
     records = {s.name: read_state(s.name, paths.check_state_file(s.name)) for s in scripts}
-    invocations = [r.invocation for r in records.values() if r is not None]
-    lines = outputs(journal, invocations) if journal and with_output else {}
+    lines = outputs(journal, [r for r in records.values() if r]) if journal and with_output else {}
     calendar_next = _calendar_next(systemd, scripts) if systemd else {}
     result = []
     for script in scripts:

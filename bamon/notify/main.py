@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from bamon.history.records import outputs
+from bamon.history.records import RunRecord, outputs, read_state
 from bamon.journal import Journal
 from bamon.notify.record import memory_exhausted, record_failure, verdict
 from bamon.paths import resolve
@@ -34,16 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     systemd, journal = Systemd(user_mode), Journal(user_mode)
     state_file = paths.check_state_file(name) or paths.check_state_dirs[0] / name / "last"
     seen = verdict(name, os.environ, systemd)
-    if seen["result"] == "exit-code" and memory_exhausted(_output(journal, seen["invocation"])):
+    recorded = read_state(name, state_file if state_file.exists() else None)
+    if (seen["result"] == "exit-code" and recorded and recorded.invocation == seen["invocation"]
+            and memory_exhausted(_output(journal, recorded))):
         seen["result"] = "memory"
     record_failure(name, seen, state_file, journal)
     return 0
 
 
-def _output(journal: Journal, invocation: str) -> list[str]:
+def _output(journal: Journal, record: RunRecord) -> list[str]:
     """The run's output; journald may still be storing its last lines, so look twice."""
     for attempt in range(2):
-        lines = outputs(journal, [invocation]).get(invocation, [])
+        lines = outputs(journal, [record]).get(record.invocation, [])
         if lines or attempt:
             return lines
         time.sleep(0.3)

@@ -125,7 +125,7 @@ def check_host() -> None:
 
 
 def wait_for(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     timeout: float = 30,
     interval: float = 0.5,
     what: str = "condition",
@@ -179,8 +179,14 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _debootstrap(target: Path, log: Path) -> None:
+def _debootstrap(target: Path, log: Path, lock_fd: int) -> None:
+    # debootstrap inherits the lock, so a build orphaned by a killed test
+    # run still blocks the next one; and dies along with its parent.
     cmd = [
+        "setpriv",
+        "--pdeathsig",
+        "TERM",
+        "--",
         "debootstrap",
         "--variant=minbase",
         "--include=" + ",".join(INCLUDE),
@@ -191,35 +197,22 @@ def _debootstrap(target: Path, log: Path) -> None:
     if mirror:
         cmd.append(mirror)
     with log.open("w") as out:
-        proc = subprocess.run(
-            cmd, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=1800
-        )
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, pass_fds=[lock_fd], check=False, timeout=1800)
     if proc.returncode != 0:
-        raise ContainerError(
-            f"debootstrap failed with exit code {proc.returncode}; "
-            f"log {log}:\n{_tail(log)}"
-        )
+        raise ContainerError(f"debootstrap failed with exit code {proc.returncode}; log {log}:\n{_tail(log)}")
 
 
 def _configure_rootfs(root: Path) -> None:
     """Post-debootstrap tweaks, done offline on the directory tree."""
     (root / "etc/hostname").write_text(HOSTNAME + "\n")
     (root / "etc/hosts").write_text(
-        f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n"
-        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+        f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
     )
     present = [
-        unit
-        for unit in MASK
-        if any(
-            (root / d / unit).exists()
-            for d in ("lib/systemd/system", "etc/systemd/system")
-        )
+        unit for unit in MASK if any((root / d / unit).exists() for d in ("lib/systemd/system", "etc/systemd/system"))
     ]
     if present:
-        subprocess.run(
-            ["systemctl", f"--root={root}", "mask", "--quiet", *present], check=True
-        )
+        subprocess.run(["systemctl", f"--root={root}", "mask", "--quiet", *present], check=True)
     # Drop downloaded .debs; the package lists stay as debootstrap left them.
     subprocess.run(["chroot", str(root), "apt-get", "clean"], check=True)
 
@@ -253,15 +246,11 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
         # Leftovers of builds that died: nobody else holds the lock now.
         for old in cache_dir.parent.glob(f".{cache_dir.name}.*.tmp"):
             _remove_tree(old)
-        build = Path(
-            tempfile.mkdtemp(
-                prefix=f".{cache_dir.name}.", suffix=".tmp", dir=cache_dir.parent
-            )
-        )
+        build = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}.", suffix=".tmp", dir=cache_dir.parent))
         build.chmod(0o755)
         log = cache_dir.parent / f"{cache_dir.name}.build.log"
         try:
-            _debootstrap(build, log)
+            _debootstrap(build, log, lock.fileno())
             _configure_rootfs(build)
             (build / STAMP_NAME).write_text(want + "\n")
             _remove_tree(cache_dir)  # a stale cache from another recipe
@@ -320,6 +309,21 @@ def _remove_cgroup(top: Path) -> None:
     for dirpath, _dirs, _files in os.walk(top, topdown=False):
         with contextlib.suppress(OSError):
             os.rmdir(dirpath)
+
+
+def _sweep_stale_cgroups(parents: list[Path]) -> None:
+    """Remove cgroups left by containers whose Python process died or that
+    were started detached: bamon-test-* trees with no process left in them,
+    older than a minute (so as not to race a container being started).
+    """
+    for parent in parents:
+        for top in parent.glob("bamon-test-*"):
+            with contextlib.suppress(OSError):  # gone or busy meanwhile
+                if time.time() - top.stat().st_mtime < 60:
+                    continue
+                trees = [top, *(d for d in top.rglob("*") if d.is_dir())]
+                if not any((d / "cgroup.procs").read_text().strip() for d in trees):
+                    _remove_cgroup(top)
 
 
 def _comm(pid: int) -> str:
@@ -439,13 +443,12 @@ class Container:
         # started from the same cgroup would share (and fight over) one
         # payload tree, so a tiny shell first moves into a cgroup named
         # after the container, then execs nspawn.
-        self._cgroups = [d / self.name for d in _own_cgroups()]
+        own = _own_cgroups()
+        _sweep_stale_cgroups(own)
+        self._cgroups = [d / self.name for d in own]
         for cgroup in self._cgroups:
             cgroup.mkdir()
-        script = (
-            'for f; do [ "$f" = -- ] && break; echo $$ >"$f" || exit 125; shift; done;'
-            ' shift; exec "$@"'
-        )
+        script = 'for f; do [ "$f" = -- ] && break; echo $$ >"$f" || exit 125; shift; done; shift; exec "$@"'
         procs = [str(d / "cgroup.procs") for d in self._cgroups]
         cmd = ["/bin/sh", "-c", script, "sh", *procs, "--", *nspawn]
         if not self.detach:
@@ -474,24 +477,20 @@ class Container:
             if self.process.poll() is not None:
                 raise ContainerError(
                     f"systemd-nspawn exited with {self.process.returncode} "
-                    f"during boot; console log {self.console_log}:\n"
-                    + _tail(self.console_log)
+                    f"during boot; console log {self.console_log}:\n" + _tail(self.console_log)
                 )
             if self._init_pid is None:
                 self._init_pid = self._find_init()
             if self._init_pid is not None:
                 # Fails (no bus yet) or says initializing/starting early on.
-                proc = self.run(
-                    ["systemctl", "is-system-running"], check=False, timeout=10
-                )
+                proc = self.run(["systemctl", "is-system-running"], check=False, timeout=10)
                 state = proc.stdout.strip() or proc.stderr.strip()
                 if state in ("running", "degraded"):
                     return
             time.sleep(0.25)
         raise ContainerError(
             f"container {self.name} not up after {self.boot_timeout:g}s "
-            f"(last state: {state}); console log {self.console_log}:\n"
-            + _tail(self.console_log)
+            f"(last state: {state}); console log {self.console_log}:\n" + _tail(self.console_log)
         )
 
     def shutdown(self, timeout: float = 30) -> None:
@@ -595,7 +594,7 @@ class Container:
 
     def wait_for(
         self,
-        predicate: Callable[[], T],
+        predicate: Callable[[], T | None],
         timeout: float = 30,
         interval: float = 0.5,
         what: str = "condition",

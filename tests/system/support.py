@@ -1,0 +1,50 @@
+"""Helpers for driving bamon inside the test container the way an operator would."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from nspawn import Container, wait_for
+
+RUN_RECORD_ID = "de5b52adcafe4ec3b9fbcd7fe264f7b1"
+
+
+def bamon(box: Container, *args: str, check: bool = True, user: str | None = None) -> str:
+    """Run `bamon ARGS` inside; its stdout."""
+    return box.run(["bamon", *args], check=check, user=user).stdout
+
+
+def status(box: Container, name: str, user: str | None = None) -> dict[str, Any]:
+    """One check's entry of `bamon status --json`."""
+    args = (["--user"] if user else []) + ["status", "--json", "-n", name]
+    if user:
+        out = box.run(f"XDG_RUNTIME_DIR=/run/user/$(id -u) bamon {shlex.join(args)}", user=user).stdout
+    else:
+        out = bamon(box, *args)
+    entries: list[dict[str, Any]] = json.loads(out)["scripts"]
+    assert [e["name"] for e in entries] == [name]
+    return entries[0]
+
+
+def wait_status(box: Container, name: str, want: str, timeout: float = 30, user: str | None = None) -> dict[str, Any]:
+    """Wait until the check's status word is `want` (OK, FAILED, …); its status entry."""
+    def ready() -> dict[str, Any] | None:
+        entry = status(box, name, user=user)
+        return entry if entry["status"] == want else None
+    result: dict[str, Any] = wait_for(ready, timeout, 0.5, f"{name} to be {want}")
+    return result
+
+
+def run_records(box: Container, name: str) -> list[dict[str, Any]]:
+    """The journal's structured run records of one check, oldest first."""
+    out = box.run(["journalctl", "-o", "json", "--no-pager", f"MESSAGE_ID={RUN_RECORD_ID}",
+                   f"BAMON_CHECK={name}"]).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def unit_exists(box: Container, unit: str) -> bool:
+    """Is the unit known to systemd (loaded from a file)?"""
+    out = box.run(["systemctl", "show", "-p", "LoadState", "--value", unit]).stdout.strip()
+    return out == "loaded"

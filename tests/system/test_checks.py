@@ -1,0 +1,132 @@
+"""Checks running under the real systemd: results, reasons, quoting, the per-run record.
+
+Each test adds its own uniquely named check to the shared container with `bamon add`, as an
+operator would, and reads the results back with `bamon status --json`, `bamon history`,
+`journalctl` and `systemctl`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from nspawn import Container, wait_for
+from support import bamon, run_records, status, wait_status
+
+NASTY = r"""printf '<%s>' '%n %% %{http_code}' "a\"b" 'c\d' "tab	x" 'ünï€ ✓' "$((1+2))"; echo
+awk 'BEGIN { print "{print $5}" }'
+v='$HOME'; echo "${v} \$PATH \\ \"quoted\" `echo backticks`"
+cat <<'EOT'
+heredoc $NOT_EXPANDED %s
+EOT"""
+
+
+def test_sample_checks_from_the_package_are_ok(container: Container) -> None:
+    for name in ("disk_root", "memory_available", "load_average"):
+        entry = wait_status(container, name, "OK", timeout=60)
+        assert entry["exitCode"] == 0 and entry["output"]
+
+
+def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: Container) -> None:
+    bamon(container, "add", "tick", "-c", 'echo "tick $(date +%s%N)"', "-i", "2s")
+    wait_for(lambda: len(run_records(container, "tick")) >= 3, 30, 0.5, "three runs of tick")
+    entry = status(container, "tick")
+    assert entry["status"] == "OK" and entry["result"] == "success" and entry["exitCode"] == 0
+    assert entry["output"].startswith("tick ")
+    assert entry["unit"] == "bamon-tick.service" and entry["failureReason"] is None
+    assert entry["consecutiveFailures"] == 0 and entry["nextExecution"] and entry["lastExecution"]
+    record = run_records(container, "tick")[-1]
+    for key in ("BAMON_INVOCATION_ID", "BAMON_RESULT", "BAMON_EXIT_STATUS", "BAMON_START_USEC",
+                "BAMON_END_USEC", "BAMON_DURATION_USEC"):
+        assert record[key], key
+    assert record["BAMON_RESULT"] == "success" and record["_SYSTEMD_UNIT"] == "bamon-tick.service"
+    # The record and the output lines of one run share systemd's invocation id.
+    assert record["_SYSTEMD_INVOCATION_ID"] == record["BAMON_INVOCATION_ID"]
+    bamon(container, "remove", "-f", "tick")
+
+
+def test_exit_3_with_stderr_is_failed_with_exit_code_and_text(container: Container) -> None:
+    bamon(container, "add", "broken_app", "-c", 'echo "disk on fire" >&2; exit 3', "-i", "2s")
+    entry = wait_status(container, "broken_app", "FAILED")
+    assert entry["exitCode"] == 3 and entry["result"] == "failure"
+    assert entry["failureReason"] == "exit-code"
+    assert "disk on fire" in entry["output"] and "disk on fire" in entry["error"]
+    wait_for(lambda: status(container, "broken_app")["consecutiveFailures"] >= 2, 20, 0.5, "a second failure")
+    table = bamon(container, "status", "-n", "broken_app")
+    assert "FAILED" in table and "disk on fire" in table
+    bamon(container, "remove", "-f", "broken_app")
+
+
+def test_command_past_its_timeout_fails_with_reason_timeout(container: Container) -> None:
+    bamon(container, "add", "slowpoke", "-c", "echo starting; sleep 30", "-i", "1h", "-t", "2")
+    entry = wait_status(container, "slowpoke", "FAILED", timeout=40)
+    assert entry["failureReason"] == "timeout"
+    assert entry["exitCode"] is None  # killed, no exit status
+    assert 1.5 <= entry["duration"] <= 10
+    assert "Timeout after 2s" in bamon(container, "status", "-n", "slowpoke")
+    assert "Result: timeout" in container.run("systemctl status bamon-slowpoke --no-pager", check=False).stdout
+    bamon(container, "remove", "-f", "slowpoke")
+
+
+def test_memory_hog_past_max_virtual_memory_fails_with_a_memory_reason(container: Container) -> None:
+    # 300 MB in a shell variable, against the default max_virtual_memory of 100 MiB
+    bamon(container, "add", "hog", "-c", 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); echo ${#x}', "-i", "1h")
+    entry = wait_status(container, "hog", "FAILED", timeout=60)
+    # oom-kill where systemd has the cgroup memory controller; memory where only LimitAS= holds
+    wait_for(lambda: status(container, "hog")["failureReason"] in ("oom-kill", "memory"), 20, 0.5,
+             "a memory reason")
+    assert entry["exitCode"] != 0
+    assert "memory" in bamon(container, "status", "-n", "hog").lower()
+    bamon(container, "remove", "-f", "hog")
+
+
+def test_nasty_quoting_reaches_bash_byte_for_byte(container: Container) -> None:
+    bamon(container, "add", "nasty", "-c", NASTY, "-i", "1h")
+    wait_status(container, "nasty", "OK")
+    invocation = status(container, "nasty")["invocationId"]
+    lines = container.run(["journalctl", "-o", "json", f"_SYSTEMD_INVOCATION_ID={invocation}",
+                           "_TRANSPORT=stdout"]).stdout.splitlines()
+    from_unit = [json.loads(line)["MESSAGE"] for line in lines]
+    expected = container.run(["env", "-i", "PATH=/usr/bin:/bin", "/bin/bash", "-c", NASTY]).stdout.splitlines()
+    assert expected[0] == "<%n %% %{http_code}><a\"b><c\\d><tab\tx><ünï€ ✓><3>"
+    assert from_unit == expected
+    bamon(container, "remove", "-f", "nasty")
+
+
+def test_journalctl_shows_the_checks_output(container: Container) -> None:
+    bamon(container, "add", "chatty", "-c", "echo hello-journal", "-i", "1h")
+    wait_status(container, "chatty", "OK")
+    out = container.run("journalctl -u bamon-chatty --no-pager -o cat").stdout
+    assert "hello-journal" in out
+    assert "hello-journal" in bamon(container, "log", "chatty", "-n", "20")
+    assert "hello-journal" in container.run("journalctl BAMON_CHECK=chatty -o cat --no-pager").stdout
+    bamon(container, "remove", "-f", "chatty")
+
+
+def test_bamon_now_runs_waits_and_prints_the_table(container: Container) -> None:
+    bamon(container, "add", "manual", "-c", "echo ran-now", "--disabled")
+    result = container.run(["bamon", "now", "-n", "manual"], check=False)
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header[:3] == ["NAME", "STATUS", "EXIT"]
+    assert "manual" in result.stdout and "OK" in result.stdout and "ran-now" in result.stdout
+    failing = container.run(["bamon", "now", "-n", "manual", "--json"], check=False)
+    assert json.loads(failing.stdout)["scripts"][0]["output"] == "ran-now"
+    bamon(container, "add", "nowfail", "-c", "exit 4", "--disabled")
+    result = container.run(["bamon", "now", "-n", "nowfail"], check=False)
+    assert result.returncode == 1 and "FAILED" in result.stdout
+    for name in ("manual", "nowfail"):
+        bamon(container, "remove", "-f", name)
+
+
+def test_history_lists_every_run_newest_first(container: Container) -> None:
+    bamon(container, "add", "flaky", "-c", "test -e /tmp/flaky-ok", "-i", "1h", "--sandbox", "minimal")
+    container.run(["bamon", "now", "-n", "flaky"], check=False)
+    container.run("touch /tmp/flaky-ok")
+    container.run(["bamon", "now", "-n", "flaky"], check=False)
+    runs = json.loads(bamon(container, "history", "flaky", "--json"))["runs"]
+    assert [r["status"] for r in runs[:2]] == ["OK", "FAILED"]
+    assert runs[1]["exitCode"] == 1 and runs[1]["result"] == "exit-code"
+    assert "FAILED" in bamon(container, "history", "flaky")
+    bamon(container, "remove", "-f", "flaky")
+    container.run(shlex.join(["rm", "-f", "/tmp/flaky-ok"]))

@@ -1,0 +1,40 @@
+"""The .deb as a package: install enables bamon.target, purge removes units and state.
+
+Uses a container of its own, since purging would take bamon away from the other tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nspawn import Container
+from support import bamon, unit_exists, wait_status
+
+
+@pytest.fixture
+def own_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
+    box = Container()
+    box.boot()
+    try:
+        box.install_deb(bamon_deb)
+        yield box
+    finally:
+        box.shutdown()
+
+
+def test_install_enables_target_and_purge_removes_everything(own_container: Container) -> None:
+    box = own_container
+    assert box.run("systemctl is-enabled bamon.target").stdout.strip() == "enabled"
+    assert box.run("systemctl is-active bamon.target").stdout.strip() == "active"
+    assert box.run("dpkg-query -W -f='${Conffiles}' bamon").stdout.strip().startswith("/etc/bamon/config.yaml")
+    bamon(box, "add", "pkgcheck", "-c", "echo packaged", "-i", "2s")
+    wait_status(box, "pkgcheck", "OK", timeout=20)
+
+    box.run(["apt-get", "purge", "-y", "bamon"], env={"DEBIAN_FRONTEND": "noninteractive"})
+    assert not unit_exists(box, "bamon-pkgcheck.service")
+    assert not unit_exists(box, "bamon-disk_root.timer")
+    assert not unit_exists(box, "bamon.target")
+    assert box.run("ls /var/lib/bamon /etc/bamon /run/systemd/generator/bamon-* 2>&1", check=False).returncode != 0
+    assert box.run("systemctl list-units --all --no-legend 'bamon-*'").stdout.strip() == ""
