@@ -13,7 +13,6 @@ building one from the work tree.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,48 +51,13 @@ def system_host() -> None:
         pytest.fail(str(exc), pytrace=False)
 
 
-def _copy_work_tree(dest: Path) -> None:
-    """Copy the tracked and the untracked-but-not-ignored files to dest."""
-    listing = subprocess.run(
-        ["git", "-C", str(REPO), "ls-files", "-z", "-co", "--exclude-standard"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    for name in sorted(set(os.fsdecode(n) for n in listing.split(b"\0") if n)):
-        src, dst = REPO / name, dest / name
-        if not os.path.lexists(src):
-            continue  # tracked but deleted in the work tree
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            dst.symlink_to(os.readlink(src))
-        else:
-            shutil.copy2(src, dst)
-
-
 def build_deb(workdir: Path) -> Path:
-    """Build bamon's .deb from a clean copy of the work tree."""
-    src = workdir / "bamon"
-    _copy_work_tree(src)
-    log = workdir / "dpkg-buildpackage.log"
-    with log.open("w") as out:
-        proc = subprocess.run(
-            ["dpkg-buildpackage", "-us", "-uc", "-b"],
-            cwd=src,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-            timeout=900,
-        )
+    """Build bamon's .deb from the work tree with the project's own script (dev/build-deb)."""
+    proc = subprocess.run([str(REPO / "dev" / "build-deb"), str(workdir)], capture_output=True,
+                          text=True, check=False, timeout=900)
     if proc.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
-        pytest.fail(
-            f"dpkg-buildpackage failed ({proc.returncode}); {log}:\n{tail}",
-            pytrace=False,
-        )
-    debs = sorted(workdir.glob("bamon_*_all.deb"))
-    if len(debs) != 1:
-        pytest.fail(f"expected one bamon_*_all.deb in {workdir}, got {debs}")
-    return debs[0]
+        pytest.fail(f"dev/build-deb failed ({proc.returncode}):\n{proc.stderr[-4000:]}", pytrace=False)
+    return Path(proc.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")
