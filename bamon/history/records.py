@@ -1,9 +1,11 @@
 """Run records: what one run of a check did, read back from where the run wrote it.
 
 Each run leaves (a) `last` in its unit's state directory — one line, so `bamon status` for
-1,000 checks is 1,000 small reads instead of 1,000 journal queries — and (b) one journald entry
-with MESSAGE_ID=RUN_RECORD_ID and BAMON_* fields, the history. bamon/units/run-check writes
-both on normal exits; bamon/notify/record.py writes both for runs systemd ended itself.
+1,000 checks is 1,000 small reads instead of 1,000 journal queries — and (b) one journald entry,
+the history: "bamon-run key=value …" (logfmt) under the check's syslog identifier bamon-NAME.
+bamon/units/run-check prints it on the run's stdout for normal exits (bash builtins only: no
+extra process on the success path); bamon/notify/record.py sends the same line for runs
+systemd ended itself.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bamon.journal import RUN_RECORD_ID, Journal, field
+from bamon.journal import Journal, field
+
+RECORD_PREFIX = "bamon-run "
 
 # systemd Result= values and what the status table says about them
 REASONS = {
@@ -77,12 +81,14 @@ def parse_state_line(check: str, text: str) -> RunRecord | None:
         return None
 
 
-def read_state(check: str, path: Path | None) -> RunRecord | None:
+def read_state(check: str, path: Path | str | None) -> RunRecord | None:
+    """The check's `last` record; None when it never ran (or the file is unreadable)."""
     if path is None:
         return None
     for _ in range(2):  # run-check truncates then writes: an empty read is retried once
         try:
-            record = parse_state_line(check, path.read_text(encoding="utf-8", errors="replace"))
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                record = parse_state_line(check, handle.read())
         except OSError:
             return None
         if record is not None:
@@ -90,47 +96,69 @@ def read_state(check: str, path: Path | None) -> RunRecord | None:
     return None
 
 
-def from_entry(entry: dict[str, Any]) -> RunRecord | None:
-    """A run record from its journald entry (None for anything else)."""
+def read_states(checks: list[str], bases: tuple[Path, ...]) -> dict[str, RunRecord | None]:
+    """`last` records of many checks: plain opens, no stat() first (1,000 in ~15 ms)."""
+    found: dict[str, RunRecord | None] = {}
+    for check in checks:
+        found[check] = None
+        for base in bases:
+            found[check] = read_state(check, f"{base}/{check}/last")
+            if found[check] is not None:
+                break
+    return found
+
+
+def parse_record(check: str, message: str) -> RunRecord | None:
+    """A run record from its journal message "bamon-run result=… …" (None for other lines)."""
+    if not message.startswith(RECORD_PREFIX):
+        return None
+    values = dict(part.split("=", 1) for part in message[len(RECORD_PREFIX):].split() if "=" in part)
     try:
-        status_text = field(entry, "BAMON_EXIT_STATUS")
-        code = field(entry, "BAMON_EXIT_CODE", "exited")
+        exited = values.get("exit_code", "exited") == "exited"
         return RunRecord(
-            check=field(entry, "BAMON_CHECK"),
-            invocation=field(entry, "BAMON_INVOCATION_ID"),
-            result=field(entry, "BAMON_RESULT"),
-            exit_status=int(status_text) if code == "exited" and status_text.lstrip("-").isdigit() else None,
-            start_us=int(field(entry, "BAMON_START_USEC", "0")),
-            end_us=int(field(entry, "BAMON_END_USEC", "0")),
-            consecutive_failures=int(field(entry, "BAMON_CONSECUTIVE_FAILURES", "0")),
-            signal="" if code == "exited" else status_text,
+            check=check,
+            invocation=values["invocation"],
+            result=values["result"],
+            exit_status=int(values["exit_status"]) if exited else None,
+            start_us=int(values["start_usec"]),
+            end_us=int(values["end_usec"]),
+            consecutive_failures=int(values.get("consecutive_failures", "0")),
+            signal="" if exited else values.get("exit_status", ""),
         )
-    except ValueError:
+    except (KeyError, ValueError):
         return None
 
 
+def from_entry(entry: dict[str, Any]) -> RunRecord | None:
+    """A run record from a journald entry of a check (None for its other output)."""
+    identifier = field(entry, "SYSLOG_IDENTIFIER")
+    check = identifier.removeprefix("bamon-") if identifier.startswith("bamon-") else ""
+    return parse_record(check, field(entry, "MESSAGE"))
+
+
+def record_message(record: RunRecord) -> str:
+    """The journal line of a run record, exactly as run-check prints it (without "<N>")."""
+    exited = record.exit_status is not None
+    return (f"{RECORD_PREFIX}result={record.result} exit_code={'exited' if exited else 'killed'} "
+            f"exit_status={record.exit_status if exited else record.signal} start_usec={record.start_us} "
+            f"end_usec={record.end_us} duration_usec={record.end_us - record.start_us} "
+            f"consecutive_failures={record.consecutive_failures} invocation={record.invocation}")
+
+
 def journal_fields(record: RunRecord) -> dict[str, object]:
-    """The BAMON_* fields of a run record, as run-check writes them."""
+    """Fields that file a record sent from Python beside run-check's (same identifier)."""
     return {
-        "MESSAGE_ID": RUN_RECORD_ID,
         "PRIORITY": 6 if record.ok else 3,
         "SYSLOG_IDENTIFIER": f"bamon-{record.check}",
         "BAMON_CHECK": record.check,
-        "BAMON_INVOCATION_ID": record.invocation,
-        "BAMON_RESULT": record.result,
-        "BAMON_EXIT_CODE": "exited" if record.exit_status is not None else "killed",
-        "BAMON_EXIT_STATUS": record.exit_status if record.exit_status is not None else record.signal,
-        "BAMON_START_USEC": record.start_us,
-        "BAMON_END_USEC": record.end_us,
-        "BAMON_DURATION_USEC": record.end_us - record.start_us,
-        "BAMON_CONSECUTIVE_FAILURES": record.consecutive_failures,
     }
 
 
 def history(journal: Journal, check: str, limit: int | None = None) -> list[RunRecord]:
     """Run records of one check, newest first, one per invocation (a correction wins)."""
-    entries = journal.entries([f"MESSAGE_ID={RUN_RECORD_ID}", f"BAMON_CHECK={check}"],
-                              lines=None if limit is None else limit * 2, reverse=True)
+    entries = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{check}"], grep=f"^{RECORD_PREFIX}",
+                              lines=None if limit is None else limit * 2, reverse=True,
+                              fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
     seen: dict[str, RunRecord] = {}
     for entry in entries:
         record = from_entry(entry)
@@ -150,10 +178,7 @@ def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50) -> 
     """
     if not records:
         return {}
-    matches = [f"_SYSTEMD_INVOCATION_ID={r.invocation}" for r in records] + ["_TRANSPORT=stdout"]
-    lines: dict[str, list[str]] = {}
-    for entry in journal.entries(matches, fields=("MESSAGE", "_SYSTEMD_INVOCATION_ID")):
-        lines.setdefault(field(entry, "_SYSTEMD_INVOCATION_ID"), []).append(field(entry, "MESSAGE"))
+    lines = journal.lines_of_runs([r.invocation for r in records])
     for record in records:
         if record.invocation not in lines and journal.user_mode:
             window = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{record.check}", "_TRANSPORT=stdout"],

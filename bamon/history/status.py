@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bamon.config.model import Config, Script
-from bamon.history.records import REASONS, RunRecord, outputs, read_state
+from bamon.history.records import REASONS, RunRecord, outputs, read_states
 from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.systemd import Systemd
@@ -83,7 +83,7 @@ def collect(config: Config, paths: Paths, systemd: Systemd | None, journal: Jour
     """Status of the configured checks (all, or the named ones), in config order."""
     scripts = [s for s in config.scripts if names is None or s.name in names]
     units = systemd.list_units(naming.UNIT_GLOB) if systemd else {}
-    records = {s.name: read_state(s.name, paths.check_state_file(s.name)) for s in scripts}
+    records = read_states([s.name for s in scripts], paths.check_state_dirs)
     lines = outputs(journal, [r for r in records.values() if r]) if journal and with_output else {}
     calendar_next = _calendar_next(systemd, scripts) if systemd else {}
     result = []

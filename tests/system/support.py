@@ -8,7 +8,6 @@ from typing import Any
 
 from nspawn import Container, wait_for
 
-RUN_RECORD_ID = "de5b52adcafe4ec3b9fbcd7fe264f7b1"
 
 
 def bamon(box: Container, *args: str, check: bool = True, user: str | None = None) -> str:
@@ -38,10 +37,17 @@ def wait_status(box: Container, name: str, want: str, timeout: float = 30, user:
 
 
 def run_records(box: Container, name: str) -> list[dict[str, Any]]:
-    """The journal's structured run records of one check, oldest first."""
-    out = box.run(["journalctl", "-o", "json", "--no-pager", f"MESSAGE_ID={RUN_RECORD_ID}",
-                   f"BAMON_CHECK={name}"]).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    """The journal entries holding the run records of one check, oldest first.
+
+    Each is "bamon-run key=value …" in MESSAGE, filed by journald with the run's unit,
+    invocation id and the check's syslog identifier; the parsed pairs are added under "record".
+    """
+    out = box.run(["journalctl", "-o", "json", "--no-pager", f"SYSLOG_IDENTIFIER=bamon-{name}",
+                   "--grep=^bamon-run ", "--case-sensitive=yes"], check=False).stdout
+    entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+    for entry in entries:
+        entry["record"] = dict(p.split("=", 1) for p in entry["MESSAGE"].split()[1:])
+    return entries
 
 
 def unit_exists(box: Container, unit: str) -> bool:

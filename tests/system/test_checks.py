@@ -35,13 +35,16 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
     assert entry["output"].startswith("tick ")
     assert entry["unit"] == "bamon-tick.service" and entry["failureReason"] is None
     assert entry["consecutiveFailures"] == 0 and entry["nextExecution"] and entry["lastExecution"]
-    record = run_records(container, "tick")[-1]
-    for key in ("BAMON_INVOCATION_ID", "BAMON_RESULT", "BAMON_EXIT_STATUS", "BAMON_START_USEC",
-                "BAMON_END_USEC", "BAMON_DURATION_USEC"):
+    entry = run_records(container, "tick")[-1]
+    record = entry["record"]
+    for key in ("invocation", "result", "exit_status", "start_usec", "end_usec", "duration_usec"):
         assert record[key], key
-    assert record["BAMON_RESULT"] == "success" and record["_SYSTEMD_UNIT"] == "bamon-tick.service"
-    # The record and the output lines of one run share systemd's invocation id.
-    assert record["_SYSTEMD_INVOCATION_ID"] == record["BAMON_INVOCATION_ID"]
+    assert record["result"] == "success" and record["exit_status"] == "0"
+    assert int(record["end_usec"]) - int(record["start_usec"]) == int(record["duration_usec"])
+    assert entry["_SYSTEMD_UNIT"] == "bamon-tick.service" and entry["BAMON_CHECK"] == "tick"
+    assert entry["PRIORITY"] == "6"
+    # journald files the record with the run's own invocation id, the one it names
+    assert entry["_SYSTEMD_INVOCATION_ID"] == record["invocation"]
     bamon(container, "remove", "-f", "tick")
 
 
