@@ -185,5 +185,6 @@ def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50) -> 
                                      since=f"@{record.start_us / 1e6:.6f}", until=f"@{record.end_us / 1e6 + 0.5:.6f}",
                                      fields=("MESSAGE",))
             lines[record.invocation] = [field(e, "MESSAGE") for e in window]
-    return {k: v[-max_lines:] for k, v in lines.items()}
+    # the record line itself is not part of what the command printed
+    return {k: [line for line in v if not line.startswith(RECORD_PREFIX)][-max_lines:] for k, v in lines.items()}
 

@@ -615,12 +615,19 @@ def _cmd_up(args: argparse.Namespace) -> None:
         container.install_deb(args.deb)
         if args.config:
             container.copy_in(args.config, "/etc/bamon/config.yaml")
+            container.run(["bamon", "apply"])
+        if args.show_status:
+            # the sample checks run a few seconds after bamon.target starts (OnBootSec ≤ 10 s)
+            wait_for(lambda: "UNKNOWN" not in container.run(["bamon", "status"]).stdout, 30, 1,
+                     "the first runs of the checks")
+            for command in (["bamon", "status"], ["systemctl", "list-timers", "--no-pager", "bamon-*"]):
+                print(f"# {' '.join(command)}\n{container.run(command).stdout}")
     except BaseException:
         container.shutdown()
         raise
     print(
         f"container {container.name} is up (console log: {container.console_log})\n"
-        f"  shell inside: nsenter -t {container.init_pid} -a bash\n"
+        f"  shell inside: nsenter -t {container.init_pid} -a bash   (then: bamon status, bamon add …)\n"
         f"  stop it:      kill {container.process.pid}"
     )
 
@@ -632,6 +639,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = sub.add_parser("up", help="boot a container that keeps running")
     up.add_argument("--deb", type=Path, required=True, help="bamon .deb to install")
     up.add_argument("--config", type=Path, help="copied to /etc/bamon/config.yaml")
+    up.add_argument("--show-status", action="store_true", help="wait for the first runs, print bamon status")
     args = parser.parse_args(argv)
     try:
         check_host()

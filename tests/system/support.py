@@ -9,7 +9,6 @@ from typing import Any
 from nspawn import Container, wait_for
 
 
-
 def bamon(box: Container, *args: str, check: bool = True, user: str | None = None) -> str:
     """Run `bamon ARGS` inside; its stdout."""
     return box.run(["bamon", *args], check=check, user=user).stdout
