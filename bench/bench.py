@@ -87,7 +87,10 @@ def bench_idle(box: Container) -> None:
     section("idle (package installed, bamon.target active, the three sample checks scheduled)")
     box.run("sleep 12")  # the samples' first runs are over (OnBootSec ≤ 10 s)
     # "[b]amon" keeps the pgrep's own shell out of the count
-    counts = [int(box.run("pgrep -c -f '[b]amon' || true").stdout.strip() or 0) for _ in range(5) if not time.sleep(1)]
+    counts = []
+    for _ in range(5):
+        counts.append(int(box.run("pgrep -c -f '[b]amon' || true").stdout.strip() or 0))
+        time.sleep(1)
     timers = box.run("systemctl list-timers --no-legend 'bamon-*' | wc -l").stdout.strip()
     row(f"bamon processes, 5 samples 1 s apart ({timers} timers waiting)", str(max(counts)), "0")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from bamon.cli.output import note
+from bamon.config.load import load_raw
 from bamon.config.model import Config, Script, load
 from bamon.errors import BamonError
 from bamon.journal import Journal
@@ -48,14 +49,24 @@ class Context:
         config = self.config()
         script = config.script(name)
         if script is None:
-            names = [s.name for s in config.scripts]
-            close = difflib.get_close_matches(name, names, n=1)
-            broken = [i for i in config.errors if f"{name}" in str(i)]
-            hint = (f"did you mean {close[0]!r}?" if close else
-                    "it is in the config but invalid: run `bamon config validate`" if broken else
+            close = difflib.get_close_matches(name, [s.name for s in config.scripts], n=1)
+            hint = ("it is in the config but invalid: run `bamon config validate`" if self._has_entry(name) else
+                    f"did you mean {close[0]!r}?" if close else
                     "see `bamon list` for the configured scripts")
             raise BamonError(f"no script named {name!r}", hint)
         return script
+
+    def _has_entry(self, name: str) -> bool:
+        """Is there an entry named `name` in the files, valid or not? (Only asked on errors.)"""
+        raw = load_raw(self.paths.config_file, self.paths.scripts_dir)
+        return any(isinstance(r.data, dict) and r.data.get("name") == name for r in raw.scripts)
+
+    @property
+    def live(self) -> bool:
+        """Is this the config systemd runs? Only then may a command touch the units and state
+        of its scripts: --config/BAMON_CONFIG names another file, whose scripts may share
+        their names with live ones."""
+        return not self.paths.config_overridden
 
     def reload(self) -> None:
         """Make systemd see the config as written: re-run the generator (or apply), start timers.
@@ -64,7 +75,7 @@ class Context:
         config problems): an active target does not look at its Wants= again. Starting the
         target once more does, and starts nothing while the operator has stopped bamon.
         """
-        if self.paths.config_overridden:
+        if not self.live:
             note("--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
             return
         if not self.paths.generator_installed():  # pip/Homebrew/snap: `bamon apply` mode

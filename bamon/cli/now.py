@@ -8,7 +8,9 @@ daemon.max_concurrent and each script's timeout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -60,22 +62,30 @@ def _wait_for_notifier(ctx: Context, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def _text(data: str | bytes | None) -> str:
-    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
-
-
 def _run_one(script: Script) -> dict[str, Any]:
     started = time.time()
     env = {**os.environ, **dict(script.environment)}
     code: int | None
-    try:
-        done = subprocess.run(["/bin/bash", "-c", script.command], capture_output=True, text=True,
-                              timeout=script.limits.timeout, env=env, stdin=subprocess.DEVNULL)
-        code, reason = done.returncode, None if done.returncode == 0 else "exit-code"
-        output = done.stdout + done.stderr
-    except subprocess.TimeoutExpired as exc:
+    reason: str | None
+    # A session of its own, so that a timeout ends everything the command started (like the
+    # unit's cgroup under systemd): killing bash alone leaves `sleep`, pipelines and background
+    # jobs running, and holding the output pipes open.
+    with subprocess.Popen(["/bin/bash", "-c", script.command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=script.limits.timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = proc.poll() is None  # else bash ended in time; a leftover child held the pipes
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+    if timed_out:
         code, reason = None, "timeout"
-        output = _text(exc.stdout) + _text(exc.stderr) + f"\nTimeout after {script.limits.timeout}s"
+        output = out + err + f"\nTimeout after {script.limits.timeout}s"
+    else:
+        code, reason = proc.returncode, None if proc.returncode == 0 else "exit-code"
+        output = out + err
     return {"name": script.name, "status": "OK" if code == 0 else "FAILED", "exitCode": code,
             "failureReason": reason, "duration": round(time.time() - started, 3), "output": output.strip()}
 

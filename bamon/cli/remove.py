@@ -29,12 +29,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if input(f"Remove {args.name} ({script.source})? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("nothing removed")
                 return 1
-        ctx.systemd.stop(script.timer, script.unit)
+        if ctx.live:
+            ctx.systemd.stop(script.timer, script.unit)
         before, _ = edit_script(script.source, script.name, ctx.config().main_file, lambda entry: False)
         audit.record(ctx.journal, "remove", script.name, before=before)
         ctx.reload()
-        ctx.systemd.reset_failed(script.unit)
-        for base in ctx.paths.check_state_dirs:
-            shutil.rmtree(base / script.name, ignore_errors=True)
+        if ctx.live:  # the units and state of this name belong to the config systemd runs
+            ctx.systemd.reset_failed(script.unit)
+            for base in ctx.paths.check_state_dirs:
+                shutil.rmtree(base / script.name, ignore_errors=True)
     print(f"removed {args.name}")
     return 0

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 entry["enabled"] = args.enabled
             return True
 
-        if not args.enabled:
+        if not args.enabled and ctx.live:
             ctx.systemd.stop(script.timer)
         before, after = edit_script(script.source, script.name, ctx.config().main_file, change)
         audit.record(ctx.journal, verb, script.name, before=before, after=after)

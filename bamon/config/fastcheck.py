@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from bamon.config.timespec import check_schedule, parse_span
 
-FORMATS: dict[str, Callable[[Any], object]] = {
-    "bamon-span": parse_span,
-    "bamon-schedule": check_schedule,
+
+@dataclass(frozen=True)
+class Format:
+    """A bamon format: the kinds of value it is about, and the check (raises ValueError)."""
+
+    applies_to: tuple[type, ...]
+    check: Callable[[Any], object]
+
+
+FORMATS: dict[str, Format] = {
+    "bamon-span": Format((int, str), parse_span),  # 30 or "30s"
+    "bamon-schedule": Format((str,), check_schedule),
 }
 
 _TYPES: dict[str, Callable[[Any], bool]] = {
@@ -39,12 +49,22 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def check_format(name: str, value: Any) -> None:
+    """Raise ValueError when `value` breaks format `name`; the one notion both validators share.
+
+    As in JSON Schema, a format only constrains the kinds of value it is about: `schedule: 5`
+    or `interval: 1.5` are wrong, but that is the `type` keyword's error to report, so the
+    format passes them instead of choking on them (the functions expect int or str).
+    """
+    spec = FORMATS[name]
+    if isinstance(value, spec.applies_to) and not isinstance(value, bool):
+        spec.check(value)
+
+
 def _format_ok(name: str, value: Any) -> bool:
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
-        return True  # like JSON Schema: a format only constrains values it applies to
     try:
-        FORMATS[name](value)
-    except (ValueError, KeyError):
+        check_format(name, value)
+    except (ValueError, KeyError):  # KeyError: a format this module does not know, so unsure
         return False
     return True
 

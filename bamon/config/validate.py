@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
-from bamon.config.fastcheck import FORMATS, conforms
+from bamon.config.fastcheck import FORMATS, check_format, conforms
 from bamon.config.issues import ConfigIssue, format_path
 from bamon.config.load import RawConfig, RawScript, line_of
 
@@ -24,12 +24,18 @@ def _target(which: str) -> dict[str, Any]:
     return root if which == "root" else schema_mod.script_schema()
 
 
-def _predicate(function: Callable[[Any], object]) -> Callable[[Any], bool]:
-    """A format function (raises ValueError on bad input) as jsonschema's yes/no check."""
+def _predicate(name: str) -> Callable[[Any], bool]:
+    """Format `name` as jsonschema's yes/no check (it turns the ValueError into the message)."""
     def check(value: Any) -> bool:
-        function(value)
+        check_format(name, value)
         return True
     return check
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    # Draft 2020-12 counts 2.0 as an integer; bamon (and fastcheck) does not, so a float never
+    # reaches the model and a unit never gets LimitCPU=60.0.
+    return isinstance(instance, int) and not isinstance(instance, bool)
 
 
 @cache
@@ -38,11 +44,14 @@ def _validator(which: str) -> Any:
     import jsonschema
 
     checker = jsonschema.FormatChecker(formats=())
-    for name, function in FORMATS.items():
-        checker.checks(name, raises=ValueError)(_predicate(function))
+    for name in FORMATS:
+        checker.checks(name, raises=ValueError)(_predicate(name))
     root = schema_mod.schema()
     target = root if which == "root" else {**_target(which), "$defs": root["$defs"]}
-    return jsonschema.validators.validator_for(root)(target, format_checker=checker)
+    draft = jsonschema.validators.validator_for(root)
+    extend: Any = jsonschema.validators.extend  # untyped in some jsonschema releases
+    strict = extend(draft, type_checker=draft.TYPE_CHECKER.redefine("integer", _is_integer))
+    return strict(target, format_checker=checker)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -59,11 +68,43 @@ def _describe_type(types: str | list[str]) -> str:
     return " or ".join(names.get(t, t) for t in seq)
 
 
-def _messages(error: Any) -> Iterator[tuple[tuple[str | int, ...], str, str, bool]]:
-    """(key path, message, hint, points-at-key) for one jsonschema error."""
+# Last resort only: schema.yaml hints every option and the parts inside them (a test checks).
+_GENERIC_HINT = "fix or remove this value"
+
+_Message = Callable[[Any, str], str]  # (error, the value as shown) -> message
+_MESSAGES: dict[str, _Message] = {  # built only for the keyword that failed: each expects its own argument
+    "type": lambda e, shown: f"{shown} is not {_describe_type(e.validator_value)}",
+    "enum": lambda e, shown: f"{shown} is not one of: {', '.join(map(str, e.validator_value))}",
+    "format": lambda e, shown: f"{shown} is not valid: {e.cause}" if e.cause else f"{shown} is not valid",
+    "not": lambda e, shown: f"{shown} is reserved",
+    "pattern": lambda e, shown: f"{shown} does not have the required form",
+    "minimum": lambda e, shown: f"{shown} is below the minimum of {e.validator_value}",
+    "minLength": lambda e, shown: f"{shown} is too short",
+}
+
+
+def _hint(error: Any, schema: dict[str, Any]) -> str:
+    """The x-hint of the failing sub-schema, else of the nearest schema above it that has one.
+
+    Sub-schemas such as a list's items or a mapping's names are often hinted by the property
+    that holds them (tags, environment); walking the error's schema path finds that property.
+    """
+    hint, node = _GENERIC_HINT, schema
+    for part in error.schema_path:
+        if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
+            hint = node["x-hint"]
+        try:
+            ref = node["$ref"] if part == "$ref" else None
+            node = schema["$defs"][ref.removeprefix("#/$defs/")] if ref else node[part]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break  # a path this walk does not follow (e.g. a remote $ref): keep what was found
+    return hint
+
+
+def _messages(error: Any, schema: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str, str, bool]]:
+    """(key path, message, hint, points-at-key) for one jsonschema error against `schema`."""
     path = tuple(error.absolute_path)
     sub = error.schema if isinstance(error.schema, dict) else {}
-    hint = sub.get("x-hint", "")
     keyword = error.validator
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
         known = sub.get("properties", {})
@@ -73,29 +114,24 @@ def _messages(error: Any) -> Iterator[tuple[tuple[str | int, ...], str, str, boo
         return
     if keyword == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "a key"
-        prop_hint = sub.get("properties", {}).get(missing, {}).get("x-hint", "")
+        prop_hint = sub.get("properties", {}).get(missing, {}).get("x-hint") or _hint(error, schema)
         yield path, f"missing required key {missing!r}", prop_hint, False
         return
     value = error.instance
     shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    templates = {
-        "type": f"{shown} is not {_describe_type(error.validator_value)}",
-        "enum": f"{shown} is not one of: {', '.join(map(str, error.validator_value or []))}",
-        "format": f"{shown} is not valid: {error.cause}" if error.cause else f"{shown} is not valid",
-        "not": f"{shown} is reserved",
-        "pattern": f"{shown} does not have the required form",
-        "minimum": f"{shown} is below the minimum of {error.validator_value}",
-        "minLength": f"{shown} is too short",
-    }
-    yield path, templates.get(keyword, f"{shown} is not valid ({keyword})"), hint, False
+    if "propertyNames" in error.schema_path:  # the value is a key of the mapping at `path`
+        shown = f"the key {shown}"
+    message = _MESSAGES[keyword](error, shown) if keyword in _MESSAGES else f"{shown} is not valid ({keyword})"
+    yield path, message, _hint(error, schema), False
 
 
 def _schema_issues(data: Any, which: str, raw_file: str, base: tuple[str | int, ...]) -> list[ConfigIssue]:
     if conforms(data, _target(which), schema_mod.schema()):
         return []
     issues = []
-    for error in _validator(which).iter_errors(data):
-        for path, message, hint, at_key in _messages(error):
+    validator = _validator(which)
+    for error in validator.iter_errors(data):
+        for path, message, hint, at_key in _messages(error, validator.schema):
             line = line_of(Path(raw_file), base + path, key=at_key)
             issues.append(ConfigIssue(raw_file, line, format_path(base + path), message, hint))
     return issues

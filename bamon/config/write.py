@@ -8,6 +8,7 @@ which keeps comments and layout. Every write takes the same lock, so two concurr
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import io
 import os
@@ -84,13 +85,47 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, bool)) or value is None else str(value)
 
 
-def _roundtrip() -> Any:
+def _roundtrip(text: str) -> tuple[Any, Any]:
+    """A ruamel round-trip handler that writes `text`'s layout back, and `text` loaded with it."""
     from ruamel.yaml import YAML  # imported late: only edits of existing files need it
 
     handler = YAML()
     handler.preserve_quotes = True
     handler.width = 4096
-    return handler
+    doc = handler.load(text)
+    handler.indent(**_indentation(doc))
+    return handler, doc
+
+
+def _indentation(doc: Any) -> dict[str, int]:
+    """The indentation `doc` is written with, as keyword arguments of ruamel's YAML.indent().
+
+    ruamel writes its own defaults otherwise: `  - name:` lists move to column 0 and a one-line
+    edit rewrites the whole file. The first nested block mapping and block sequence (top down)
+    set the style, read off the positions the parser recorded: no second parse, which costs
+    about half a second for a config of 1,000 scripts.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    found: dict[str, int] = {}
+    queue = [doc]
+    while queue and len(found) < 3:
+        node = queue.pop(0)
+        if isinstance(node, CommentedSeq):
+            queue.extend(node)
+        if not isinstance(node, CommentedMap):
+            continue
+        for key, value in node.items():
+            if not isinstance(value, (CommentedMap, CommentedSeq)) or not value or value.fa.flow_style():
+                continue
+            column = node.lc.key(key)[1]
+            if isinstance(value, CommentedMap):
+                found.setdefault("mapping", value.lc.col - column)  # the first key's column
+            else:
+                found.setdefault("offset", value.lc.col - column)  # the dash's column
+                found.setdefault("sequence", value.lc.item(0)[1] - column)  # the item's column
+            queue.append(value)
+    return found
 
 
 def new_problems(paths: Paths, change: Callable[[RawConfig], None]) -> list[ConfigIssue]:
@@ -115,6 +150,38 @@ def add_script(paths: Paths, data: dict[str, Any]) -> tuple[Path, str]:
     return target, text
 
 
+def _end_comment(entry: Any) -> tuple[Any, Any]:
+    """The entry's last key and the comment after its value (ruamel's ca.items[key][2])."""
+    last = next(reversed(entry), None)
+    comments = entry.ca.items.get(last) if last is not None else None
+    return last, comments[2] if comments and len(comments) > 2 else None
+
+
+def _keep_end_gap(entry: Any, last_before: Any, token: Any) -> None:
+    """Blank lines and comments that ended the entry stay at its end when its last key changes.
+
+    ruamel keeps them as the comment after the last value: a key appended by an edit would land
+    after them (after the blank line separating this entry from the next), and deleting the
+    last key would delete them. The part after the old last value's own line moves to the new
+    last key; an inline comment stays where it is.
+    """
+    last = next(reversed(entry), None)
+    if last is None or last == last_before or token is None:
+        return
+    own_line, _, rest = token.value.partition("\n")
+    if not rest:
+        return
+    if last_before in entry:
+        token.value = own_line + "\n"
+    _, current = _end_comment(entry)
+    if current is not None:  # the new last value's own inline comment
+        current.value = current.value.rstrip("\n") + "\n" + rest
+    else:
+        moved = copy.copy(token)
+        moved.value = "\n" + rest
+        entry.ca.items.setdefault(last, [None, None, None, None])[2] = moved
+
+
 def edit_script(source: Path, name: str, main_file: Path,
                 mutate: Callable[[Any], bool]) -> tuple[str, str]:
     """Apply `mutate` to the entry `name` in `source`; returns (before, after) text of it.
@@ -122,23 +189,23 @@ def edit_script(source: Path, name: str, main_file: Path,
     `mutate(entry)` changes the mapping in place and returns True, or returns False to delete
     the entry. A scripts.d file whose entry is deleted is removed.
     """
-    handler = _roundtrip()
-    text = source.read_text(encoding="utf-8")
-    doc = handler.load(text)
-    if source != main_file:
-        before = dump(_plain(doc))
-        if not mutate(doc):
-            source.unlink()
-            return before, ""
-        entry = doc
-    else:
+    handler, doc = _roundtrip(source.read_text(encoding="utf-8"))
+    in_main = source == main_file
+    if in_main:
         items = doc.get("scripts") or []
         index = next(i for i, item in enumerate(items) if isinstance(item, dict) and item.get("name") == name)
-        entry = items[index]
-        before = dump(_plain(entry))
-        if not mutate(entry):
-            del items[index]
-            entry = None
+    else:  # a scripts.d file is the entry
+        items, index = [doc], 0
+    entry = items[index]
+    before, (last, end_comment) = dump(_plain(entry)), _end_comment(entry)
+    if not mutate(entry):
+        if not in_main:
+            source.unlink()
+            return before, ""
+        del items[index]
+        entry = None
+    else:
+        _keep_end_gap(entry, last, end_comment)
     out = io.StringIO()
     handler.dump(doc, out)
     atomic_write(source, out.getvalue())

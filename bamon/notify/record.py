@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from bamon.history.records import RunRecord, journal_fields, read_state
+from bamon.history.records import RunRecord, journal_fields, read_state, record_message
 from bamon.journal import Journal
 from bamon.systemd import Systemd
 from bamon.units import naming
@@ -82,7 +82,10 @@ def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: J
     if last is not None and last.invocation == seen["invocation"]:
         if last.result == seen["result"]:
             return None  # run-check recorded it
-        record = replace(last, result=seen["result"])
+        # A failure already counted keeps its count; a run recorded as a success now counts as
+        # a failure. From 1, as run-check counts a re-recorded run: the previous run's count
+        # was in the line the success record replaced.
+        record = replace(last, result=seen["result"], consecutive_failures=max(last.consecutive_failures, 1))
     else:
         now = int(time.time() * 1_000_000)
         end = _usec(seen.get("end", "")) or now
@@ -95,6 +98,6 @@ def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: J
             signal="" if exited else seen["status"],
         )
     _write_state(state_file, record)
-    word = "timed out" if record.result == "timeout" else f"failed ({record.result})"
-    journal.send(f"FAILED: run {word}", **journal_fields(record))
+    # The same line run-check prints: history reads records from the message alone.
+    journal.send(record_message(record), **journal_fields(record))
     return record

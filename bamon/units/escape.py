@@ -7,6 +7,9 @@ layers; Environment= values skip the $ layer (systemd does not expand variables 
 
 from __future__ import annotations
 
+import re
+
+_TRAILING = re.compile(r"[\s\\]+$")  # whitespace and backslashes at the end of a line
 _C_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -33,5 +36,9 @@ def env_assignment(name: str, value: str) -> str:
 
 
 def plain(text: str) -> str:
-    """Free text for Description= and similar: one line, specifiers disarmed."""
-    return " ".join(text.split()).replace("%", "%%")
+    """Free text for Description= and similar: one line, specifiers disarmed.
+
+    Backslashes at the end are dropped: systemd reads a line ending in one as continued on the
+    next line of the unit file, and Description= has no escape that would keep it literal.
+    """
+    return _TRAILING.sub("", " ".join(text.split())).replace("%", "%%")

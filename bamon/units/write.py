@@ -61,7 +61,9 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
     if prune:
         for link in wants.iterdir():
             stale = link.name not in generated.wanted_by_target and link.name.startswith(naming.PREFIX)
-            if link.is_symlink() and stale:
+            # Only our own links go: one to a unit the operator wrote (bamon-custom.timer,
+            # enabled into bamon.target) stays; a dangling one is nobody's.
+            if stale and link.is_symlink() and (not link.exists() or _is_ours(link)):
                 link.unlink()
         for path in directory.glob(f"{naming.UNIT_GLOB}"):
             if path.name not in generated.units and path.is_file() and _is_ours(path):

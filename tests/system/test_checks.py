@@ -89,9 +89,11 @@ def test_nasty_quoting_reaches_bash_byte_for_byte(container: Container) -> None:
     invocation = status(container, "nasty")["invocationId"]
     lines = container.run(["journalctl", "-o", "json", f"_SYSTEMD_INVOCATION_ID={invocation}",
                            "_TRANSPORT=stdout"]).stdout.splitlines()
-    # everything the run printed, then run-check's record line
-    *from_unit, record = [json.loads(line)["MESSAGE"] for line in lines]
-    assert record.startswith("bamon-run result=success ")
+    # everything the run printed, plus run-check's record line (from its own stream)
+    messages = [json.loads(line)["MESSAGE"] for line in lines]
+    records = [m for m in messages if m.startswith("bamon-run ")]
+    from_unit = [m for m in messages if not m.startswith("bamon-run ")]
+    assert len(records) == 1 and records[0].startswith("bamon-run result=success ")
     expected = container.run(["env", "-i", "PATH=/usr/bin:/bin", "/bin/bash", "-c", NASTY]).stdout.splitlines()
     assert expected[0] == "<%n %% %{http_code}><a\"b><c\\d><tab\tx><ünï€ ✓><3>"
     assert from_unit == expected

@@ -1,0 +1,134 @@
+"""Shared fixtures for the unit tier: tmp configs, a fake systemctl runner, a journal sink, the CLI.
+
+The unit tier needs no root and no running systemd. External systems are replaced at exactly
+one seam each: `bamon.systemd.Systemd(runner=...)` for systemctl/systemd-analyze and
+`bamon.journal.Journal(sink=...)` for journald writes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bamon.cli import main as cli_main
+from bamon.cli.context import Context
+from bamon.config.model import Config, load
+from bamon.journal import Journal
+from bamon.systemd import Systemd
+
+Rule = tuple[Callable[[Sequence[str]], bool], str, int]
+
+
+@dataclass
+class FakeRunner:
+    """Stands in for subprocess at the Systemd seam: answers by rule, records every call."""
+
+    rules: list[Rule] = field(default_factory=list)
+    calls: list[list[str]] = field(default_factory=list)
+
+    def on(self, prefix: Sequence[str], stdout: str = "", returncode: int = 0) -> FakeRunner:
+        """Answer commands whose argv starts with `prefix` (later rules win)."""
+        wanted = list(prefix)
+        self.rules.insert(0, (lambda argv: list(argv[: len(wanted)]) == wanted, stdout, returncode))
+        return self
+
+    def __call__(self, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        self.calls.append(list(argv))
+        for matches, stdout, returncode in self.rules:
+            if matches(argv):
+                return subprocess.CompletedProcess(list(argv), returncode, stdout, "")
+        return subprocess.CompletedProcess(list(argv), 0, "", "")
+
+
+@dataclass
+class JournalSink:
+    """Collects what would have been sent to journald."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def __call__(self, **fields: Any) -> None:
+        self.entries.append(fields)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the caller's bamon config, home directory, sudo user or terminal colours."""
+    home = tmp_path_factory.mktemp("home")
+    for name in ("BAMON_CONFIG", "SUDO_USER", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "SYSTEMD_SCOPE",
+                 "INVOCATION_ID", "STATE_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+WriteConfig = Callable[..., Path]
+LoadConfig = Callable[..., Config]
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> WriteConfig:
+    """write_config(text, scripts_d={NAME: text}) -> tmp config.yaml (texts are dedented)."""
+
+    def write(text: str, scripts_d: dict[str, str] | None = None) -> Path:
+        config = tmp_path / "config.yaml"
+        config.write_text(textwrap.dedent(text), encoding="utf-8")
+        for name, body in (scripts_d or {}).items():
+            (tmp_path / "scripts.d").mkdir(exist_ok=True)
+            (tmp_path / "scripts.d" / f"{name}.yaml").write_text(textwrap.dedent(body), encoding="utf-8")
+        return config
+
+    return write
+
+
+@pytest.fixture
+def load_config(write_config: WriteConfig) -> LoadConfig:
+    """load_config(text, scripts_d=…) -> Config, loaded the way every bamon command loads it."""
+
+    def load_text(text: str, scripts_d: dict[str, str] | None = None) -> Config:
+        config = write_config(text, scripts_d)
+        return load(config, config.parent / "scripts.d")
+
+    return load_text
+
+
+@pytest.fixture
+def runner() -> FakeRunner:
+    return FakeRunner()
+
+
+@pytest.fixture
+def sink() -> JournalSink:
+    return JournalSink()
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], runner: FakeRunner,
+        sink: JournalSink) -> Callable[..., CliResult]:
+    """Run `bamon ARGS…` in-process with the fake runner and journal sink; never a traceback."""
+    monkeypatch.setattr(Context, "systemd", property(lambda self: Systemd(self.user_mode, runner=runner)))
+    monkeypatch.setattr(Context, "journal", property(lambda self: Journal(self.user_mode, sink=sink)))
+
+    def run(*argv: str) -> CliResult:
+        try:
+            code = cli_main.main(list(argv))
+        except SystemExit as exc:  # argparse: --help, --version and usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return CliResult(code, out, err)
+
+    return run

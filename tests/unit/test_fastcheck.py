@@ -1,0 +1,211 @@
+"""config/fastcheck.py agrees with jsonschema: the safety net for the generator's fast path.
+
+The generator trusts `conforms()` and only calls jsonschema when it says no, so `conforms()`
+must be True exactly when jsonschema (the Draft 2020-12 validator bamon/config/validate.py
+builds, with the same format checkers) reports no error. The cases are generated from
+schema.yaml itself: for every property of every section and of a script entry, values of
+every JSON type, enum members and near misses, pattern hits and misses, values around
+minimums, good and bad spans and schedules, unknown keys, missing required keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bamon.config import schema as schema_mod
+from bamon.config.fastcheck import FORMATS, conforms
+from bamon.config.validate import _validator
+
+ROOT = schema_mod.schema()
+SCRIPT = schema_mod.script_schema()
+BASE_SCRIPT = {"name": "probe", "command": "true"}
+
+TYPE_SAMPLES: list[Any] = ["text", 7, 2.5, 2.0, 0, -1, True, False, None, [], ["x"], {}, {"k": "v"}, ""]
+STRING_SAMPLES = [
+    "a", "web_service", "db.primary", "x-1", "A" * 64, "A" * 65, "has space", "slash/name", "ümlaut",
+    "Root", "nobody", "_svc", "svc-1", "1abc", "a:b", "web:prod", "x" * 32, "x" * 33, "dynamic", "tab\there",
+    "new\nline", "trailing\n",
+]
+SPAN_SAMPLES: list[Any] = [
+    1, 30, 86400, 0, -5, "30", "30s", "5min", "1h 30min", "2 hours", "0s", "", " ", "5 parsecs", "1.5h",
+    "-1", "abc", "h", "10 10",
+]
+SCHEDULE_SAMPLES = [
+    "*/5 * * * *", "0 2 * * mon-fri", "@daily", "@reboot", "daily", "Mon..Fri *-*-* 02:00",
+    "*-*-* 02:00:00", "", "  ", "60 * * * *", "0 0 1 * 1", "* * * *", "50% of the time", "a\nb", "*/0 * * * *",
+]
+ENV_KEYS: list[Any] = ["API_URL", "_x", "A1", "1BAD", "A-B", "", "a b", False, 1, None]
+
+
+def _is_span(prop: dict[str, Any]) -> bool:
+    return prop.get("format") == "bamon-span"
+
+
+def samples(prop: dict[str, Any]) -> list[Any]:
+    """Values worth trying for a property: of every type, plus near misses of its keywords."""
+    values = list(TYPE_SAMPLES)
+    if "enum" in prop:
+        values += prop["enum"] + [str(e).upper() for e in prop["enum"]] + ["nonsense"]
+    if "not" in prop:
+        values += prop["not"].get("enum", [])
+    if "pattern" in prop:
+        values += STRING_SAMPLES
+    if _is_span(prop):
+        values += SPAN_SAMPLES
+    if prop.get("format") == "bamon-schedule":
+        values += SCHEDULE_SAMPLES
+    if "minimum" in prop:
+        low = prop["minimum"]
+        values += [low - 1, low, low + 1, float(low), str(low)]
+    if "minLength" in prop:
+        values += ["x", "echo '%{http_code}' $HOME"]
+    for key in ("default", "x-example"):
+        if key in prop:
+            values.append(prop[key])
+    if "items" in prop:
+        values += [[item] for item in samples(prop["items"])] + [["web", "prod"], ["web", 1]]
+    if isinstance(prop.get("additionalProperties"), dict) or "propertyNames" in prop:
+        values += [{key: "value"} for key in ENV_KEYS]
+        values += [{"A": value} for value in TYPE_SAMPLES]
+        values += [{"A": "x", "B": 2, "C": True, "D": 1.5}]
+    return values
+
+
+def _jsonschema_verdict(which: str, value: Any) -> bool | str:
+    """True/False from jsonschema, or the text of the exception it raised."""
+    try:
+        return not list(_validator(which).iter_errors(value))  # all of them, as validate.py does
+    except Exception as exc:  # noqa: BLE001 - a crash is reported as a disagreement
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _disagreements(which: str, target: dict[str, Any], cases: list[Any]) -> tuple[list[str], set[bool]]:
+    problems, verdicts = [], set()
+    for value in cases:
+        fast = conforms(value, target, ROOT)
+        slow = _jsonschema_verdict(which, value)
+        verdicts.add(fast)
+        if fast is not slow:
+            problems.append(f"{value!r}: conforms={fast}, jsonschema={slow}")
+    return problems, verdicts
+
+
+# --- the cases -----------------------------------------------------------------------------------
+
+
+def script_cases() -> Iterator[tuple[str, list[Any]]]:
+    for key, prop in SCRIPT["properties"].items():
+        cases = [{**BASE_SCRIPT, key: value} for value in samples(prop)]
+        if key in SCRIPT["required"]:
+            cases.append({k: v for k, v in BASE_SCRIPT.items() if k != key})
+        yield key, cases
+
+
+def root_cases() -> Iterator[tuple[str, list[Any]]]:
+    for section, section_schema in ROOT["properties"].items():
+        if section == "scripts":
+            continue
+        for key, prop in section_schema.get("properties", {}).items():
+            yield f"{section}.{key}", [{section: {key: value}} for value in samples(prop)]
+        yield section, ([{section: value} for value in TYPE_SAMPLES]
+                        + [{section: {"unknown_key": 1}}, {section: section_schema.get("default", {})}])
+
+
+STRUCTURE_SCRIPTS: list[Any] = [
+    BASE_SCRIPT,
+    {},
+    {"name": "only_name"},
+    {"command": "only command"},
+    {**BASE_SCRIPT, "intervall": 30},
+    {**BASE_SCRIPT, "Name": "x"},
+    {**BASE_SCRIPT, "interval": 30, "schedule": "daily"},  # a rule of validate.py, not of the schema
+    {**BASE_SCRIPT, "retry": {"attempts": 3}},
+    None, "probe", 5, [], [BASE_SCRIPT], True,
+    {"name": "full", "command": "curl -f http://localhost:8080/health", "interval": "30s", "timeout": 10,
+     "enabled": False, "description": "d", "severity": "critical", "tags": ["web", "prod"], "user": "nobody",
+     "sandbox": "minimal", "environment": {"API_URL": "http://localhost:8080", "N": 3}},
+]
+
+STRUCTURE_ROOTS: list[Any] = [
+    {}, None, [], "config", 5,
+    {"unknown": 1},
+    {"scripts": []},
+    {"scripts": [BASE_SCRIPT]},
+    {"scripts": [BASE_SCRIPT, {"name": "bad"}]},
+    {"scripts": [{**BASE_SCRIPT, "severity": "nope"}]},
+    {"scripts": BASE_SCRIPT},
+    {"scripts": None},
+    {"scripts": "probe"},
+    {"daemon": {}, "sandbox": {}, "performance": {}, "scripts": []},
+    {"daemon": {"default_interval": "5min", "max_concurrent": 4}, "sandbox": {"profile": "minimal", "timeout": "2min"},
+     "performance": {"enable_monitoring": True, "load_threshold": 0.8, "optimize_scheduling": False}},
+]
+
+SCRIPT_CASES = dict(script_cases())
+ROOT_CASES = dict(root_cases())
+
+
+@pytest.mark.parametrize("key", sorted(SCRIPT_CASES))
+def test_script_property_agrees_with_jsonschema(key: str) -> None:
+    problems, verdicts = _disagreements("script", SCRIPT, SCRIPT_CASES[key])
+    assert problems == [], f"scripts[].{key}: fastcheck and jsonschema disagree"
+    assert verdicts == {True, False}, "the generated cases must include valid and invalid values"
+
+
+@pytest.mark.parametrize("key", sorted(ROOT_CASES))
+def test_top_level_property_agrees_with_jsonschema(key: str) -> None:
+    problems, verdicts = _disagreements("root", ROOT, ROOT_CASES[key])
+    assert problems == [], f"{key}: fastcheck and jsonschema disagree"
+    assert verdicts == {True, False}, "the generated cases must include valid and invalid values"
+
+
+def test_script_structure_agrees_with_jsonschema() -> None:
+    problems, verdicts = _disagreements("script", SCRIPT, STRUCTURE_SCRIPTS)
+    assert problems == []
+    assert verdicts == {True, False}
+
+
+def test_top_level_structure_agrees_with_jsonschema() -> None:
+    problems, verdicts = _disagreements("root", ROOT, STRUCTURE_ROOTS)
+    assert problems == []
+    assert verdicts == {True, False}
+
+
+def test_every_script_property_is_exercised() -> None:
+    assert set(SCRIPT_CASES) == set(SCRIPT["properties"])
+    assert sum(len(cases) for cases in SCRIPT_CASES.values()) > 300
+
+
+# --- the reference validator is the one validate.py uses -----------------------------------------
+
+
+def test_validator_is_draft_2020_12_with_bamon_formats() -> None:
+    for which in ("root", "script"):
+        validator = _validator(which)
+        # Draft 2020-12 (possibly extended, e.g. with a stricter "integer")
+        assert validator.META_SCHEMA == jsonschema.Draft202012Validator.META_SCHEMA
+        assert set(validator.VALIDATORS) == set(jsonschema.Draft202012Validator.VALIDATORS)
+        assert set(FORMATS) <= set(validator.format_checker.checkers)
+    assert ROOT["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+# --- fastcheck is safe where it is unsure ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("schema", [
+    {"maximum": 10},
+    {"multipleOf": 2},
+    {"oneOf": [{"type": "integer"}]},
+    {"$ref": "https://example.com/schema"},
+])
+def test_unknown_keywords_answer_no(schema: dict[str, Any]) -> None:
+    assert conforms(4, schema, ROOT) is False
+
+
+def test_ref_into_defs() -> None:
+    assert conforms(BASE_SCRIPT, {"$ref": "#/$defs/script"}, ROOT)
+    assert not conforms({"name": "x"}, {"$ref": "#/$defs/script"}, ROOT)

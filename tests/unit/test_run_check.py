@@ -1,0 +1,206 @@
+"""bamon/units/run-check: the bash wrapper every check runs in.
+
+It is run with /bin/bash the way the unit runs it (`/bin/bash run-check NAME COMMAND`), in a
+tmp $STATE_DIRECTORY with $INVOCATION_ID set. Its stdout is what journald would file: the
+command's output, then the run record "<N>bamon-run key=value …". Checked: the `last` line,
+consecutive failures across invocations, exit status propagation, the record's fields (and that
+bamon's own parser reads them back), and that the command behaves as it would under `bash -c`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bamon.history.records import parse_record, parse_state_line
+from bamon.units.render import RUN_CHECK
+
+RECORD = re.compile(r"<(?P<priority>\d)>(?P<message>bamon-run .*)\n\Z")
+
+
+def split_record(stdout: str) -> tuple[str, dict[str, str]]:
+    """(the command's own output, the record line's fields plus PRIORITY and MESSAGE)."""
+    output, _, last = stdout[:-1].rpartition("\n") if "\n" in stdout[:-1] else ("", "", stdout[:-1])
+    match = RECORD.fullmatch(last + "\n")
+    assert match, f"no record line at the end of {stdout!r}"
+    fields = dict(pair.split("=", 1) for pair in match["message"].split()[1:])
+    return (output + "\n" if output else ""), {**fields, "PRIORITY": match["priority"], "MESSAGE": match["message"]}
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    last: str
+    record: dict[str, str]
+
+
+RunCheck = Callable[..., Run]
+
+
+@pytest.fixture
+def run_check(tmp_path: Path) -> RunCheck:
+    state = tmp_path / "state"
+    state.mkdir()
+
+    def run(command: str, invocation: str = "inv-1", name: str = "probe") -> Run:
+        env = {"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state), "INVOCATION_ID": invocation,
+               "HOME": str(tmp_path)}
+        done = subprocess.run(["/bin/bash", str(RUN_CHECK), name, command], capture_output=True, text=True,
+                              env=env, timeout=20, check=False, stdin=subprocess.DEVNULL)
+        _, record = split_record(done.stderr)
+        return Run(done.returncode, done.stdout, done.stderr, (state / "last").read_text(), record)
+
+    return run
+
+
+def _bash_c(command: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """`bash -c` with stderr joined to stdout, as run-check runs the command."""
+    return subprocess.run(["/bin/bash", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=20, check=False, stdin=subprocess.DEVNULL,
+                          env={"PATH": os.environ["PATH"], "HOME": str(home)})
+
+
+def test_success_line_and_record(run_check: RunCheck) -> None:
+    run = run_check("echo hello", invocation="aaaa")
+    assert (run.returncode, run.stdout) == (0, "hello\n")
+    invocation, result, status, start, end, failures = run.last.split()
+    assert run.last.endswith("\n") and len(run.last.splitlines()) == 1
+    assert (invocation, result, status, failures) == ("aaaa", "success", "0", "0")
+    assert int(start) <= int(end)
+    assert int(start) > 1_500_000_000_000_000  # microseconds since the epoch
+    record = run.record
+    assert record["PRIORITY"] == "6"
+    assert record["invocation"] == "aaaa"
+    assert record["result"] == "success"
+    assert record["exit_code"] == "exited"
+    assert record["exit_status"] == "0"
+    assert (record["start_usec"], record["end_usec"]) == (start, end)
+    assert record["duration_usec"] == str(int(end) - int(start))
+    assert record["consecutive_failures"] == "0"
+    # bamon's reader gets back exactly what the `last` line says
+    assert parse_record("probe", record["MESSAGE"]) == parse_state_line("probe", run.last)
+
+
+def test_failure_line_and_record(run_check: RunCheck) -> None:
+    run = run_check("echo broken >&2; exit 7")
+    assert (run.returncode, run.stdout) == (7, "broken\n")  # stderr joins stdout
+    parsed = parse_state_line("probe", run.last)
+    assert parsed is not None
+    assert (parsed.result, parsed.exit_status, parsed.consecutive_failures) == ("exit-code", 7, 1)
+    assert run.record["PRIORITY"] == "3"
+    assert (run.record["result"], run.record["exit_status"]) == ("exit-code", "7")
+    assert run.record["consecutive_failures"] == "1"
+    assert parse_record("probe", run.record["MESSAGE"]) == parsed
+
+
+def test_duration_is_measured(run_check: RunCheck) -> None:
+    run = run_check("sleep 0.2")
+    duration = int(run.record["duration_usec"])
+    assert 150_000 <= duration < 5_000_000
+    assert duration == int(run.record["end_usec"]) - int(run.record["start_usec"])
+
+
+def test_consecutive_failures_count_across_invocations(run_check: RunCheck) -> None:
+    counts = [run_check("false", invocation=f"inv-{i}").record["consecutive_failures"] for i in range(3)]
+    assert counts == ["1", "2", "3"]
+    ok = run_check("true", invocation="inv-ok")
+    assert ok.last.split()[5] == "0"
+    assert run_check("false", invocation="inv-again").last.split()[5] == "1"
+
+
+def test_the_same_invocation_is_not_counted_twice(run_check: RunCheck) -> None:
+    run_check("false", invocation="first")
+    assert run_check("false", invocation="second").last.split()[5] == "2"
+    again = run_check("false", invocation="second")  # the same run recorded once more
+    assert again.last.split()[5] == "2"
+
+
+def test_a_garbled_previous_line_restarts_the_count(run_check: RunCheck, tmp_path: Path) -> None:
+    (tmp_path / "state" / "last").write_text("garbage\n")
+    assert run_check("false").last.split()[5] == "1"
+
+
+@pytest.mark.parametrize("status", [0, 1, 2, 3, 7, 42, 126, 127, 255])
+def test_exit_status_is_propagated(run_check: RunCheck, status: int) -> None:
+    run = run_check(f"exit {status}")
+    assert run.returncode == status
+    assert run.last.split()[2] == str(status)
+
+
+def test_killed_command(run_check: RunCheck) -> None:
+    run = run_check("kill -KILL $BASHPID")
+    assert run.returncode == 137
+    assert run.last.split()[1:3] == ["exit-code", "137"]
+
+
+COMMANDS = [
+    "exit 7",
+    "printf 'no newline at the end'",
+    "printf 'no newline on stderr' >&2; exit 3",
+    "echo before; exit 3; echo after",
+    "exec true",
+    "echo a; exec false; echo b",
+    "exec echo replaced",
+    "trap 'echo trapped' EXIT; echo body",
+    "trap 'echo bye; exit 5' EXIT; true",
+    "f() { return 4; }; f",
+    "echo \"double\" 'single' \"it's\" 'say \"hi\"'",
+    "X=1; echo \"$X ${X} ${UNSET:-default} $HOME\"",
+    "echo $((6 * 7)) $(echo sub) `echo back`",
+    "printf '%s|' a 'b c' \"d e\"; echo",
+    "echo '%{http_code}' '%n' '%%'",
+    "echo 'x y z w v' | awk '{print $5}'",
+    "for i in 1 2 3; do\n  echo line $i\ndone\nexit 2",
+    "cat <<EOF\nhere $HOME\nEOF",
+    "echo back\\\\slash 'tab\there'",
+    "echo héllo ✓ 日本",
+    "set -e; false; echo not reached",
+    "echo out; echo err >&2; exit 1",
+    "exit 300",
+    "echo $#",
+    "read -r line || echo no input",
+    "(exit 9)",
+    "false | true",
+    "set -o pipefail; false | true",
+    "[[ abc == a* ]] && echo bashism",
+    "declare -A m=([k]=v); echo ${m[k]}",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_command_behaves_like_bash_c(run_check: RunCheck, tmp_path: Path, command: str) -> None:
+    expected = _bash_c(command, tmp_path)
+    run = run_check(command)
+    assert (run.stdout, run.returncode) == (expected.stdout, expected.returncode)
+    assert run.last.split()[2] == str(expected.returncode)
+
+
+def test_command_cannot_touch_the_wrappers_variables(run_check: RunCheck) -> None:
+    run = run_check("__bamon_rc=0; __bamon_failures=99; __bamon_name=other; exit 5")
+    assert run.returncode == 5
+    assert run.last.split()[1:3] == ["exit-code", "5"]
+    assert run.record["consecutive_failures"] == "1"
+
+
+def test_without_a_state_directory_it_still_runs_and_records(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "INVOCATION_ID": "x"}
+    done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", "echo hi; exit 4"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=20, check=False)
+    output, record = split_record(done.stderr)
+    assert (done.returncode, done.stdout, output) == (4, "hi\n", "")
+    assert record["exit_status"] == "4"
+    assert list(tmp_path.iterdir()) == []  # nothing written anywhere else
+
+
+def test_the_record_starts_its_own_line_after_output_without_newline(run_check: RunCheck) -> None:
+    run = run_check("printf partial; printf 'err partial' >&2")
+    assert run.stdout == "partialerr partial"
+    assert run.record["result"] == "success"
