@@ -20,6 +20,7 @@ from bamon.cli.context import Context
 from bamon.cli.output import color_status, print_json, table
 from bamon.cli.status import as_json, render_table, select
 from bamon.config.model import Script
+from bamon.errors import BamonError
 from bamon.units import naming
 
 
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     if args.local:
         return _run_local(scripts, ctx.config().daemon.max_concurrent, args.json)
+    if not ctx.live:
+        raise BamonError("--config names a config that systemd does not run",
+                         "add --local to run its checks directly, without systemd")
     ctx.systemd.start(*(s.unit for s in scripts))  # waits: the services are Type=oneshot
     _wait_for_notifier(ctx)
     checks = select(ctx, [s.name for s in scripts])

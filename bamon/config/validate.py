@@ -160,6 +160,11 @@ def _script_rules(script: RawScript) -> list[ConfigIssue]:
     return []
 
 
+def entry_issues(script: RawScript) -> list[ConfigIssue]:
+    """The problems of one script entry on its own (its shape and its own rules)."""
+    return _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
+
+
 def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
     """All issues of `raw`, and the indexes of raw.scripts that are unusable."""
     issues = list(raw.issues)
@@ -172,8 +177,7 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
     issues += _superseded_notes(raw.main, main_file)
     seen: dict[str, RawScript] = {}
     for index, script in enumerate(raw.scripts):
-        found = _schema_issues(script.data, "script", str(script.file), script.path)
-        found += _script_rules(script)
+        found = entry_issues(script)
         name = script.data.get("name") if isinstance(script.data, dict) else None
         if isinstance(name, str) and name in seen and not found:
             first = seen[name]

@@ -20,9 +20,8 @@ from typing import Any
 
 import yaml
 
-from bamon.config.issues import ConfigIssue
-from bamon.config.load import RawConfig, RawScript, load_raw
-from bamon.config.validate import validate
+from bamon.config.load import RawScript
+from bamon.config.validate import entry_issues
 from bamon.errors import BamonError
 from bamon.paths import Paths
 
@@ -128,18 +127,17 @@ def _indentation(doc: Any) -> dict[str, int]:
     return found
 
 
-def new_problems(paths: Paths, change: Callable[[RawConfig], None]) -> list[ConfigIssue]:
-    """Fatal issues that `change` (applied to the config in memory) would introduce."""
-    raw = load_raw(paths.config_file, paths.scripts_dir)
-    before = {str(i) for i in validate(raw)[0] if i.fatal}
-    change(raw)
-    return [i for i in validate(raw)[0] if i.fatal and str(i) not in before]
-
-
 def add_script(paths: Paths, data: dict[str, Any]) -> tuple[Path, str]:
-    """Validate and write a new script to scripts.d/NAME.yaml; returns (file, text)."""
+    """Validate and write a new script to scripts.d/NAME.yaml; returns (file, text).
+
+    Only the new entry is validated: the caller holds the lock and has checked, against the
+    loaded config, that the name is free (re-validating 1,000 entries would cost the `bamon
+    add` budget for nothing).
+    """
     target = paths.scripts_dir / f"{data['name']}.yaml"
-    problems = new_problems(paths, lambda raw: raw.scripts.append(RawScript(data, target, ())))
+    if target.exists():
+        raise BamonError(f"{target} already exists", "remove that file, or pick another name")
+    problems = [i for i in entry_issues(RawScript(data, target, ())) if i.fatal]
     if problems:
         first = problems[0]
         raise BamonError(f"{first.path or 'script'}: {first.message}"

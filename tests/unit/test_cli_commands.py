@@ -252,6 +252,13 @@ def test_now_unknown_name(cli: Cli, config: Path) -> None:
     assert (message, hint) == ("no script named 'web_chek'", "did you mean 'web_check'?")
 
 
+def test_now_with_another_config_never_starts_the_live_units(cli: Cli, config: Path, runner: FakeRunner) -> None:
+    """A --config file is not what systemd runs: its names may match live units."""
+    message, hint = _one_error(cli("--config", str(config), "now", "-n", "web_check"))
+    assert "systemd does not run" in message and "--local" in hint
+    assert not any("start" in call for call in runner.calls)
+
+
 # --- config reset ----------------------------------------------------------------------------------------
 
 

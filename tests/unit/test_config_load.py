@@ -243,6 +243,13 @@ def test_values_below_minimum_or_too_short_are_issues_not_crashes(load_config: L
     assert (config.daemon.max_concurrent, config.sandbox.max_virtual_memory) == (10, 102400)
 
 
+@pytest.mark.parametrize("name", ["web\\n", "web\\nother", ".hidden", "..", "a b", "x" * 65])
+def test_names_that_would_break_a_unit_name_are_errors(load_config: LoadConfig, name: str) -> None:
+    """Python's $ also matches before a final newline: the patterns must not let "web\\n" pass."""
+    config = load_config(f'scripts:\n  - {{name: "{name}", command: x}}\n')
+    assert [i.path for i in config.errors] == ["scripts[0].name"] and config.scripts == ()
+
+
 @pytest.mark.parametrize("key", ["NO", "on", "1", "null"])
 def test_environment_names_yaml_reads_as_other_types_are_errors(load_config: LoadConfig, key: str) -> None:
     """YAML 1.1 reads `NO:` as false and `1:` as a number: never emit Environment="False=…"."""
