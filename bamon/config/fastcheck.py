@@ -69,53 +69,95 @@ def _format_ok(name: str, value: Any) -> bool:
     return True
 
 
-def _object_ok(value: dict[str, Any], schema: dict[str, Any], root: dict[str, Any]) -> bool:
-    props = schema.get("properties", {})
-    if any(key not in value for key in schema.get("required", ())):
-        return False
-    extra = schema.get("additionalProperties", True)
-    names = schema.get("propertyNames")
-    for key, item in value.items():
-        if names is not None and not conforms(key, names, root):
-            return False
-        if key in props:
-            if not conforms(item, props[key], root):
-                return False
-        elif extra is False or (isinstance(extra, dict) and not conforms(item, extra, root)):
-            return False
-    return True
+Check = Callable[[Any], bool]
+_STRUCTURE = ("properties", "required", "additionalProperties", "propertyNames")
+_compiled: dict[tuple[int, int], tuple[dict[str, Any], Check]] = {}
 
 
 def conforms(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     """True when `value` is valid against `schema`; False when invalid or unsure."""
+    key = (id(schema), id(root))
+    entry = _compiled.get(key)
+    if entry is None or entry[0] is not schema:  # the schema itself is kept: ids stay unique
+        entry = _compiled[key] = (schema, _compile(schema, root))
+    return entry[1](value)
+
+
+def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
+    """The schema as one closure: it is walked once per process, not once per value."""
+    checks: list[Check] = []
     for keyword, arg in schema.items():
-        if keyword in _ANNOTATIONS or keyword in ("properties", "required", "additionalProperties",
-                                                   "propertyNames"):
+        if keyword in _ANNOTATIONS or keyword in _STRUCTURE:
             continue
-        if keyword == "type":
-            kinds = [arg] if isinstance(arg, str) else arg
-            if not any(_TYPES[k](value) for k in kinds):
-                return False
-        elif keyword == "$ref":
-            if not arg.startswith("#/$defs/") or not conforms(value, root["$defs"][arg[8:]], root):
-                return False
-        elif not _KEYWORDS.get(keyword, _unsure)(value, arg, root):
+        factory = _KEYWORDS.get(keyword)
+        if factory is None:
+            return lambda value: False  # a keyword this module does not know: unsure
+        checks.append(factory(arg, root))
+    if any(k in schema for k in _STRUCTURE):
+        checks.append(_object_check(schema, root))
+    return lambda value: all(check(value) for check in checks)
+
+
+def _object_check(schema: dict[str, Any], root: dict[str, Any]) -> Check:
+    props = {k: _compile(v, root) for k, v in schema.get("properties", {}).items()}
+    required = tuple(schema.get("required", ()))
+    extra = schema.get("additionalProperties", True)
+    extra_check = _compile(extra, root) if isinstance(extra, dict) else None
+    names = _compile(schema["propertyNames"], root) if "propertyNames" in schema else None
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True  # the type keyword's business
+        if any(key not in value for key in required):
             return False
-    if isinstance(value, dict) and not _object_ok(value, schema, root):
-        return False
-    return True
+        for key, item in value.items():
+            if names is not None and not names(key):
+                return False
+            prop = props.get(key)
+            if prop is not None:
+                if not prop(item):
+                    return False
+            elif extra is False or (extra_check is not None and not extra_check(item)):
+                return False
+        return True
+    return check
 
 
-def _unsure(value: Any, arg: Any, root: dict[str, Any]) -> bool:
-    return False
+def _type(arg: str | list[str], root: dict[str, Any]) -> Check:
+    kinds = [_TYPES[k] for k in ([arg] if isinstance(arg, str) else arg)]
+    return lambda v: any(kind(v) for kind in kinds)
 
 
-_KEYWORDS: dict[str, Callable[[Any, Any, dict[str, Any]], bool]] = {
-    "enum": lambda v, arg, root: any(v == a and type(v) is type(a) for a in arg),
-    "pattern": lambda v, arg, root: not isinstance(v, str) or _regex(arg).search(v) is not None,
-    "minimum": lambda v, arg, root: not _TYPES["number"](v) or v >= arg,
-    "minLength": lambda v, arg, root: not isinstance(v, str) or len(v) >= arg,
-    "format": lambda v, arg, root: _format_ok(arg, v),
-    "not": lambda v, arg, root: not conforms(v, arg, root),
-    "items": lambda v, arg, root: not isinstance(v, list) or all(conforms(i, arg, root) for i in v),
+def _ref(arg: str, root: dict[str, Any]) -> Check:
+    if not arg.startswith("#/$defs/"):
+        return lambda value: False
+    target = root["$defs"][arg[8:]]
+    return lambda value: conforms(value, target, root)
+
+
+def _pattern(arg: str, root: dict[str, Any]) -> Check:
+    regex = _regex(arg)
+    return lambda v: not isinstance(v, str) or regex.search(v) is not None
+
+
+def _not(arg: dict[str, Any], root: dict[str, Any]) -> Check:
+    inner = _compile(arg, root)
+    return lambda v: not inner(v)
+
+
+def _items(arg: dict[str, Any], root: dict[str, Any]) -> Check:
+    inner = _compile(arg, root)
+    return lambda v: not isinstance(v, list) or all(inner(i) for i in v)
+
+
+_KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
+    "type": _type,
+    "$ref": _ref,
+    "enum": lambda arg, root: lambda v: any(v == a and type(v) is type(a) for a in arg),
+    "pattern": _pattern,
+    "minimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v >= arg,
+    "minLength": lambda arg, root: lambda v: not isinstance(v, str) or len(v) >= arg,
+    "format": lambda arg, root: lambda v: _format_ok(arg, v),
+    "not": _not,
+    "items": _items,
 }
