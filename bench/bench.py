@@ -120,6 +120,12 @@ def bench_run_cost(box: Container, runs: int) -> None:
     row("bare oneshot, ExecStart=/bin/bash -c true", f"{bare:.2f} ms", "(reference ≈ 5.1 ms)")
     row("bamon check `true`, sandbox minimal", f"{minimal:.2f} ms", f"≤ 1.3× bare ({minimal / bare:.2f}×)")
     row("bamon check `true`, sandbox strict", f"{strict:.2f} ms", f"measured ({strict / bare:.2f}× bare)")
+    for name in ("minimal", "strict"):
+        out = box.run(["systemd-analyze", "security", "--offline=yes", "--no-pager",
+                       f"/run/systemd/generator/bamon-bench_{name}.service"], check=False).stdout
+        level = next((line.split("level for")[-1].split(":", 1)[-1].strip() for line in out.splitlines()
+                      if "Overall exposure level" in line), "?")
+        row(f"systemd-analyze security, {name} profile", level, "tracked (bare oneshot: 9.6 UNSAFE)")
     pythons = box.run("journalctl -b --no-pager -o cat _COMM=python3 | wc -l").stdout.strip()
     row("journal entries from a python3 process during these runs", pythons, "0 (no Python on success)")
 
