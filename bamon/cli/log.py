@@ -37,7 +37,11 @@ def command(args: argparse.Namespace, ctx: Context) -> list[str]:
     argv = ctx.journal.base_command()
     if args.info:
         return argv + ["--disk-usage"]
-    if args.name:
+    if args.name and ctx.user_mode:
+        # journald often cannot tell which user unit a line came from (systemd 252), but the
+        # unit's syslog identifier is always there: the output and the run records
+        argv += ["-t", f"bamon-{ctx.script(args.name).name}"]
+    elif args.name:
         unit = naming.service(ctx.script(args.name).name)
         # the check's own unit, plus the notifier that recorded its failures
         argv += ["-u", unit, "-u", f"{naming.NOTIFY_TEMPLATE}{unit.removesuffix('.service')}.service"]

@@ -171,20 +171,16 @@ def history(journal: Journal, check: str, limit: int | None = None) -> list[RunR
 def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50) -> dict[str, list[str]]:
     """The output lines of the given runs: {invocation id: lines}.
 
-    One journal query finds them all by systemd's invocation id. journald attaches that id
-    by looking at the sending process; for units of a user manager it sometimes cannot, so
-    runs left without lines are looked up once more by the check's syslog identifier (set by
-    the unit, always present) within the run's own time window.
+    System mode finds them by systemd's invocation id, which journald attaches to each line.
+    For units of a user manager journald often cannot (seen on systemd 252: lines of short
+    runs lack _SYSTEMD_USER_UNIT and the invocation id), so user mode looks them up by the
+    check's syslog identifier — set by the unit, always present — within the run's own time.
     """
-    if not records:
-        return {}
-    lines = journal.lines_of_runs([r.invocation for r in records])
-    for record in records:
-        if record.invocation not in lines and journal.user_mode:
-            window = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{record.check}", "_TRANSPORT=stdout"],
-                                     since=f"@{record.start_us / 1e6:.6f}", until=f"@{record.end_us / 1e6 + 0.5:.6f}",
-                                     fields=("MESSAGE",))
-            lines[record.invocation] = [field(e, "MESSAGE") for e in window]
+    if journal.user_mode:
+        lines = {r.invocation: [field(e, "MESSAGE") for e in journal.entries(
+            [f"SYSLOG_IDENTIFIER=bamon-{r.check}", "_TRANSPORT=stdout"], since=f"@{r.start_us / 1e6:.6f}",
+            until=f"@{r.end_us / 1e6 + 0.5:.6f}", fields=("MESSAGE",))] for r in records}
+    else:
+        lines = journal.lines_of_runs([r.invocation for r in records]) if records else {}
     # the record line itself is not part of what the command printed
     return {k: [line for line in v if not line.startswith(RECORD_PREFIX)][-max_lines:] for k, v in lines.items()}
-

@@ -24,6 +24,7 @@ _ALWAYS = (
 )
 _STRICT = (
     ("PrivateTmp=yes", "a private /tmp and /var/tmp, discarded after the run"),
+    ("PrivateMounts=yes", "mounts made by the check stay in its own namespace"),
     ("ProtectSystem=strict", "the whole file system is read-only to the check"),
     ("ProtectHome=read-only", "home directories can be read, not changed"),
     ("ProtectKernelTunables=yes", "/proc/sys and /sys are read-only"),
@@ -39,6 +40,23 @@ _STRICT = (
     ("SystemCallArchitectures=native", "only native system calls"),
     ("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
      "network access for HTTP/TCP checks, nothing exotic"),
+    ("SystemCallFilter=@system-service", "the system calls ordinary programs make, nothing else"),
+    ("SystemCallErrorNumber=EPERM", "a filtered system call fails with EPERM instead of killing the check"),
+)
+# Capabilities only matter under PID 1: a user manager cannot drop them, and the unit would
+# fail with status 218/CAPABILITIES. So user mode leaves out these two (PrivateDevices= drops
+# CAP_MKNOD and CAP_SYS_RAWIO).
+_STRICT_SYSTEM = (
+    ("PrivateDevices=yes", "no access to hardware devices (/dev holds only null, zero, random, …)"),
+    ("CapabilityBoundingSet=~" + " ".join(sorted((
+        "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_MODULE", "CAP_SYS_BOOT", "CAP_SYS_RAWIO", "CAP_SYS_TIME",
+        "CAP_SYS_PACCT", "CAP_SYS_TTY_CONFIG", "CAP_SYS_CHROOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_MKNOD",
+        "CAP_LINUX_IMMUTABLE", "CAP_BPF", "CAP_PERFMON", "CAP_BLOCK_SUSPEND", "CAP_LEASE", "CAP_WAKE_ALARM",
+        "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE", "CAP_AUDIT_CONTROL", "CAP_AUDIT_READ", "CAP_AUDIT_WRITE",
+        "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP",
+        "CAP_SETFCAP", "CAP_CHOWN", "CAP_FSETID", "CAP_FOWNER", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_KILL",
+        "CAP_SYSLOG"))),
+     "root checks keep what observing needs (reading any file, raw sockets for ping), not the power to change"),
 )
 
 
@@ -118,7 +136,7 @@ def service_unit(script: Script, target: Target) -> str:
     lines += _comment_block("--- hardening that costs nothing measurable ---", _ALWAYS)
     if limits.profile == "strict":
         lines += _comment_block("--- sandbox profile strict: a mount namespace, which costs CPU per run ---",
-                                _STRICT)
+                                _STRICT if target.user_mode else _STRICT + _STRICT_SYSTEM)
     else:
         lines.append("# sandbox profile minimal: no mount namespace (cheap enough for every-second checks)")
     return "\n".join(lines) + "\n"

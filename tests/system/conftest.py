@@ -85,3 +85,15 @@ def container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
         yield box
     finally:
         box.shutdown()
+
+
+@pytest.fixture
+def own_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
+    """A container of the test's own, with bamon installed: for tests that take bamon apart."""
+    box = Container()
+    box.boot()
+    try:
+        box.install_deb(bamon_deb)
+        yield box
+    finally:
+        box.shutdown()

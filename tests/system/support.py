@@ -26,11 +26,16 @@ def status(box: Container, name: str, user: str | None = None) -> dict[str, Any]
     return entries[0]
 
 
-def wait_status(box: Container, name: str, want: str, timeout: float = 30, user: str | None = None) -> dict[str, Any]:
-    """Wait until the check's status word is `want` (OK, FAILED, …); its status entry."""
+def wait_status(box: Container, name: str, want: str, timeout: float = 30, user: str | None = None,
+                with_output: bool = False) -> dict[str, Any]:
+    """Wait until the check's status word is `want` (OK, FAILED, …); its status entry.
+
+    `with_output` also waits for the run's output: journald stores it a moment after the
+    run's `last` file is written.
+    """
     def ready() -> dict[str, Any] | None:
         entry = status(box, name, user=user)
-        return entry if entry["status"] == want else None
+        return entry if entry["status"] == want and (entry["output"] or not with_output) else None
     result: dict[str, Any] = wait_for(ready, timeout, 0.5, f"{name} to be {want}")
     return result
 

@@ -6,29 +6,14 @@ A container of its own: the generator is removed from it to play such an install
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from nspawn import Container
 from support import bamon, unit_exists, wait_status
 
 
-@pytest.fixture
-def without_generator(system_host: None, bamon_deb: Path) -> Iterator[Container]:
-    box = Container()
-    box.boot()
-    try:
-        box.install_deb(bamon_deb)
-        box.run("rm /lib/systemd/system-generators/bamon-generator /usr/lib/systemd/user-generators/bamon-generator"
-                " && systemctl daemon-reload")
-        yield box
-    finally:
-        box.shutdown()
-
-
-def test_apply_writes_units_without_the_generator(without_generator: Container) -> None:
-    box = without_generator
+def test_apply_writes_units_without_the_generator(own_container: Container) -> None:
+    box = own_container
+    box.run("rm /lib/systemd/system-generators/bamon-generator /usr/lib/systemd/user-generators/bamon-generator"
+            " && systemctl daemon-reload")
     assert not unit_exists(box, "bamon-disk_root.service")  # nothing generated any more
     box.path("/etc/systemd/system/bamon-mine.timer").write_text("[Timer]\nOnCalendar=yearly\n")  # the operator's
 

@@ -23,14 +23,14 @@ EOT"""
 
 def test_sample_checks_from_the_package_are_ok(container: Container) -> None:
     for name in ("disk_root", "memory_available", "load_average"):
-        entry = wait_status(container, name, "OK", timeout=60)
+        entry = wait_status(container, name, "OK", timeout=60, with_output=True)
         assert entry["exitCode"] == 0 and entry["output"]
 
 
 def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: Container) -> None:
     bamon(container, "add", "tick", "-c", 'echo "tick $(date +%s%N)"', "-i", "2s")
     wait_for(lambda: len(run_records(container, "tick")) >= 3, 30, 0.5, "three runs of tick")
-    entry = status(container, "tick")
+    entry = wait_status(container, "tick", "OK", with_output=True)
     assert entry["status"] == "OK" and entry["result"] == "success" and entry["exitCode"] == 0
     assert entry["output"].startswith("tick ")
     assert entry["unit"] == "bamon-tick.service" and entry["failureReason"] is None
@@ -56,7 +56,7 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
 
 def test_exit_3_with_stderr_is_failed_with_exit_code_and_text(container: Container) -> None:
     bamon(container, "add", "broken_app", "-c", 'echo "disk on fire" >&2; exit 3', "-i", "2s")
-    entry = wait_status(container, "broken_app", "FAILED")
+    entry = wait_status(container, "broken_app", "FAILED", with_output=True)
     assert entry["exitCode"] == 3 and entry["result"] == "failure"
     assert entry["failureReason"] == "exit-code"
     assert "disk on fire" in entry["output"] and "disk on fire" in entry["error"]
@@ -91,7 +91,7 @@ def test_memory_hog_past_max_virtual_memory_fails_with_a_memory_reason(container
 
 def test_nasty_quoting_reaches_bash_byte_for_byte(container: Container) -> None:
     bamon(container, "add", "nasty", "-c", NASTY, "-i", "1h")
-    wait_status(container, "nasty", "OK")
+    wait_status(container, "nasty", "OK", with_output=True)
     invocation = status(container, "nasty")["invocationId"]
     lines = container.run(["journalctl", "-o", "json", f"_SYSTEMD_INVOCATION_ID={invocation}",
                            "_TRANSPORT=stdout"]).stdout.splitlines()
@@ -108,7 +108,7 @@ def test_nasty_quoting_reaches_bash_byte_for_byte(container: Container) -> None:
 
 def test_journalctl_shows_the_checks_output(container: Container) -> None:
     bamon(container, "add", "chatty", "-c", "echo hello-journal", "-i", "1h")
-    wait_status(container, "chatty", "OK")
+    wait_status(container, "chatty", "OK", with_output=True)
     out = container.run("journalctl -u bamon-chatty --no-pager -o cat").stdout
     assert "hello-journal" in out
     assert "hello-journal" in bamon(container, "log", "chatty", "-n", "20")

@@ -5,23 +5,8 @@ Uses a container of its own, since purging would take bamon away from the other 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from nspawn import Container
 from support import bamon, unit_exists, wait_status
-
-
-@pytest.fixture
-def own_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
-    box = Container()
-    box.boot()
-    try:
-        box.install_deb(bamon_deb)
-        yield box
-    finally:
-        box.shutdown()
 
 
 def test_install_enables_target_and_purge_removes_everything(own_container: Container) -> None:

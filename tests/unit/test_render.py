@@ -193,6 +193,16 @@ def test_strict_and_minimal_profiles(representative: Config) -> None:
             assert key in settings
 
 
+def test_strict_in_user_mode_drops_nothing_it_cannot(representative: Config) -> None:
+    """A user manager cannot drop capabilities: such a unit would fail with 218/CAPABILITIES."""
+    script = representative.script("health_check")
+    system = _settings(service_unit(script, TARGET))  # type: ignore[arg-type]
+    user = _settings(service_unit(script, Target(user_mode=True, run_check=TARGET.run_check)))  # type: ignore[arg-type]
+    for key in ("CapabilityBoundingSet", "PrivateDevices"):
+        assert key in system and key not in user, key
+    assert user["ProtectSystem"] == ["strict"] and user["SystemCallFilter"] == ["@system-service"]
+
+
 def test_every_hardening_option_is_commented(representative: Config) -> None:
     lines = service_unit(representative.script("health_check"), TARGET).splitlines()  # type: ignore[arg-type]
     for index, line in enumerate(lines):
