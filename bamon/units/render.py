@@ -100,7 +100,7 @@ def service_unit(script: Script, target: Target) -> str:
         f"Description={description}",
         "Documentation=man:bamon(1)",
         f"SourcePath={script.source}",
-        "# a failure (and the first success after one) goes to the notifier",
+        "# a failed run starts the notifier, which records systemd's verdict on it",
         f"OnFailure={naming.NOTIFY_TEMPLATE}%N.service",
         "# checks may run every second: never let the start rate limit swallow one",
         "StartLimitIntervalSec=0",
