@@ -8,6 +8,7 @@ from typing import Any
 from bamon.cli.context import Context
 from bamon.cli.output import print_json, table
 from bamon.config.model import Script
+from bamon.config.timespec import format_span
 
 
 def register(sub: Any) -> None:
@@ -20,7 +21,7 @@ def register(sub: Any) -> None:
 
 
 def schedule_text(s: Script) -> str:
-    return s.schedule if s.schedule else f"every {s.interval}s"
+    return s.schedule if s.schedule else f"every {format_span(s.interval or 0)}"
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
