@@ -7,6 +7,7 @@ from typing import Any
 
 from bamon import audit
 from bamon.cli.context import Context
+from bamon.config.timespec import check_schedule
 from bamon.config.write import add_script, locked
 from bamon.errors import BamonError
 
@@ -73,8 +74,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _oncalendar(schedule: str) -> str:
-    from bamon.config.timespec import check_schedule
-
     try:
         return check_schedule(schedule)
     except ValueError as exc:
