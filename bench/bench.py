@@ -107,16 +107,24 @@ def bench_generator(box: Container) -> None:
 
 
 def bench_run_cost(box: Container, runs: int) -> None:
-    section(f"CPU per successful run ({runs} runs each; PID 1 + journald + the unit's cgroup)")
+    section(f"CPU per successful run ({runs} runs each in 5 interleaved rounds, median; "
+            "PID 1 + journald + the unit's cgroup)")
     box.path("/etc/systemd/system/bench-bare.service").write_text(BARE_UNIT)
     box.path("/etc/bamon/config.yaml").write_text(
         "scripts:\n"
         "  - {name: bench_minimal, command: 'true', sandbox: minimal, enabled: false}\n"
         "  - {name: bench_strict, command: 'true', sandbox: strict, enabled: false}\n")
     box.run("systemctl daemon-reload")
-    bare = cost_per_run(box, "bench-bare.service", "bench.slice", runs)
-    minimal = cost_per_run(box, "bamon-bench_minimal.service", "bamon.slice", runs)
-    strict = cost_per_run(box, "bamon-bench_strict.service", "bamon.slice", runs)
+    # Interleaved rounds, medians: the machine's background load drifts by ±1 ms per run over a
+    # minute, which would otherwise land on whichever unit happened to be measured then.
+    units = {"bare": ("bench-bare.service", "bench.slice"),
+             "minimal": ("bamon-bench_minimal.service", "bamon.slice"),
+             "strict": ("bamon-bench_strict.service", "bamon.slice")}
+    rounds: dict[str, list[float]] = {name: [] for name in units}
+    for _ in range(5):
+        for name, (unit, slice_path) in units.items():
+            rounds[name].append(cost_per_run(box, unit, slice_path, max(runs // 5, 20)))
+    bare, minimal, strict = (statistics.median(rounds[name]) for name in units)
     row("bare oneshot, ExecStart=/bin/bash -c true", f"{bare:.2f} ms", "(reference ≈ 5.1 ms)")
     row("bamon check `true`, sandbox minimal", f"{minimal:.2f} ms", f"≤ 1.3× bare ({minimal / bare:.2f}×)")
     row("bamon check `true`, sandbox strict", f"{strict:.2f} ms", f"measured ({strict / bare:.2f}× bare)")

@@ -204,3 +204,13 @@ def test_the_record_starts_its_own_line_after_output_without_newline(run_check: 
     run = run_check("printf partial; printf 'err partial' >&2")
     assert run.stdout == "partialerr partial"
     assert run.record["result"] == "success"
+
+
+def test_the_first_run_creates_the_state_directory(tmp_path: Path) -> None:
+    """Minimal-profile units have no StateDirectory=: run-check makes the directory itself."""
+    state = tmp_path / "var" / "lib" / "bamon" / "checks" / "probe"
+    env = {"PATH": os.environ["PATH"], "INVOCATION_ID": "first", "STATE_DIRECTORY": str(state)}
+    done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", "true"], capture_output=True, text=True,
+                          env=env, timeout=20, check=False)
+    assert done.returncode == 0
+    assert (state / "last").read_text().split()[:3] == ["first", "success", "0"]
