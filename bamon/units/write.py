@@ -7,7 +7,6 @@ scripts that no longer exist without ever touching a unit the operator wrote.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -85,6 +84,8 @@ def install_static_units(directory: Path, user_mode: bool) -> list[str]:
     if any((d / "bamon.target").exists() for d in PACKAGED_UNIT_DIRS[user_mode]):
         return []
     source = Path(sys.prefix) / "share" / "bamon" / "units"
+    import shutil  # only for `bamon apply` without a package: the generator never needs it
+
     notify = shutil.which("bamon-notify") or str(Path(sys.prefix) / "bin" / "bamon-notify")
     written = []
     for unit in sorted(source.glob("bamon*")) if source.is_dir() else []:
