@@ -113,12 +113,6 @@ class Systemd:
             return True
         return any(u.active in ("activating", "deactivating") for u in self.list_units(pattern).values())
 
-    def version(self) -> int:
-        """systemd's version number (e.g. 252)."""
-        first = self._runner(["systemctl", "--version"]).stdout.split("\n", 1)[0]
-        match = re.search(r"systemd (\d+)", first)
-        return int(match.group(1)) if match else 0
-
     # --- offline checks (systemd-analyze) -----------------------------------------------------------
     def calendar_errors(self, expressions: Sequence[str]) -> dict[str, str]:
         """{expression: error} for OnCalendar expressions systemd does not accept."""
@@ -129,9 +123,3 @@ class Systemd:
                 lines = (result.stderr or result.stdout).strip().splitlines()
                 errors[expression] = lines[-1] if lines else "not a valid calendar expression"
         return errors
-
-    def verify(self, unit_paths: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        """`systemd-analyze verify` with unknown keys treated as errors (see DESIGN §3)."""
-        return self._runner(["systemd-analyze", *(["--user"] if self.user_mode else []), "verify",
-                             "--man=no", "--recursive-errors=yes", *unit_paths])
-
