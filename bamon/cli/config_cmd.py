@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from bamon import audit
+from bamon.atomic import atomic_write
 from bamon.cli.context import Context
 from bamon.cli.output import note, print_json
 from bamon.config.defaults import render
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, load
-from bamon.config.write import atomic_write, dump, locked
+from bamon.config.write import dump, locked
 from bamon.errors import BamonError
 
 

@@ -3,8 +3,8 @@
 Each run leaves (a) `last` in its unit's state directory — one line, so `bamon status` for
 1,000 checks is 1,000 small reads instead of 1,000 journal queries — and (b) one journald entry,
 the history: "bamon-run key=value …" (logfmt) under the check's syslog identifier bamon-NAME.
-bamon/units/run-check prints it on the run's stdout for normal exits (bash builtins only: no
-extra process on the success path); bamon/notify/record.py sends the same line for runs
+bamon/units/run-check prints it on its own stderr stream for normal exits (bash builtins only:
+no extra process on the success path); bamon/notify/record.py sends the same line for runs
 systemd ended itself.
 """
 

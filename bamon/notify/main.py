@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     systemd, journal = Systemd(user_mode), Journal(user_mode)
     state_file = paths.check_state_file(name) or paths.check_state_dirs[0] / name / "last"
     seen = verdict(name, os.environ, systemd)
-    recorded = read_state(name, state_file if state_file.exists() else None)
+    recorded = read_state(name, state_file)
     if (seen["result"] == "exit-code" and recorded and recorded.invocation == seen["invocation"]
             and memory_exhausted(_output(journal, recorded))):
         seen["result"] = "memory"

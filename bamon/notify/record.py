@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from bamon.atomic import atomic_write
 from bamon.history.records import RunRecord, journal_fields, read_state, record_message
 from bamon.journal import Journal
 from bamon.systemd import Systemd
@@ -67,18 +68,11 @@ def verdict(name: str, env: Mapping[str, str], systemd: Systemd) -> dict[str, st
     }
 
 
-def _write_state(path: Path, record: RunRecord) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".last.tmp")
-    tmp.write_text(record.state_line(), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: Journal) -> RunRecord | None:
     """Write the record of a failed run unless run-check already wrote the same verdict."""
     if seen["result"] == "success" or not seen["invocation"]:
         return None
-    last = read_state(name, state_file if state_file.exists() else None)
+    last = read_state(name, state_file)
     if last is not None and last.invocation == seen["invocation"]:
         if last.result == seen["result"]:
             return None  # run-check recorded it
@@ -97,7 +91,11 @@ def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: J
             consecutive_failures=(last.consecutive_failures if last and not last.ok else 0) + 1,
             signal="" if exited else seen["status"],
         )
-    _write_state(state_file, record)
+    atomic_write(state_file, record.state_line(), durable=False)
+    # The directory belongs to the check's User= (StateDirectory=): so must the file, or the
+    # check's next run could not rewrite it.
+    owner = state_file.parent.stat()
+    os.chown(state_file, owner.st_uid, owner.st_gid)
     # The same line run-check prints: history reads records from the message alone.
     journal.send(record_message(record), **journal_fields(record))
     return record

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from bamon.atomic import atomic_write
 from bamon.units import naming
 from bamon.units.render import Generated
 
@@ -47,8 +48,7 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
     base = str(directory)
     for name, text in generated.units.items():
         if prune:
-            _write(f"{base}/.{name}.tmp", text)
-            os.replace(f"{base}/.{name}.tmp", f"{base}/{name}")
+            atomic_write(directory / name, text, durable=False)
         else:
             _write(f"{base}/{name}", text)
     for name in generated.wanted_by_target:
@@ -90,7 +90,6 @@ def install_static_units(directory: Path, user_mode: bool) -> list[str]:
     written = []
     for unit in sorted(source.glob("bamon*")) if source.is_dir() else []:
         text = unit.read_text(encoding="utf-8").replace("/usr/bin/bamon-notify", notify)
-        _write(f"{directory}/.{unit.name}.tmp", text)
-        os.replace(f"{directory}/.{unit.name}.tmp", f"{directory}/{unit.name}")
+        atomic_write(directory / unit.name, text, durable=False)
         written.append(unit.name)
     return written

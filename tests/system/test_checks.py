@@ -77,6 +77,16 @@ def test_command_past_its_timeout_fails_with_reason_timeout(container: Container
     bamon(container, "remove", "-f", "slowpoke")
 
 
+def test_a_check_run_as_another_user_keeps_its_state_file_after_a_timeout(container: Container) -> None:
+    """The notifier (root) records the timeout; the check's user must still own `last`."""
+    bamon(container, "add", "nobody_slow", "-c", "sleep 30", "-i", "1h", "-t", "1", "--user", "nobody")
+    wait_status(container, "nobody_slow", "FAILED", timeout=30)
+    wait_for(lambda: status(container, "nobody_slow")["failureReason"] == "timeout", 20, 0.5, "the timeout record")
+    owner = container.run("stat -c %U /var/lib/bamon/checks/nobody_slow/last").stdout.strip()
+    assert owner == "nobody"
+    bamon(container, "remove", "-f", "nobody_slow")
+
+
 def test_memory_hog_past_max_virtual_memory_fails_with_a_memory_reason(container: Container) -> None:
     # 300 MB in a shell variable, against the default max_virtual_memory of 100 MiB
     bamon(container, "add", "hog", "-c", 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); echo ${#x}', "-i", "1h")

@@ -1,0 +1,33 @@
+"""Replacing a file so that readers see the old or the new content, never half of it.
+
+Used for the config (locked writers), units written by `bamon apply` (a concurrent
+daemon-reload may read them) and the notifier's `last` records (`bamon status` may read them).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write `text` to `path` through a temporary file and a rename; keep the file's mode.
+
+    `durable` also fsyncs before the rename: wanted for the operator's config, not for files
+    that are regenerated anyway (units written by `bamon apply`).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
