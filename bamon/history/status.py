@@ -79,12 +79,12 @@ def _calendar_next(systemd: Systemd, scripts: list[Script]) -> dict[str, datetim
 
 
 def collect(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None,
-            names: list[str] | None = None, with_output: bool = True) -> list[CheckStatus]:
+            names: list[str] | None = None) -> list[CheckStatus]:
     """Status of the configured checks (all, or the named ones), in config order."""
     scripts = [s for s in config.scripts if names is None or s.name in names]
     units = systemd.list_units(naming.UNIT_GLOB) if systemd else {}
     records = read_states([s.name for s in scripts], paths.check_state_dirs)
-    lines = outputs(journal, [r for r in records.values() if r]) if journal and with_output else {}
+    lines = outputs(journal, [r for r in records.values() if r]) if journal else {}
     calendar_next = _calendar_next(systemd, scripts) if systemd else {}
     result = []
     for script in scripts:
