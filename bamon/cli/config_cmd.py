@@ -85,15 +85,16 @@ def report(issues: list[ConfigIssue]) -> None:
             sys.stderr.write(f"  hint: {issue.hint}\n")
 
 
+_NOT_ROOT = "if it does not need root: drop user: root, or use sandbox balanced (which runs it as bamon)"
+
+
 def _root_notes(config: Config, user_mode: bool) -> list[ConfigIssue]:
     """A note per check that runs as root: it is allowed, but the operator should know the price."""
     notes = []
     for script in config.scripts:
         why = hardening.why_root(script, user_mode)
         if why:
-            notes.append(ConfigIssue(str(script.source), None, f"{script.name}.user", why,
-                                     "if it does not need root: drop user: root, or use sandbox balanced (which runs it as bamon)",
-                                     fatal=False))
+            notes.append(ConfigIssue(str(script.source), None, f"{script.name}.user", why, _NOT_ROOT, fatal=False))
     return notes
 
 

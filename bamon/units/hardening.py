@@ -72,7 +72,7 @@ NETWORK: dict[str, tuple[Option, ...]] = {
     "any": (("RestrictAddressFamilies=" + INET_FAMILIES, "network: any — HTTP/TCP/DNS, nothing exotic"),),
     "localhost": (
         ("RestrictAddressFamilies=" + INET_FAMILIES, "network: localhost — the check may open IP sockets"),
-        ("IPAddressDeny=any", "… but every address is refused (the kernel answers EPERM) …"),
+        ("IPAddressDeny=any", "… but packets to and from any address are dropped (connections time out) …"),
         ("IPAddressAllow=localhost", "… except 127.0.0.0/8 and ::1"),
     ),
     "none": (
