@@ -200,26 +200,3 @@ def test_network_localhost_reaches_127_0_0_1_only(bpf_container: Container, http
     for name in ("any_net", "local_net"):
         bamon(box, "remove", "-f", name)
 
-
-def test_upgrade_from_0_1_tells_which_checks_change_user(own_container: Container) -> None:
-    """The package keeps the operator's config; the postinst says who runs what, and how to keep root."""
-    box = own_container
-    box.path("/etc/bamon/scripts.d/reads_root_file.yaml").write_text(
-        "name: reads_root_file\ncommand: head -c 0 /etc/shadow\ninterval: 1h\n")
-    box.path("/etc/bamon/scripts.d/stays_root.yaml").write_text(
-        "name: stays_root\ncommand: head -c 0 /etc/shadow\ninterval: 1h\nuser: root\n")
-    result = box.run(["/var/lib/dpkg/info/bamon.postinst", "configure", "0.1.0"])
-    assert "now run as the unprivileged user 'bamon'" in result.stderr
-    assert "user: root" in result.stderr and "sandbox: {user: root}" in result.stderr
-    assert "reads_root_file (balanced)" in result.stderr.split("runs as bamon:")[1].splitlines()[0]
-    assert "stays_root (balanced)" in result.stderr.split("runs as root:")[1].splitlines()[0]
-    logged = box.run("journalctl -t bamon-upgrade -o cat --no-pager").stdout
-    assert "reads_root_file" in logged
-    # a fresh install or an upgrade from 0.2 says nothing
-    assert "bamon 0.2" not in box.run(["/var/lib/dpkg/info/bamon.postinst", "configure", "0.2.0"]).stderr
-    # and the global default brings 0.1's behaviour back for every check
-    config = box.path("/etc/bamon/config.yaml")
-    config.write_text(config.read_text().replace("sandbox:\n", "sandbox:\n  user: root\n", 1))
-    bamon(box, "apply")
-    box.run("systemctl start bamon-reads_root_file.service")
-    wait_status(box, "reads_root_file", "OK")
