@@ -76,6 +76,8 @@ class Variant:
     label: str
     lines: tuple[str, ...] = ()
     profile: str | None = None  # a bamon profile: the services are bamon's generated ones
+    # (profile, settings): that profile's generated unit without these settings, as a plain unit
+    without: tuple[str, tuple[str, ...]] | None = None
 
     def service(self, i: int) -> str:
         return f"bamon-bt-{self.key}-{i}.service" if self.profile else f"bt-{self.key}-{i}.service"
@@ -110,6 +112,16 @@ def install(box: Container, variants: list[Variant], count: int, interval: int) 
     if checks:
         box.path("/etc/bamon/config.yaml").write_text("scripts:\n" + "\n".join(checks) + "\n")
     box.run("systemctl daemon-reload", timeout=600)
+    derived = [v for v in variants if v.without]
+    for v in derived:
+        assert v.without
+        profile, drop = v.without
+        text = box.path(f"/run/systemd/generator/bamon-bt-{profile}-0.service").read_text()
+        kept = "\n".join(line for line in text.splitlines() if line not in drop) + "\n"
+        for i in range(count):
+            (units / v.service(i)).write_text(kept.replace(f"bt-{profile}-0", f"bt-{v.key}-{i}"))
+    if derived:
+        box.run("systemctl daemon-reload", timeout=600)
 
 
 def runs_so_far(box: Container, v: Variant) -> int:
@@ -151,7 +163,7 @@ def exposure(box: Container, unit: str) -> str:
     return next((line.split(":", 1)[-1].strip() for line in out.splitlines() if "Overall exposure" in line), "?")
 
 
-def unit_path(box: Container, v: Variant) -> str:
+def unit_path(v: Variant) -> str:
     return f"/run/systemd/generator/{v.service(0)}" if v.profile else f"/etc/systemd/system/{v.service(0)}"
 
 
@@ -159,20 +171,30 @@ PROFILES = [Variant("bare", "bare oneshot, ExecStart=/bin/bash -c true"),
             Variant("minimal", "bamon check `true`, minimal", profile="minimal"),
             Variant("balanced", "bamon check `true`, balanced (default)", profile="balanced"),
             Variant("strict", "bamon check `true`, strict", profile="strict")]
+# Ablations: what the balanced profile costs without its second (deny) system call filter, and
+# without any system call filter.
+ABLATIONS = [
+    Variant("bal_nodeny", "balanced without SystemCallFilter=~@privileged…",
+            without=("balanced", ("SystemCallFilter=~@privileged @resources",))),
+    Variant("bal_nofilter", "balanced without any SystemCallFilter=",
+            without=("balanced", ("SystemCallFilter=~@privileged @resources", "SystemCallFilter=@system-service",
+                                  "SystemCallErrorNumber=EPERM"))),
+]
 GOALS = {"minimal": 1.3, "balanced": 2.0, "strict": 4.0}
 EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
 
 
 def bench_profiles(box: Container, args: argparse.Namespace) -> None:
-    install(box, PROFILES, args.count, args.interval)
+    variants = PROFILES + (ABLATIONS if args.ablations else [])
+    install(box, variants, args.count, args.interval)
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
-    result = measure(box, PROFILES, args.rounds, args.window, args.interval)
+    result = measure(box, variants, args.rounds, args.window, args.interval)
     bare = result["bare"]
-    for v in PROFILES:
+    for v in variants:
         ratio = result[v.key] / bare
         goal = f"≤ {GOALS[v.key]}× bare" if v.key in GOALS else "(reference 4.0–5.1 ms)"
-        score = exposure(box, unit_path(box, v))
+        score = exposure(box, unit_path(v))
         goal += f"; exposure ≤ {EXPOSURE_GOALS[v.key]}" if v.key in EXPOSURE_GOALS else ""
         print(f"  {v.label:<44} {result[v.key]:6.2f} ms  {ratio:4.2f}×  exposure {score:<10}  goal: {goal}")
 
@@ -215,6 +237,7 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=20, help="seconds measured per variant and round")
     parser.add_argument("--options", action="store_true", help="each hardening option alone")
     parser.add_argument("--thousand", action="store_true", help="1,000 checks every 60 s")
+    parser.add_argument("--ablations", action="store_true", help="also balanced without its system call filters")
     args = parser.parse_args()
     print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
     with Container() as box:
