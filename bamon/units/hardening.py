@@ -130,6 +130,7 @@ def _capabilities(script: Script, root: bool, user_mode: bool) -> tuple[Option, 
 
 
 def _cached(profile: str, root: bool, user_mode: bool) -> list[str]:
+    """The profile's block, built once per kind of check: the generator renders 1,000s of them."""
     key = (profile, root, user_mode)
     block = _BLOCKS.get(key)
     if block is None:
