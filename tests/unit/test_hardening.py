@@ -136,7 +136,7 @@ def test_why_root_names_the_reason_and_the_price(load_config: LoadConfig, tmp_pa
         """)
     why = {s.name: hardening.why_root(s, user_mode=False) for s in config.scripts}
     assert why["default"] is None
-    assert why["asked"] is not None and "(user: root)" in why["asked"] and "4.0 instead of 3.2" in why["asked"]
+    assert why["asked"] is not None and "(user: root)" in why["asked"] and "4.3 instead of 3.4" in why["asked"]
     assert why["cheap"] is not None and "sandbox minimal" in why["cheap"]
     assert all(hardening.why_root(s, user_mode=True) is None for s in config.scripts if s.name != "asked")
 
