@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import ChannelSpec
+from bamon.config.channels import specs as channel_specs
 from bamon.config.issues import ConfigIssue
 from bamon.config.load import RawConfig, load_raw
 from bamon.config.timespec import parse_span, to_oncalendar
@@ -69,6 +71,7 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    channels: tuple[ChannelSpec, ...] = ()  # alerts.channels, the usable ones
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -128,7 +131,8 @@ def build(raw: RawConfig) -> Config:
                      s["max_virtual_memory"], s["profile"])
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
-    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file)
+    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file,
+                  channels=channel_specs(raw, bad_paths))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import channel_issues
 from bamon.config.fastcheck import FORMATS, check_format, conforms
 from bamon.config.issues import ConfigIssue, format_path
 from bamon.config.load import RawConfig, RawScript, line_of
@@ -92,9 +93,12 @@ def _hint(error: Any, schema: dict[str, Any]) -> str:
     """
     hint, node = _GENERIC_HINT, schema
     for part in error.schema_path:
-        if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
-            hint = node["x-hint"]
         try:
+            # jsonschema ≥ 4.18 leaves "$ref" out of the path: follow a reference the path steps over.
+            while isinstance(node, dict) and "$ref" in node and part != "$ref" and part not in node:
+                node = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+            if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
+                hint = node["x-hint"]
             ref = node["$ref"] if part == "$ref" else None
             node = schema["$defs"][ref.removeprefix("#/$defs/")] if ref else node[part]
         except (KeyError, IndexError, TypeError, AttributeError):
@@ -176,6 +180,7 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
         main_without_scripts["scripts"] = raw.main["scripts"]
     issues += _schema_issues(main_without_scripts, "root", main_file, ())
     issues += _superseded_notes(raw.main, main_file)
+    issues += channel_issues(raw)
     seen: dict[str, RawScript] = {}
     for index, script in enumerate(raw.scripts):
         found = entry_issues(script)
