@@ -13,6 +13,7 @@ from pathlib import Path
 
 SYSTEM_CONFIG = Path("/etc/bamon/config.yaml")
 SYSTEM_STATE = Path("/var/lib/bamon")
+SYSTEM_CREDENTIALS = Path("/etc/bamon/credentials")  # bamon secret: systemd-creds files
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")  # where `bamon apply` writes units
 GENERATOR_DIRS = {
     False: Path("/usr/lib/systemd/system-generators"),
@@ -63,6 +64,23 @@ class Paths:
             if candidate.exists():
                 return candidate
         return None
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Alerts waiting for a channel (bamon.outbox.path watches it; it uses %S/bamon/outbox).
+
+        A user manager's %S is $XDG_STATE_HOME since systemd 254 and $XDG_CONFIG_HOME before:
+        the path unit creates the one its systemd means (MakeDirectory=), so take the existing one.
+        """
+        candidates = [base.parent / "outbox" for base in self.check_state_dirs]
+        return next((c for c in candidates if c.is_dir()), candidates[0])
+
+    @property
+    def credentials_dir(self) -> Path:
+        """Stored secrets (bamon secret): encrypted credentials, or 0600 files in user mode."""
+        if self.user_mode:
+            return _xdg("XDG_CONFIG_HOME", ".config", Path.home()) / "bamon" / "credentials"
+        return SYSTEM_CREDENTIALS
 
     def generator_installed(self) -> bool:
         return (GENERATOR_DIRS[self.user_mode] / GENERATOR_NAME).exists()

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import ChannelSpec
+from bamon.config.channels import specs as channel_specs
 from bamon.config.issues import ConfigIssue
 from bamon.config.load import RawConfig, load_raw
 from bamon.config.timespec import parse_span, to_oncalendar
@@ -96,6 +98,7 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    channels: tuple[ChannelSpec, ...] = ()  # alerts.channels, the usable ones
     # alerts, the rule side (bamon/notify/): rules, named escalation policies, the gradual step
     rules: tuple[Rule, ...] = ()
     escalation_policies: tuple[tuple[str, tuple[EscalationStep, ...]], ...] = ()
@@ -194,6 +197,7 @@ def build(raw: RawConfig) -> Config:
                     for i, r in enumerate(raw.scripts) if i not in bad)
     alerts = _section(raw, "alerts", bad_paths)
     return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file,
+                  channels=channel_specs(raw, bad_paths),
                   rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
                   gradual_step=parse_span(alerts["gradual_step"]))
 

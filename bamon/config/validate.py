@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import channel_issues
 from bamon.config.fastcheck import FORMATS, check_format, conforms
 from bamon.config.issues import ConfigIssue, format_path
 from bamon.config.load import RawConfig, RawScript, line_of
@@ -92,9 +93,12 @@ def _hint(error: Any, schema: dict[str, Any]) -> str:
     """
     hint, node = _GENERIC_HINT, schema
     for part in error.schema_path:
-        if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
-            hint = node["x-hint"]
         try:
+            # jsonschema ≥ 4.18 leaves "$ref" out of the path: follow a reference the path steps over.
+            while isinstance(node, dict) and "$ref" in node and part != "$ref" and part not in node:
+                node = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+            if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
+                hint = node["x-hint"]
             ref = node["$ref"] if part == "$ref" else None
             node = schema["$defs"][ref.removeprefix("#/$defs/")] if ref else node[part]
         except (KeyError, IndexError, TypeError, AttributeError):
@@ -167,17 +171,17 @@ def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
     Only entries the schema already accepted are looked at (its errors are reported once).
     """
     alerts = main.get("alerts")
-    rules = alerts.get("rules") if isinstance(alerts, dict) else None
-    if not isinstance(rules, list):
+    if not isinstance(alerts, dict) or not isinstance(alerts.get("rules"), list):
         return []
     from bamon.notify.conditions import ConditionError, parse  # only configs with rules pay for it
 
-    channels = alerts.get("channels") if isinstance(alerts.get("channels"), list) else []
+    channels: list[Any] = alerts["channels"] if isinstance(alerts.get("channels"), list) else []
     # a channel without a name is called by its type (as ChannelSpec names it)
     known = {str(c.get("name") or c.get("type")) for c in channels if isinstance(c, dict)}
     policies = alerts.get("escalation_policies")
     policy_names = set(policies) if isinstance(policies, dict) else set()
     issues = []
+    rules: list[Any] = alerts["rules"]
 
     def issue(path: tuple[str | int, ...], message: str, hint: str) -> None:
         issues.append(ConfigIssue(file, line_of(Path(file), path), format_path(path), message, hint))
@@ -224,6 +228,7 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
         main_without_scripts["scripts"] = raw.main["scripts"]
     issues += _schema_issues(main_without_scripts, "root", main_file, ())
     issues += _superseded_notes(raw.main, main_file)
+    issues += channel_issues(raw)
     issues += _rule_issues(raw.main, main_file)
     seen: dict[str, RawScript] = {}
     for index, script in enumerate(raw.scripts):

@@ -43,8 +43,10 @@ def schedule(systemd: Systemd, check: str, rule: str, episode: str, later: tuple
     started = []
     for index, step in enumerate(later, start=1):
         unit = timer_unit(check, rule, index)
-        argv = [*_notifier(), *(["--user"] if systemd.user_mode else []), "--escalate", check, rule, str(index), episode]
-        if systemd.start_timer(unit, int(step.after - elapsed), argv, f"bamon escalation {index} of {rule} for {check}"):
+        argv = [*_notifier(), *(["--user"] if systemd.user_mode else []),
+                "--escalate", check, rule, str(index), episode]
+        description = f"bamon escalation {index} of {rule} for {check}"
+        if systemd.start_timer(unit, int(step.after - elapsed), argv, description):
             started.append(unit)
     return started
 

@@ -25,7 +25,7 @@ _UNSET = {"", "[not set]", "18446744073709551615", "infinity"}
 # A first step per failure reason; the check's own `hint:` comes after it.
 HINTS = {
     "exit-code": "run the command by hand as the check's user to see why it exits non-zero",
-    "timeout": "the command ran past its timeout: is the service it probes hanging? raise `timeout:` if it is just slow",
+    "timeout": "the command ran past its timeout: is what it probes hanging? raise `timeout:` if it is just slow",
     "oom-kill": "the run went over its memory limit and was killed: raise sandbox.max_virtual_memory or fix the leak",
     "memory": "an allocation failed under the memory limit: raise sandbox.max_virtual_memory or use less memory",
     "signal": "something killed the run: look for the sender (systemctl, the OOM killer, a watchdog)",

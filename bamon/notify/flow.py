@@ -8,6 +8,7 @@ one alert are recorded and the notifier still exits 0.
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -60,7 +61,8 @@ class Notifier:
         found = silences.matching(silences.active(self.paths.silences_file), check, script.tags if script else ())
         if found is None:
             return ""
-        return f"silence {found.id} for {found.target} until {int(found.until)}" + (f": {found.reason}" * bool(found.reason))
+        why = f": {found.reason}" if found.reason else ""
+        return f"silence {found.id} for {found.target} until {int(found.until)}{why}"
 
     def _send(self, log: Any, decision: rules.Decision, kind: Kind, check: str, state: CheckState,
               context: dict[str, Any]) -> None:
@@ -94,7 +96,7 @@ class Notifier:
         with check_state(self.paths.alert_state_dir, check) as state:
             opened = not state.episode
             if opened:
-                state.episode = f"bamon/{evidence.socket.gethostname()}/{check}/{record.start_us // 1_000_000}"
+                state.episode = f"bamon/{socket.gethostname()}/{check}/{record.start_us // 1_000_000}"
                 state.started = record.start_us / 1e6
             state.failures = max(record.consecutive_failures, state.failures + (0 if opened else 1), 1)
             # arm the recovery watch at every failure: cheap, and it re-arms after a reboot
@@ -161,13 +163,15 @@ class Notifier:
             return sum(not r.ok for r in runs) / len(runs)
 
         return rules.Facts({
-            "status": evidence.status_word(record), "exit_code": -1 if record.exit_status is None else record.exit_status,
+            "status": evidence.status_word(record),
+            "exit_code": -1 if record.exit_status is None else record.exit_status,
             "failure_reason": "" if record.ok else record.result, "duration": record.duration,
             "consecutive_failures": record.consecutive_failures, "output": "\n".join(output),
             "severity": script.severity if script else "warning", "tags": list(script.tags) if script else [],
         }, {"error_rate": error_rate})
 
-    def _context(self, record: RunRecord, script: Script | None, output: list[str], state: CheckState) -> dict[str, Any]:
+    def _context(self, record: RunRecord, script: Script | None, output: list[str],
+                 state: CheckState) -> dict[str, Any]:
         usage = evidence.resources(self.systemd, self.journal, record) if not record.ok else {}
         found = evidence.collect(record, script, output=output, usage=usage, episode_start=state.started,
                                  user_mode=self.paths.user_mode)
