@@ -167,7 +167,8 @@ def _rules(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[Rule, ...]:
         rules.append(Rule(
             name=data["name"], condition=parse_condition(get("condition")),
             channels=tuple(data.get("channels") or ()), severity=tuple(data.get("severity") or ()),
-            tags=tuple(data.get("tags") or ()), cooldown=parse_span(get("cooldown")),
+            tags=tuple(data.get("tags") or ()),
+            cooldown=parse_span(data["cooldown"]) if "cooldown" in data else 0,
             repeat=parse_span(repeat) if repeat is not None else None, window=parse_span(get("window")),
             escalation=get("escalation"),
         ))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 import zlib
@@ -46,7 +47,7 @@ def schedule(systemd: Systemd, check: str, rule: str, episode: str, later: tuple
         argv = [*_notifier(), *(["--user"] if systemd.user_mode else []),
                 "--escalate", check, rule, str(index), episode]
         description = f"bamon escalation {index} of {rule} for {check}"
-        if systemd.start_timer(unit, int(step.after - elapsed), argv, description):
+        if systemd.start_timer(unit, math.ceil(step.after - elapsed), argv, description):
             started.append(unit)
     return started
 
