@@ -107,10 +107,14 @@ def test_routing_by_channel_severity_and_tag(load_config: Callable[..., Config])
     - {name: slow, condition: "duration > 5", channels: [mail]}
 """)
     decisions = failing(config, CheckState(), 100)
-    assert [(d.rule, d.action) for d in decisions] == [("crit", "send"), ("devs", "not-routed"), ("slow", "no-match")]
+    assert [(d.rule, d.action) for d in decisions] == [("crit", "send")]
     assert sends(decisions) == [("crit", ("pager",))]
     dev = failing(config, CheckState(), 100, check="dev", severity="info", tags=["dev"])
     assert sends(dev) == [("devs", ("chat",))]
+    nothing = rules.on_failure(config, None, facts(), CheckState(episode="e"), now=1, channels=["chat"], silenced="")
+    assert [(d.action, d.reason) for d in nothing] == [("no-rule-matched", "crit: severity/tags not routed; "
+                                                        "devs: severity/tags not routed; "
+                                                        "slow: condition false (duration > 5)")]
 
 
 def test_cooldown_quiets_a_new_episode_until_it_is_over(load_config: Callable[..., Config]) -> None:
