@@ -27,6 +27,7 @@ setup(
         "console_scripts": [
             "bamon = bamon.cli.main:main",
             "bamon-notify = bamon.notify.main:main",
+            "bamon-outbox = bamon.notify.drain:main",
             "bamon-generator = bamon.units.generator:main",
         ]
     },

@@ -67,8 +67,8 @@ class Systemd:
     def stop(self, *units: str) -> None:
         self._systemctl("stop", *units, check=False)
 
-    def restart(self, *units: str) -> None:
-        self._systemctl("restart", *units)
+    def restart(self, *units: str, wait: bool = True) -> None:
+        self._systemctl("restart", *([] if wait else ["--no-block"]), *units)
 
     def enable(self, *units: str, now: bool = False) -> None:
         self._systemctl("enable", *(["--now"] if now else []), *units)

@@ -9,6 +9,7 @@ the directory, never inside: that would keep it non-empty).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -53,6 +54,7 @@ class Outbox:
     def __init__(self, directory: Path) -> None:
         self.new = directory / "new"
         self.wait = directory / "wait"
+        self.broken = directory / "broken"  # unreadable items, moved aside
         self.lock_file = directory.parent / "outbox.lock"
 
     def spool(self, alert: Alert, delivery: Delivery, now: float | None = None) -> Item:
@@ -74,8 +76,14 @@ class Outbox:
                 try:
                     found.append((path, Item(**json.loads(path.read_text(encoding="utf-8")))))
                 except (OSError, ValueError, TypeError):
-                    continue
+                    self._quarantine(path)
         return sorted(found, key=lambda pair: pair[1].first)
+
+    def _quarantine(self, path: Path) -> None:
+        # Out of new/ (the path unit would fire for it forever), kept for a human to look at.
+        with contextlib.suppress(OSError):  # a reader without write access just skips it
+            self.broken.mkdir(mode=0o700, exist_ok=True)
+            path.rename(self.broken / path.name)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
