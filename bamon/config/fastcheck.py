@@ -71,6 +71,8 @@ def _format_ok(name: str, value: Any) -> bool:
 
 Check = Callable[[Any], bool]
 _STRUCTURE = ("properties", "required", "additionalProperties", "propertyNames")
+# "then"/"else" belong to "if" (compiled with it); alone they mean nothing (as in JSON Schema)
+_PAIRED = ("then", "else")
 _compiled: dict[tuple[int, int], tuple[dict[str, Any], Check]] = {}
 
 
@@ -87,7 +89,10 @@ def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     """The schema as one closure: it is walked once per process, not once per value."""
     checks: list[Check] = []
     for keyword, arg in schema.items():
-        if keyword in _ANNOTATIONS or keyword in _STRUCTURE:
+        if keyword in _ANNOTATIONS or keyword in _STRUCTURE or keyword in _PAIRED:
+            continue
+        if keyword == "if":
+            checks.append(_if(arg, schema.get("then"), schema.get("else"), root))
             continue
         factory = _KEYWORDS.get(keyword)
         if factory is None:
@@ -150,13 +155,34 @@ def _items(arg: dict[str, Any], root: dict[str, Any]) -> Check:
     return lambda v: not isinstance(v, list) or all(inner(i) for i in v)
 
 
+def _if(condition: dict[str, Any], then: dict[str, Any] | None, otherwise: dict[str, Any] | None,
+        root: dict[str, Any]) -> Check:
+    # alerts.channels: `if type is webhook then the webhook settings` (schema.yaml's allOf list)
+    test = _compile(condition, root)
+    yes = _compile(then, root) if then is not None else None
+    no = _compile(otherwise, root) if otherwise is not None else None
+
+    def check(value: Any) -> bool:
+        branch = yes if test(value) else no
+        return branch is None or branch(value)
+    return check
+
+
+def _all_of(arg: list[dict[str, Any]], root: dict[str, Any]) -> Check:
+    parts = [_compile(part, root) for part in arg]
+    return lambda v: all(part(v) for part in parts)
+
+
 _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
     "type": _type,
     "$ref": _ref,
     "enum": lambda arg, root: lambda v: any(v == a and type(v) is type(a) for a in arg),
     "pattern": _pattern,
     "minimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v >= arg,
+    "maximum": lambda arg, root: lambda v: not _TYPES["number"](v) or v <= arg,
     "minLength": lambda arg, root: lambda v: not isinstance(v, str) or len(v) >= arg,
+    "const": lambda arg, root: lambda v: v == arg and type(v) is type(arg),
+    "allOf": _all_of,
     "format": lambda arg, root: lambda v: _format_ok(arg, v),
     "not": _not,
     "items": _items,
