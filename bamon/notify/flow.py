@@ -112,7 +112,8 @@ class Notifier:
                 if decision.later:
                     escalation.schedule(self.systemd, check, decision.rule, state.episode, decision.later,
                                         now - state.started)
-            escalation.arm(self.systemd, check, self._check_dir(check))
+            if self.cfg.channels:  # with nobody to tell, the recovery need not start a notifier
+                escalation.arm(self.systemd, check, self._check_dir(check))
 
     def escalate(self, check: str, rule_name: str, step: int, episode: str) -> None:
         script = self.cfg.script(check)
