@@ -42,6 +42,21 @@ class Paths:
         # Beside the config, so every writer of one config serialises on one lock.
         return self.config_file.parent / ".bamon.lock"
 
+    # --- alerts (bamon/notify/): state per check, silences, operator templates -------------------
+    @property
+    def alert_state_dir(self) -> Path:
+        """One JSON file (and its lock) per check: the open episode, what each rule sent."""
+        return self.state_dir / "alerts"
+
+    @property
+    def silences_file(self) -> Path:
+        return self.state_dir / "silences.json"
+
+    @property
+    def templates_dir(self) -> Path:
+        """Operator overrides of the alert templates (/etc/bamon/templates, ~/.config/bamon/templates)."""
+        return self.config_file.parent / "templates"
+
     def check_state_file(self, name: str) -> Path | None:
         """The `last` file the check's unit writes after each run, if it exists."""
         for base in self.check_state_dirs:

@@ -82,6 +82,15 @@ class Systemd:
     def reset_failed(self, *units: str) -> None:
         self._systemctl("reset-failed", *units, check=False)
 
+    # --- alerts: transient timers (escalation steps) — timed by systemd, no resident process ----
+    def start_timer(self, unit: str, seconds: int, argv: Sequence[str], description: str) -> bool:
+        """Run `argv` once, `seconds` from now, as the transient unit `unit` (.timer + .service)."""
+        result = self._runner([
+            "systemd-run", *(["--user"] if self.user_mode else []), "--quiet", "--collect",
+            f"--unit={unit}", f"--on-active={max(seconds, 1)}s", "--timer-property=AccuracySec=1s",
+            f"--description={description}", *argv])
+        return result.returncode == 0
+
     # --- queries (batched: one call for all units) ----------------------------------------------
     def list_units(self, *patterns: str) -> dict[str, UnitState]:
         """State of all loaded units matching the patterns, in one call (~9 ms for 1,000)."""
