@@ -69,6 +69,7 @@ def box(system_host: None, bamon_deb: Path, receiver: Receiver) -> Iterator[Cont
         config.write_text(config.read_text() + alerts_config(receiver))
         # before the checks exist: a tag silence covers hushed_check from its first run
         bamon(container, "silence", "add", "--tag", "hushed", "--for", "1h", "--reason", "planned work")
+        container.run("touch /etc/bamon/stepwise_check.ok")  # it starts failing when its test begins
         for name, tag in (("plain_check", "plain"), ("stepwise_check", "stepwise"), ("hushed_check", "hushed")):
             container.path(f"/etc/bamon/scripts.d/{name}.yaml").write_text(check(name, tag))
         assert container.run(["bamon", "config", "validate"], check=False).returncode == 0, \
@@ -141,6 +142,7 @@ def test_failure_alerts_each_routed_channel_once_with_evidence_then_recovers(box
 
 def test_gradual_escalation_reaches_the_second_channel_only_after_its_delay(box: Container,
                                                                             receiver: Receiver) -> None:
+    box.run("rm /etc/bamon/stepwise_check.ok")
     [first] = wait_requests(box, receiver, "/first", 1)
     assert first.body["check"] == "stepwise_check" and first.body["step"] == 0
     time.sleep(max(0.0, first.received + 4 - time.time()))
