@@ -131,6 +131,18 @@ def test_a_secret_webhook_url_reaches_the_notifier_and_nowhere_else(box: Contain
     box.run(["bamon", "secret", "set", "hook_url"], input=receiver.url(f"/s/{TOKEN}"))
 
 
+
+def test_the_outbox_units_and_the_secret_dropins_pass_systemd_analyze_verify(box: Container) -> None:
+    units = ["/lib/systemd/system/bamon.outbox.path", "/lib/systemd/system/bamon.outbox.service",
+             "/lib/systemd/system/bamon.outbox.timer"]
+    result = box.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=yes", *units], check=False)
+    assert result.returncode == 0 and "Unknown" not in result.stderr, result.stderr
+    # the drop-ins as systemd reads them (with the template and the service they extend)
+    shown = box.run("systemctl show -p LoadState,DropInPaths bamon.outbox.service").stdout
+    assert "LoadState=loaded" in shown and "bamon-secrets.conf" in shown
+    assert box.run("systemctl is-active bamon.outbox.path").stdout.strip() == "active"
+
+
 # --- the outbox: a receiver outage, and a reboot in the middle of it -----------------------------
 
 def outbox(box: Container) -> list[dict[str, Any]]:
