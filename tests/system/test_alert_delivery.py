@@ -108,7 +108,12 @@ def test_a_secret_webhook_url_reaches_the_notifier_and_nowhere_else(box: Contain
     # a real failure: the notifier (a systemd service) decrypts it via $CREDENTIALS_DIRECTORY
     box.path("/etc/bamon/scripts.d/leaky.yaml").write_text("name: leaky\ncommand: 'exit 4'\ninterval: 2s\n")
     bamon(box, "apply")
-    box.wait_for(lambda: receiver.at(f"/s/{TOKEN}") or None, 40, 0.3, "the alert at the secret URL")
+    try:
+        box.wait_for(lambda: receiver.at(f"/s/{TOKEN}") or None, 40, 0.3, "the alert at the secret URL")
+    except TimeoutError as exc:
+        log = box.run("journalctl --no-pager -o short-precise -u 'bamon.notify@bamon-leaky.service' "
+                      "-u bamon-leaky.service -u 'bamon.outbox.*' | tail -40", check=False).stdout
+        raise AssertionError(f"{exc}; received {[r.path for r in receiver.requests]}\n{log}") from None
     assert receiver.at(f"/s/{TOKEN}")[0].body["check"] == "leaky"
     # bamon alert test, run by root outside the unit, decrypts with systemd-creds
     assert "delivered" in bamon(box, "alert", "test", "secret_hook")
