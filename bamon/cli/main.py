@@ -7,7 +7,22 @@ import sys
 from typing import NoReturn
 
 from bamon import __version__
-from bamon.cli import add, apply, config_cmd, control, history, log, now, remove, silence, status, toggle
+from bamon.cli import (
+    add,
+    alert,
+    alerts,
+    apply,
+    config_cmd,
+    control,
+    history,
+    log,
+    now,
+    remove,
+    secret,
+    silence,
+    status,
+    toggle,
+)
 from bamon.cli import list as list_cmd
 from bamon.cli.context import Context
 from bamon.cli.output import error
@@ -16,7 +31,7 @@ from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply,
-            silence)  # alerts: silence add|list|remove
+            alerts, alert, secret, silence)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -71,8 +71,6 @@ def _format_ok(name: str, value: Any) -> bool:
 
 Check = Callable[[Any], bool]
 _STRUCTURE = ("properties", "required", "additionalProperties", "propertyNames")
-# "then"/"else" belong to "if" (compiled with it); alone they mean nothing (as in JSON Schema)
-_PAIRED = ("then", "else")
 _compiled: dict[tuple[int, int], tuple[dict[str, Any], Check]] = {}
 
 
@@ -89,10 +87,10 @@ def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     """The schema as one closure: it is walked once per process, not once per value."""
     checks: list[Check] = []
     for keyword, arg in schema.items():
-        if keyword in _ANNOTATIONS or keyword in _STRUCTURE or keyword in _PAIRED:
+        if keyword in _ANNOTATIONS or keyword in _STRUCTURE or keyword in ("then", "else"):
             continue
-        if keyword == "if":
-            checks.append(_if(arg, schema.get("then"), schema.get("else"), root))
+        if keyword == "if":  # with its then/else: the per-type settings of alerts.channels
+            checks.append(_conditional(schema, root))
             continue
         factory = _KEYWORDS.get(keyword)
         if factory is None:
@@ -128,6 +126,17 @@ def _object_check(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     return check
 
 
+def _conditional(schema: dict[str, Any], root: dict[str, Any]) -> Check:
+    test = _compile(schema["if"], root)
+    then = _compile(schema["then"], root) if "then" in schema else None
+    other = _compile(schema["else"], root) if "else" in schema else None
+
+    def check(value: Any) -> bool:
+        branch = then if test(value) else other
+        return branch is None or branch(value)
+    return check
+
+
 def _type(arg: str | list[str], root: dict[str, Any]) -> Check:
     kinds = [_TYPES[k] for k in ([arg] if isinstance(arg, str) else arg)]
     return lambda v: any(kind(v) for kind in kinds)
@@ -155,22 +164,8 @@ def _items(arg: dict[str, Any], root: dict[str, Any]) -> Check:
     return lambda v: not isinstance(v, list) or all(inner(i) for i in v)
 
 
-def _if(condition: dict[str, Any], then: dict[str, Any] | None, otherwise: dict[str, Any] | None,
-        root: dict[str, Any]) -> Check:
-    # alerts.channels: `if type is webhook then the webhook settings` (schema.yaml's allOf list)
-    test = _compile(condition, root)
-    yes = _compile(then, root) if then is not None else None
-    no = _compile(otherwise, root) if otherwise is not None else None
-
-    def check(value: Any) -> bool:
-        branch = yes if test(value) else no
-        return branch is None or branch(value)
-    return check
-
-
-def _all_of(arg: list[dict[str, Any]], root: dict[str, Any]) -> Check:
-    parts = [_compile(part, root) for part in arg]
-    return lambda v: all(part(v) for part in parts)
+def _all(checks: list[Check]) -> Check:
+    return lambda v: all(check(v) for check in checks)
 
 
 _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
@@ -182,7 +177,7 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
     "maximum": lambda arg, root: lambda v: not _TYPES["number"](v) or v <= arg,
     "minLength": lambda arg, root: lambda v: not isinstance(v, str) or len(v) >= arg,
     "const": lambda arg, root: lambda v: v == arg and type(v) is type(arg),
-    "allOf": _all_of,
+    "allOf": lambda arg, root: _all([_compile(s, root) for s in arg]),
     "format": lambda arg, root: lambda v: _format_ok(arg, v),
     "not": _not,
     "items": _items,

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from receiver import Receiver, closed_port
 from test_channels import ALERT
 
 from bamon.notify.alert import Outcome
 from bamon.notify.channels import build
-
-aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="python3-aiosmtpd (Debian 12) or pip aiosmtpd")
-from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 
 @dataclass
@@ -65,7 +64,7 @@ def smtp(tls: tuple[Path, ssl.SSLContext], monkeypatch: pytest.MonkeyPatch,
         "tls_context": context, "require_starttls": True, "auth_required": True, "authenticator": _login}
     if implicit:
         options.update(auth_required=True, authenticator=_login, auth_require_tls=False)
-    controller = aiosmtpd.Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     yield inbox, port
     controller.stop()
