@@ -65,8 +65,9 @@ class Outbox:
         return item
 
     def _write(self, directory: Path, item: Item) -> None:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        atomic_write(directory / f"{item.id}.json", json.dumps(asdict(item)), durable=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        # 0600: an alert carries the tail of the check's output
+        atomic_write(directory / f"{item.id}.json", json.dumps(asdict(item)), durable=True, mode=0o600)
 
     def items(self) -> list[tuple[Path, Item]]:
         """Everything waiting (new and wait), oldest first; unreadable files are skipped."""
@@ -75,14 +76,16 @@ class Outbox:
             for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
                 try:
                     found.append((path, Item(**json.loads(path.read_text(encoding="utf-8")))))
-                except (OSError, ValueError, TypeError):
+                except OSError:
+                    continue  # gone meanwhile, or not ours to read (`bamon alerts` as a user)
+                except (ValueError, TypeError):
                     self._quarantine(path)
         return sorted(found, key=lambda pair: pair[1].first)
 
     def _quarantine(self, path: Path) -> None:
         # Out of new/ (the path unit would fire for it forever), kept for a human to look at.
         with contextlib.suppress(OSError):  # a reader without write access just skips it
-            self.broken.mkdir(mode=0o700, exist_ok=True)
+            self.broken.mkdir(exist_ok=True)
             path.rename(self.broken / path.name)
 
     @contextmanager

@@ -146,6 +146,8 @@ def test_the_outbox_units_and_the_secret_dropins_pass_systemd_analyze_verify(box
     shown = box.run("systemctl show -p LoadState,DropInPaths bamon.outbox.service").stdout
     assert "LoadState=loaded" in shown and "bamon-secrets.conf" in shown
     assert box.run("systemctl is-active bamon.outbox.path").stdout.strip() == "active"
+    # the path unit created the outbox, and left its parents traversable for checks run as `bamon`
+    assert box.run("stat -c %a /var/lib/bamon /var/lib/bamon/outbox/new").stdout.split() == ["755", "755"]
 
 
 # --- the outbox: a receiver outage, and a reboot in the middle of it -----------------------------

@@ -45,6 +45,7 @@ def test_an_alert_waits_while_the_receiver_is_down_and_arrives_when_it_is_back(t
     outbox.spool(ALERT, Delivery("hook", Outcome.TRANSIENT, "connection refused"), now=T0)
     (item,) = [i for _, i in outbox.items()]
     assert (paths.outbox_dir / "new" / "a1.hook.json").is_file() and item.due == T0 + FIRST_RETRY
+    assert (paths.outbox_dir / "new" / "a1.hook.json").stat().st_mode & 0o777 == 0o600
     resolver = Resolver(paths, environ={})
 
     # not due yet: parked in wait/ untouched, so the path unit (watching new/) does not fire again
