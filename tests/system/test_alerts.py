@@ -87,8 +87,12 @@ def wait_requests(box: Container, receiver: Receiver, path: str, count: int, tim
     try:
         box.wait_for(lambda: len(receiver.at(path)) >= count or None, timeout, 0.2, f"{count} request(s) at {path}")
     except TimeoutError:
-        notifier = box.run("bamon status; journalctl --no-pager -o short-precise -u 'bamon.notify@bamon-plain_check*' "
-                           "-u 'bamon.recovered@*' -u 'bamon-plain_check*' | tail -50", check=False).stdout
+        # where a stuck notifier is (it prints its stack on SIGUSR1), and what it logged
+        box.run("systemctl kill -s USR1 'bamon.notify@*' 'bamon.recovered@*'; sleep 1", check=False)
+        notifier = box.run("systemctl list-jobs --no-pager; ps -eo pid,stat,wchan:24,args --forest | grep -v ' \\[' "
+                           "| tail -30; journalctl --no-pager -o short-precise -u 'bamon.notify@*' "
+                           "-u 'bamon.recovered@*' -u 'bamon.recover@*' | grep -v hushed | tail -60",
+                           check=False).stdout
         raise AssertionError(f"{len(receiver.at(path))} request(s) at {path}; the notifier said:\n{notifier}") from None
     return receiver.at(path)
 
