@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from alert_receiver import Receiver, free_port
 from nspawn import Container
-from support import bamon, status
+from support import append_config, bamon, status
 
 PD_KEY = "0123456789abcdef0123456789abcdef"
 
@@ -68,8 +68,7 @@ def box(system_host: None, bamon_deb: Path, receiver: Receiver) -> Iterator[Cont
     container.boot()
     try:
         container.install_deb(bamon_deb)
-        config = container.path("/etc/bamon/config.yaml")
-        config.write_text(config.read_text() + alerts_config(receiver))
+        append_config(container, alerts_config(receiver))
         # before the checks exist: a tag silence covers hushed_check from its first run
         bamon(container, "silence", "add", "--tag", "hushed", "--for", "1h", "--reason", "planned work")
         container.run("touch /etc/bamon/stepwise_check.ok")  # it starts failing when its test begins
@@ -192,13 +191,12 @@ def test_a_check_still_failing_at_a_reboot_sends_recovered_after_it(system_host:
     box.boot()
     try:
         box.install_deb(bamon_deb)
-        config = box.path("/etc/bamon/config.yaml")
-        config.write_text(config.read_text() + textwrap.dedent(f"""
+        append_config(box, f"""
             alerts:
               channels:
                 - {{name: hook, type: webhook, url: "{receiver.url('/reboot')}"}}
               rules: [{{name: boot, tags: [any]}}]  # not the sample checks (load_average fails on a busy host)
-            """))
+            """)
         box.path("/etc/bamon/scripts.d/boot_check.yaml").write_text(check("boot_check", "any").replace("2s", "1h"))
         bamon(box, "apply")
         [failure] = wait_requests(box, receiver, "/reboot", 1)
