@@ -119,7 +119,7 @@ def test_validate_checks_schedules_with_systemd_analyze(cli: Cli, config: Path, 
     result = cli("--config", str(config), "config", "validate")
     assert result.code == 1
     assert "disk_check.schedule" in result.err and "Failed to parse calendar specification" in result.err
-    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00,05,10,15,20,25,30,35,40,45,50,55:00"] in (
+    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00/5:00"] in (
         runner.calls)
 
 
@@ -140,7 +140,7 @@ def test_show_json_has_defaults_and_converted_values(cli: Cli, config: Path) -> 
     assert web == {"name": "web_check", "command": "curl -s -o /dev/null -w '%{http_code}' http://localhost:1/",
                    "interval": 30, "timeout": 30, "enabled": True, "description": "HTTP health",
                    "severity": "warning", "tags": [], "sandbox": "strict", "source": str(config)}
-    assert disk["schedule"] == "*-*-* *:00,05,10,15,20,25,30,35,40,45,50,55:00" and "interval" not in disk
+    assert disk["schedule"] == "*-*-* *:00/5:00" and "interval" not in disk
 
 
 def test_show_yaml_reads_back(cli: Cli, config: Path) -> None:
@@ -328,9 +328,9 @@ def test_add_multi_line_command_round_trips(cli: Cli, config: Path) -> None:
 
 def test_add_with_a_cron_schedule(cli: Cli, config: Path, runner: FakeRunner) -> None:
     assert cli("--config", str(config), "add", "cron", "-c", "true", "-s", "*/10 * * * *").code == 0
-    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00,10,20,30,40,50:00"] in runner.calls
+    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00/10:00"] in runner.calls
     script = load(config, config.parent / "scripts.d").script("cron")
-    assert script is not None and script.schedule == "*-*-* *:00,10,20,30,40,50:00"
+    assert script is not None and script.schedule == "*-*-* *:00/10:00"
 
 
 def test_add_rejects_a_schedule_systemd_rejects(cli: Cli, config: Path, runner: FakeRunner) -> None:
