@@ -130,7 +130,7 @@ def cron_to_oncalendar(line: str) -> str:
     if text.lower() in _CRON_NICKNAMES:
         return _CRON_NICKNAMES[text.lower()]
     fields = [_cron_field(f, i) for i, f in enumerate(text.split())]
-    minute, hour, dom, month, dow = fields
+    dom, dow = fields[2], fields[4]
     if dom is not None and dow is not None:
         # cron runs when EITHER matches; OnCalendar needs both: there is no faithful translation.
         raise ValueError("cron lines restricting both day of month and day of week are not supported")

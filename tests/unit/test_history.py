@@ -30,7 +30,7 @@ from bamon.history.records import (
 from bamon.history.status import CheckStatus, collect
 from bamon.journal import field
 from bamon.paths import Paths
-from bamon.systemd import Systemd
+from bamon.systemd import Systemd, timestamp
 
 if TYPE_CHECKING:
     from conftest import FakeRunner
@@ -297,3 +297,23 @@ def test_status_table_has_the_original_columns(statuses: dict[str, CheckStatus])
     assert "FAILED" in timing_out and "Timeout after 2s" in timing_out
     paused = next(line for line in lines if line.startswith("paused "))
     assert "DISABLED" in paused and paused.rstrip().endswith("disabled")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("@1900000000", datetime.fromtimestamp(1900000000, tz=UTC)),
+    # systemd 252 prints a timer's NextElapseUSecRealtime as a date even with --timestamp=unix
+    ("Fri 2026-11-27 04:00:00 UTC", datetime(2026, 11, 27, 4, 0, tzinfo=UTC)),
+    ("", None), ("n/a", None), ("0", None),
+])
+def test_systemd_timestamps_in_both_forms(text: str, expected: datetime | None) -> None:
+    assert timestamp(text) == expected
+
+
+def test_local_zone_dates_are_read_in_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Warsaw")
+    time.tzset()
+    try:
+        assert timestamp("Fri 2026-11-27 05:00:00 CET") == datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
