@@ -17,10 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import color_status, print_json, table
-from bamon.cli.status import as_json, render_table, select
+from bamon.cli.output import color_status, note, print_json, table
+from bamon.cli.status import NOTHING_CONFIGURED, render_table, select
 from bamon.config.model import Script
 from bamon.errors import BamonError
+from bamon.status_json import document
 from bamon.units import naming
 
 
@@ -29,6 +30,8 @@ def register(sub: Any) -> None:
     p.add_argument("-n", "--name", action="append", help="only this check (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--local", action="store_true", help="run directly, without systemd")
+    p.add_argument("-a", "--async", dest="concurrent", action="store_true",
+                   help="accepted for the original BAMON: runs are always concurrent here")
     p.set_defaults(run=run)
 
 
@@ -39,9 +42,11 @@ def _targets(args: argparse.Namespace, ctx: Context) -> list[Script]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.concurrent:
+        note("--async: checks always run concurrently (each is its own unit); the option is ignored")
     scripts = _targets(args, ctx)
     if not scripts:
-        print("no enabled checks to run")
+        print("No enabled scripts to run." if ctx.config().scripts else NOTHING_CONFIGURED)
         return 0
     if args.local:
         return _run_local(scripts, ctx.config().daemon.max_concurrent, args.json)
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _wait_for_notifier(ctx)
     checks = select(ctx, [s.name for s in scripts])
     if args.json:
-        print_json({"scripts": [as_json(c) for c in checks]})
+        print_json(document(checks))
     else:
         print(render_table(checks))
     return 0 if all(c.status == "OK" for c in checks) else 1
