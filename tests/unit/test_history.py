@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bamon.cli.status import render_table
-from bamon.status_json import check as as_json
 from bamon.config.model import Config
 from bamon.history.records import (
     REASONS,
@@ -31,6 +30,7 @@ from bamon.history.records import (
 from bamon.history.status import CheckStatus, collect
 from bamon.journal import field
 from bamon.paths import Paths
+from bamon.status_json import check as as_json
 from bamon.systemd import Systemd, timestamp
 
 if TYPE_CHECKING:
@@ -284,7 +284,8 @@ def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str,
     assert documents["ok_check"]["result"] == "Success" and documents["ok_check"]["error"] is None
     never = documents["never_ran"]
     assert [never[k] for k in ("lastExecution", "exitCode", "duration", "timeSince", "nextExecution")] == [None] * 5
-    assert (never["result"], never["status"], never["consecutiveFailures"], never["output"]) == ("Unknown", "UNKNOWN", 0, None)
+    assert (never["result"], never["status"], never["consecutiveFailures"], never["output"]) == (
+        "Unknown", "UNKNOWN", 0, None)
     assert documents["nightly"]["nextExecution"] == "2030-03-17T17:46:40Z"
 
 
