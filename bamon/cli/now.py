@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import color_status, note, print_json, table
-from bamon.cli.status import NOTHING_CONFIGURED, render_table, select
+from bamon.cli.output import NOTHING_CONFIGURED, color_status, note, print_json, table
+from bamon.cli.status import render_table, select
 from bamon.config.model import Script
 from bamon.errors import BamonError
 from bamon.status_json import document

@@ -12,6 +12,9 @@ from typing import Any
 
 from bamon.config.timespec import format_span
 
+# what list, status and now say on an empty config (the original's words, and how to add one)
+NOTHING_CONFIGURED = "No scripts configured. Add one with: bamon add NAME --command 'COMMAND'"
+
 _COLORS = {"OK": "32", "FAILED": "31", "WARNING": "33", "RUNNING": "36", "UNKNOWN": "2", "DISABLED": "2"}
 
 

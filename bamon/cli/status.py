@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import ago, color_status, iso, note, print_json, table, until
+from bamon.cli.output import NOTHING_CONFIGURED, ago, color_status, iso, note, print_json, table, until
 from bamon.errors import BamonError
 from bamon.history.status import CheckStatus, collect
 from bamon.status_json import WORDS, document, error_text
@@ -34,7 +34,6 @@ def register(sub: Any) -> None:
 # Longer output, or more than one line, is cut in the table; --json has all of it.
 CELL = 40
 TRUNCATED = " (truncated - use --json)"
-NOTHING_CONFIGURED = "No scripts configured. Add one with: bamon add NAME --command 'COMMAND'"
 
 
 def _output_cell(c: CheckStatus) -> str:

@@ -60,8 +60,8 @@ class JournalSink:
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the caller's bamon config, home directory, sudo user or terminal colours."""
     home = tmp_path_factory.mktemp("home")
-    for name in ("BAMON_CONFIG", "SUDO_USER", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "SYSTEMD_SCOPE",
-                 "INVOCATION_ID", "STATE_DIRECTORY"):
+    for name in ("BAMON_CONFIG", "BAMON_CONFIG_FILE", "SUDO_USER", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                 "SYSTEMD_SCOPE", "INVOCATION_ID", "STATE_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("NO_COLOR", "1")

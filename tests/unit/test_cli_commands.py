@@ -8,6 +8,7 @@ non-zero; argparse errors exit 2; stderr never shows a traceback.
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import os
 import subprocess
@@ -272,17 +273,37 @@ def test_reset_writes_a_default_that_validates(cli: Cli, tmp_path: Path, sink: J
     assert [e["BAMON_AUDIT_ACTION"] for e in sink.entries] == ["config-reset"]
 
 
-def test_reset_keeps_a_backup(cli: Cli, config: Path) -> None:
+@pytest.mark.parametrize("flag", ["--yes", "--force", "-f", "-y"])
+def test_reset_keeps_a_timestamped_backup(cli: Cli, config: Path, flag: str) -> None:
     before = config.read_text()
-    result = cli("--config", str(config), "config", "reset", "--yes")
+    result = cli("--config", str(config), "config", "reset", flag)
     assert result.code == 0
-    assert config.with_name("config.yaml.bak").read_text() == before
+    (backup,) = config.parent.glob("config.yaml.backup.*")  # the original's name
+    assert backup.read_text() == before
     assert "previous config saved" in result.err
 
 
-def test_reset_refuses_without_yes_when_not_interactive(cli: Cli, config: Path) -> None:
+def test_reset_refuses_without_an_answer(cli: Cli, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
     message, hint = _one_error(cli("--config", str(config), "config", "reset"))
-    assert "without confirmation" in message and hint == "pass --yes"
+    assert "without confirmation" in message and hint == "pass --force"
+
+
+@pytest.mark.parametrize(("answer", "replaced"), [("n\n", False), ("\n", False), ("y\n", True)])
+def test_reset_reads_the_answer_from_a_pipe(cli: Cli, config: Path, monkeypatch: pytest.MonkeyPatch,
+                                            answer: str, replaced: bool) -> None:
+    before = config.read_text()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    result = cli("--config", str(config), "config", "reset")
+    assert result.code == 0, result.err
+    assert (config.read_text() != before) == replaced
+    assert result.out.strip() == ("wrote the default config to " + str(config) if replaced else "nothing changed")
+
+
+def test_reset_honours_the_originals_config_variable(cli: Cli, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAMON_CONFIG_FILE", str(config))
+    assert cli("config", "reset", "--force").code == 0
+    assert list(config.parent.glob("config.yaml.backup.*"))
 
 
 def test_reset_example_is_valid_once_uncommented(cli: Cli, tmp_path: Path) -> None:
