@@ -81,9 +81,19 @@ def _pretty(text: str) -> str:
         doc = handler.load(text)
     except YAMLError:
         return text  # not YAML: shown as written, `bamon config validate` says what is wrong
+    _block_style(doc)
     out = io.StringIO()
     handler.dump(doc, out)
     return out.getvalue()
+
+
+def _block_style(node: Any) -> None:
+    """{a: 1} and [x, y] written out as block mappings and lists, as yq -P prints them."""
+    if hasattr(node, "fa"):
+        node.fa.set_block_style()
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        _block_style(child)
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:

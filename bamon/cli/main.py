@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bamon", description="Health checks on systemd timers: run, record, alert.")
-    p.add_argument("--version", action="version", version=f"bamon {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"bamon {__version__}")
     p.add_argument("--user", action="store_true", help="your own checks, under your systemd user manager")
     p.add_argument("--config", metavar="PATH", help="another config.yaml (default /etc/bamon/config.yaml)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

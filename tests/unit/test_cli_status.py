@@ -18,11 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from bamon import paths
-from bamon.journal import Journal
-
 if TYPE_CHECKING:
-    from conftest import CliResult, FakeRunner
+    from conftest import CliResult, FakeChecks
 
 Cli = Callable[..., "CliResult"]
 
@@ -44,19 +41,11 @@ OUTPUT = {"inv-a": ["alpha says hi"], "inv-b": ["first line", "disk on fire"], "
 
 
 @pytest.fixture
-def status_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: FakeRunner) -> Path:
+def status_config(tmp_path: Path, fake_checks: FakeChecks) -> Path:
     config = tmp_path / "etc" / "config.yaml"
     config.parent.mkdir()
     config.write_text(CONFIG)
-    monkeypatch.setattr(paths, "SYSTEM_STATE", tmp_path / "state")
-    for name, (inv, result, status, ago, duration, failures) in RUNS.items():
-        start = NOW_US - ago * 1_000_000
-        last = tmp_path / "state" / "checks" / name / "last"
-        last.parent.mkdir(parents=True)
-        last.write_text(f"{inv} {result} {status} {start} {start + int(duration * 1e6)} {failures}\n")
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: OUTPUT[i] for i in ids if i in OUTPUT})
-    runner.on(["systemctl", "list-units"], stdout="".join(
-        f"bamon-{n}.timer loaded active waiting bamon timer for check {n}\n" for n in ("alpha", "bravo", "charlie")))
+    fake_checks(tmp_path / "state", RUNS, OUTPUT, ("alpha", "bravo", "charlie"), NOW_US)
     return config
 
 
