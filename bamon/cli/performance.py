@@ -89,10 +89,10 @@ def render(metrics: dict[str, Any], checks: list[CheckCost], since: str, verbose
         "",
         f"What the checks cost in the last {since} (systemd's accounting), the most expensive first:",
     ]
-    headers = ["NAME", "RUNS", "FAILURES", "AVG TIME", "MAX TIME", "CPU TIME", "MEMORY PEAK"]
+    headers = ["NAME", "RUNS", "FAILURES", "AVG TIME", "MAX TIME", "CPU TIME", "MEMORY PEAK"]  # CPU: runs × per run
     headers += ["CPU/RUN"] if verbose else []
     rows = [[c.name, str(c.runs), str(c.failures), _seconds(c.avg_time), _seconds(c.max_time),
-             _seconds(c.cpu_seconds if c.cpu_samples else None), _bytes(c.memory_peak)]
+             _seconds(c.cpu_seconds if c.cpu_per_run is not None else None), _bytes(c.memory_peak)]
             + ([_seconds(c.cpu_per_run)] if verbose else []) for c in checks]
     return "\n".join(lines) + "\n" + table(headers, rows)
 
@@ -100,7 +100,7 @@ def render(metrics: dict[str, Any], checks: list[CheckCost], since: str, verbose
 def run(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     since = when(args.since)
-    checks = costs(ctx.journal, [s.name for s in config.scripts], since) if config.scripts else []
+    checks = costs(ctx.journal, ctx.systemd, [s.name for s in config.scripts], since) if config.scripts else []
     metrics = system_metrics()
     if args.json or args.format == "json":
         print_json({
@@ -116,6 +116,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.verbose:
         print(f"\ncheck timers: {'running' if ctx.systemd.is_active(naming.TARGET) else 'stopped'} "
               f"({naming.TARGET}); at most {config.daemon.max_concurrent} checks at once")
-    if any(c.runs for c in checks) and not any(c.cpu_samples for c in checks):
-        note("no CPU figures yet: systemd records them when a run ends (CPUAccounting=)")
+    if any(c.runs for c in checks) and all(c.cpu_per_run is None for c in checks):
+        note("no CPU figures: systemd records them when CPU accounting is on (CPUAccounting=)")
     return 0

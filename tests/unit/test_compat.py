@@ -391,3 +391,14 @@ def test_log_colours_only_on_a_terminal(cli: Cli, config: Path, monkeypatch: pyt
     assert "\033[" not in run(cli, config, "log", "--no-color").out
     monkeypatch.setattr("bamon.cli.log.use_color", lambda: False)
     assert "\033[" not in run(cli, config, "log").out
+
+
+def test_performance_uses_systemds_last_run_figure_when_nothing_was_journaled(
+        cli: Cli, config: Path, runner: FakeRunner) -> None:
+    # systemd journals "Consumed … CPU" only at debug level below a second: the unit keeps it
+    runner.on(["systemctl", "show"], "Id=bamon-charlie.service\nCPUUsageNSec=900000000\n")
+    document = json_out(run(cli, config, "performance", "--json"))
+    charlie = document["script_performance"]["charlie"]
+    assert next(iter(document["script_performance"])) == "charlie"
+    assert (charlie["cpu_per_run"], charlie["cpu_seconds"]) == (0.9, 0.9)
+    assert document["script_performance"]["echo"]["cpu_per_run"] is None  # never ran, nothing known
