@@ -17,10 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import NOTHING_CONFIGURED, color_status, note, print_json, table
+from bamon.cli.output import NOTHING_CONFIGURED, note, print_json
 from bamon.cli.status import render_table, select
 from bamon.config.model import Script
 from bamon.errors import BamonError
+from bamon.history.records import RunRecord
+from bamon.history.status import CheckStatus
 from bamon.status_json import document
 from bamon.units import naming
 
@@ -71,11 +73,9 @@ def _wait_for_notifier(ctx: Context, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def _run_one(script: Script) -> dict[str, Any]:
+def _run_one(script: Script) -> CheckStatus:
     started = time.time()
     env = {**os.environ, **dict(script.environment)}
-    code: int | None
-    reason: str | None
     # A session of its own, so that a timeout ends everything the command started (like the
     # unit's cgroup under systemd): killing bash alone leaves `sleep`, pipelines and background
     # jobs running, and holding the output pipes open.
@@ -89,24 +89,16 @@ def _run_one(script: Script) -> dict[str, Any]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
-    if timed_out:
-        code, reason = None, "timeout"
-        output = out + err + f"\nTimeout after {script.limits.timeout}s"
-    else:
-        code, reason = proc.returncode, None if proc.returncode == 0 else "exit-code"
-        output = out + err
-    return {"name": script.name, "status": "OK" if code == 0 else "FAILED", "exitCode": code,
-            "failureReason": reason, "duration": round(time.time() - started, 3), "output": output.strip()}
+    code = None if timed_out else proc.returncode
+    result = "timeout" if timed_out else "success" if code == 0 else "exit-code"
+    # the same record a run under systemd leaves, so the table and JSON are the same too
+    record = RunRecord(script.name, "", result, code, int(started * 1e6), int(time.time() * 1e6), 0)
+    return CheckStatus(script=script, status="OK" if record.ok else "FAILED", record=record,
+                       output=tuple((out + err).strip().splitlines()), next_run=None)
 
 
 def _run_local(scripts: list[Script], concurrency: int, as_json_out: bool) -> int:
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results = list(pool.map(_run_one, scripts))
-    if as_json_out:
-        print_json({"scripts": results})
-    else:
-        print(table(("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION"),
-                    [(r["name"], color_status(r["status"]), "-" if r["exitCode"] is None else str(r["exitCode"]),
-                      r["output"].splitlines()[-1] if r["output"] else "", f"{r['duration']:.2f}s") for r in results],
-                    squeeze="OUTPUT"))
-    return 0 if all(r["status"] == "OK" for r in results) else 1
+        checks = list(pool.map(_run_one, scripts))
+    print_json(document(checks)) if as_json_out else print(render_table(checks))
+    return 0 if all(c.status == "OK" for c in checks) else 1

@@ -208,7 +208,7 @@ def test_now_local_honours_the_timeout(cli: Cli, write_config: WriteConfig) -> N
     assert result.code == 1
     (run,) = json.loads(result.out)["scripts"]
     assert (run["status"], run["failureReason"], run["exitCode"]) == ("FAILED", "timeout", None)
-    assert "Timeout after 1s" in run["output"]
+    assert run["error"] == "Timeout after 1s" and run["output"] is None
 
 
 def _running(pid: int) -> bool:

@@ -402,3 +402,14 @@ def test_performance_uses_systemds_last_run_figure_when_nothing_was_journaled(
     assert next(iter(document["script_performance"])) == "charlie"
     assert (charlie["cpu_per_run"], charlie["cpu_seconds"]) == (0.9, 0.9)
     assert document["script_performance"]["echo"]["cpu_per_run"] is None  # never ran, nothing known
+
+
+def test_now_local_prints_the_same_document(cli: Cli, tmp_path: Path) -> None:
+    local = tmp_path / "local.yaml"
+    local.write_text('scripts:\n  - {name: one, command: "echo a; echo b"}\n  - {name: two, command: "exit 2"}\n')
+    result = cli("--config", str(local), "now", "--local", "--json")
+    document = json.loads(result.out)
+    jsonschema.validate(document, SCHEMA)
+    assert [(s["name"], s["result"], s["output"]) for s in document["scripts"]] == [
+        ("one", "Success", ["a", "b"]), ("two", "Failed", None)]
+    assert result.code == 1
