@@ -413,3 +413,15 @@ def test_now_local_prints_the_same_document(cli: Cli, tmp_path: Path) -> None:
     assert [(s["name"], s["result"], s["output"]) for s in document["scripts"]] == [
         ("one", "Success", ["a", "b"]), ("two", "Failed", None)]
     assert result.code == 1
+
+
+def test_config_show_reads_an_invalid_file_as_written(cli: Cli, tmp_path: Path) -> None:
+    broken = tmp_path / "config.yaml"
+    broken.write_text("# half-edited\nscripts:\n  - {name: a, command: [unclosed\n")
+    (tmp_path / "scripts.d").mkdir()
+    (tmp_path / "scripts.d" / "b.yaml").write_text("name: b\ncommand: true  # fine\n")
+    for flags in ([], ["--pretty"]):
+        result = cli("--config", str(broken), "config", "show", *flags)
+        assert result.code == 0, result.err
+        assert "[unclosed" in result.out and "# half-edited" in result.out and "# fine" in result.out
+        assert f"# ==> {tmp_path / 'scripts.d' / 'b.yaml'} <==" in result.out
