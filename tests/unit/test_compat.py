@@ -312,6 +312,10 @@ REJECTED = [
     (["config", "reset"], 1),  # no one answered: nothing replaced
     (["remove", "alpha"], 1),  # no terminal and no --force
     (["status", "--bogus"], 2),
+    # what bashly rejected: a missing argument, a missing value, a missing subcommand
+    (["add"], 2), (["remove"], 2), (["status", "--name"], 2), (["now", "-n"], 2), (["config"], 2),
+    (["config", "edit", "--editor"], 2), (["performance", "--format"], 2), (["log", "--lines"], 2),
+    (["log", "--lines", "many"], 2), (["start", "--config"], 2),
 ]
 
 
