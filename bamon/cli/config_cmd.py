@@ -99,7 +99,10 @@ def _block_style(node: Any) -> None:
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
     if args.json or args.effective:
         data = effective(ctx.config())
-        print_json(data) if args.json else sys.stdout.write(dump(data))
+        if args.json:
+            print_json(data)
+        else:
+            sys.stdout.write(dump(data))
         return 0
     files = config_files(ctx)
     if not files:

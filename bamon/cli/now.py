@@ -100,5 +100,8 @@ def _run_one(script: Script) -> CheckStatus:
 def _run_local(scripts: list[Script], concurrency: int, as_json_out: bool) -> int:
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         checks = list(pool.map(_run_one, scripts))
-    print_json(document(checks)) if as_json_out else print(render_table(checks))
+    if as_json_out:
+        print_json(document(checks))
+    else:
+        print(render_table(checks))
     return 0 if all(c.status == "OK" for c in checks) else 1
