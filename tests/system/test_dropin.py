@@ -6,6 +6,7 @@ its next run on systemd 252; cron steps became enumerations).
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -77,10 +78,13 @@ def test_status_json_matches_the_schema_for_every_kind_of_check(container: Conta
     for name, args in checks.items():
         bamon(container, "add", name, *args)
     try:
-        wait_status(container, "c_pass", "OK", with_output=True)
-        wait_status(container, "c_lines", "OK", with_output=True)
-        wait_status(container, "c_fail", "FAILED", with_output=True)
-        wait_status(container, "c_slow", "FAILED", timeout=40)
+        # run them now rather than wait for their timers (a loaded container is slow to fire)
+        container.run(["bamon", "now", "-n", "c_pass", "-n", "c_lines", "-n", "c_fail", "-n", "c_slow"],
+                      check=False, timeout=60)
+        wait_status(container, "c_pass", "OK", timeout=60, with_output=True)
+        wait_status(container, "c_lines", "OK", timeout=60, with_output=True)
+        wait_status(container, "c_fail", "FAILED", timeout=60, with_output=True)
+        wait_status(container, "c_slow", "FAILED", timeout=60)
         document = _document(container, *[a for n in checks for a in ("-n", n)])
         got = {s["name"]: s for s in document["scripts"]}
         assert (got["c_pass"]["result"], got["c_pass"]["output"]) == ("Success", "fine")
@@ -103,19 +107,20 @@ def test_status_json_matches_the_schema_for_every_kind_of_check(container: Conta
 
 
 def test_log_with_the_originals_options(container: Container) -> None:
-    bamon(container, "add", "chatter", "-c", "echo alpha; echo 'needle here' >&2; echo omega; exit 1", "-i", "1h")
+    name = f"chatter{time.monotonic_ns() % 100000}"  # the journal remembers earlier tests' checks
+    bamon(container, "add", name, "-c", "echo alpha; echo 'needle here' >&2; echo omega; exit 1", "-i", "1h")
     try:
-        wait_status(container, "chatter", "FAILED", with_output=True)
-        context = bamon(container, "log", "chatter", "-g", "needle", "-b", "1", "-a", "1", "-s", "1h")
-        lines = [line for line in context.splitlines() if "[chatter]" in line]
+        wait_status(container, name, "FAILED", with_output=True)
+        context = bamon(container, "log", name, "-g", "needle", "-b", "1", "-a", "1", "-s", "1h")
+        lines = [line for line in context.splitlines() if f"[{name}]" in line]
         assert [line.split("] ", 1)[1] for line in lines][:3] == ["alpha", "needle here", "omega"], context
-        assert bamon(container, "log", "chatter", "-g", "no-such-text") == ""
-        assert bamon(container, "log", "chatter", "-n", "0") == ""
-        assert bamon(container, "log", "chatter", "-g", "need.e", "-r", "-n", "5").count("needle here") == 1
-        entries = [json.loads(line) for line in bamon(container, "log", "chatter", "-o", "json").splitlines()]
+        assert bamon(container, "log", name, "-g", "no-such-text") == ""
+        assert bamon(container, "log", name, "-n", "0") == ""
+        assert bamon(container, "log", name, "-g", "need.e", "-r", "-n", "5").count("needle here") == 1
+        entries = [json.loads(line) for line in bamon(container, "log", name, "-o", "json").splitlines()]
         assert entries and all(set(e) == {"timestamp", "level", "script", "message"} for e in entries)
-        assert any(e["message"] == "needle here" and e["script"] == "chatter" for e in entries)
-        errors = bamon(container, "log", "chatter", "-l", "ERROR", "-o", "json", "-n", "100").splitlines()
+        assert any(e["message"] == "needle here" and e["script"] == name for e in entries)
+        errors = bamon(container, "log", name, "-l", "ERROR", "-o", "json", "-n", "100").splitlines()
         assert all(json.loads(line)["level"] == "ERROR" for line in errors)
         info = bamon(container, "log", "--info")
         assert "Location:" in info and "Size:" in info and "Retention:" in info
@@ -125,7 +130,7 @@ def test_log_with_the_originals_options(container: Container) -> None:
         assert bad_time.returncode == 1 and bad_time.stderr.startswith("bamon: error: journalctl:")
         assert "Traceback" not in wrong.stderr + bad_time.stderr
     finally:
-        bamon(container, "remove", "-f", "chatter")
+        bamon(container, "remove", "-f", name)
 
 
 def test_performance_reads_systemds_accounting(container: Container) -> None:
