@@ -22,6 +22,7 @@ from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, load
 from bamon.config.write import dump, locked
 from bamon.errors import BamonError
+from bamon.units import hardening
 
 
 def register(sub: Any) -> None:
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
     check = verbs.add_parser("validate", help="report every problem; exit 1 if there is one")
     check.add_argument("-v", "--verbose", action="store_true", help="also list the files read and the scripts")
     check.add_argument("--json", action="store_true")
+    check.add_argument("--run-as", action="store_true", help="also list the user every check runs as")
     check.set_defaults(run=run_validate)
     edit = verbs.add_parser("edit", help="edit config.yaml; saved only if valid")
     edit.add_argument("-e", "--editor", help="the editor to use (default: $VISUAL, $EDITOR, sensible-editor, vi)")
@@ -53,7 +55,9 @@ def effective(config: Config) -> dict[str, Any]:
             **({"schedule": s.schedule} if s.schedule else {"interval": s.interval}),
             "timeout": s.limits.timeout, "enabled": s.enabled, "description": s.description,
             "severity": s.severity, "tags": list(s.tags), "sandbox": s.limits.profile,
-            **({"user": s.user} if s.user else {}),
+            **({"user": s.user} if s.user else {}), "network": s.network,
+            **({"read_write_paths": list(s.read_write_paths)} if s.read_write_paths else {}),
+            **({"capabilities": list(s.capabilities)} if s.capabilities else {}),
             **({"environment": dict(s.environment)} if s.environment else {}),
             "source": str(s.source),
         } for s in config.scripts],
@@ -136,9 +140,31 @@ def report(issues: list[ConfigIssue]) -> None:
             sys.stderr.write(f"  hint: {issue.hint}\n")
 
 
+_NOT_ROOT = "if it does not need root: drop user: root, or use sandbox balanced (which runs it as bamon)"
+
+
+def _root_notes(config: Config, user_mode: bool) -> list[ConfigIssue]:
+    """A note per check that runs as root: it is allowed, but the operator should know the price."""
+    notes = []
+    for script in config.scripts:
+        why = hardening.why_root(script, user_mode)
+        if why:
+            notes.append(ConfigIssue(str(script.source), None, f"{script.name}.user", why, _NOT_ROOT, fatal=False))
+    return notes
+
+
+def _print_run_as(config: Config, user_mode: bool) -> None:
+    by_user: dict[str, list[str]] = {}
+    for script in config.scripts:
+        user = hardening.run_as(script, user_mode) or ("root" if not user_mode else "(your user)")
+        by_user.setdefault(user, []).append(f"{script.name} ({script.limits.profile})")
+    for user, names in sorted(by_user.items()):
+        print(f"runs as {user}: {', '.join(names)}")
+
+
 def run_validate(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
-    issues = list(config.issues) + _calendar_issues(ctx, config)
+    issues = list(config.issues) + _calendar_issues(ctx, config) + _root_notes(config, ctx.user_mode)
     errors = [i for i in issues if i.fatal]
     if args.json:
         print_json({"valid": not errors, "scripts": len(config.scripts), "issues": [
@@ -146,6 +172,8 @@ def run_validate(args: argparse.Namespace, ctx: Context) -> int:
              "severity": "error" if i.fatal else "note"} for i in issues]})
     else:
         report(issues)
+        if args.run_as:
+            _print_run_as(config, ctx.user_mode)
         files = len(config_files(ctx))
         if args.verbose:
             for path in config_files(ctx):
