@@ -72,11 +72,17 @@ class Journal:
         with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               errors="replace") as proc:
             assert proc.stdout is not None and proc.stderr is not None
-            for line in proc.stdout:
-                try:
-                    yield json.loads(line)
-                except ValueError:
-                    continue
+            done = False
+            try:
+                for line in proc.stdout:
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        continue
+                done = True
+            finally:
+                if not done:  # the reader stopped early (`bamon log -f | head`, Ctrl-C): so does journalctl
+                    proc.terminate()
             problem = proc.stderr.read().strip()
         if proc.returncode not in (0, None) and problem:
             raise BamonError(f"journalctl: {problem.splitlines()[0]}",

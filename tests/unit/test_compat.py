@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ import jsonschema
 import pytest
 
 from bamon import paths
+from bamon.errors import BamonError
 from bamon.journal import Journal
 
 if TYPE_CHECKING:
@@ -429,3 +431,24 @@ def test_config_show_reads_an_invalid_file_as_written(cli: Cli, tmp_path: Path) 
         assert result.code == 0, result.err
         assert "[unclosed" in result.out and "# half-edited" in result.out and "# fine" in result.out
         assert f"# ==> {tmp_path / 'scripts.d' / 'b.yaml'} <==" in result.out
+
+
+def _fake_journalctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    (tmp_path / "bin").mkdir()
+    tool = tmp_path / "bin" / "journalctl"
+    tool.write_text("#!/bin/sh\n" + script)
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+
+
+def test_journal_stream_reads_json_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_journalctl(tmp_path, monkeypatch, 'echo "$*" >&2\necho \'{"MESSAGE": "one"}\'\necho not-json\n'
+                     'echo \'{"MESSAGE": "two"}\'\n')
+    assert [e["MESSAGE"] for e in Journal().stream(["-u", "bamon-*"])] == ["one", "two"]
+
+
+def test_journal_stream_turns_a_journalctl_error_into_one_line(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_journalctl(tmp_path, monkeypatch, 'echo "Failed to parse timestamp: soon" >&2\nexit 1\n')
+    with pytest.raises(BamonError, match="journalctl: Failed to parse timestamp: soon"):
+        list(Journal().stream(["--since=soon"]))
