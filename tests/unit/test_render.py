@@ -263,7 +263,7 @@ def test_calendar_timer(representative: Config) -> None:
     cron, calendar = representative.script("disk_root"), representative.script("nightly.backup")
     assert cron and calendar
     s = _settings(timer_unit(cron))
-    assert s["OnCalendar"] == ["*-*-* *:00,05,10,15,20,25,30,35,40,45,50,55:00"]
+    assert s["OnCalendar"] == ["*-*-* *:00/5:00"]
     assert s["Persistent"] == ["true"]
     assert s["AccuracySec"] == ["1s"]
     assert "OnUnitActiveSec" not in s and "OnBootSec" not in s
