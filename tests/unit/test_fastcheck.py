@@ -238,3 +238,33 @@ def test_channel_settings_agree_with_jsonschema(type_: str, cases: list[Any]) ->
     problems, verdicts = _disagreements("root", ROOT, cases)
     assert problems == [], f"channel {type_}: fastcheck and jsonschema disagree"
     assert verdicts == {True, False}
+
+
+# --- alerts: channels (allOf of if/then per type, const, maximum) and rules ------------------------
+
+HOOK = {"type": "webhook", "url": "https://example.com/hook"}
+ALERTS: list[Any] = [
+    {}, {"channels": []}, {"channels": [HOOK]}, {"channels": [{**HOOK, "name": "ops", "timeout": 2, "retries": 0}]},
+    {"channels": [{**HOOK, "bogus": 1}]}, {"channels": [{"type": "webhook"}]}, {"channels": [{"url": "x"}]},
+    {"channels": [{"type": "fax"}]}, {"channels": [{**HOOK, "method": "GET"}]}, {"channels": [{**HOOK, "timeout": 0}]},
+    {"channels": [{"type": "email", "smtp_server": "mx", "to": "a@b.c", "port": 70000}]},
+    {"channels": [{"type": "email", "smtp_server": "mx", "to": ["a@b.c"], "port": 587}]},
+    {"channels": [{"type": "pagerduty", "routing_key": "k" * 32}]}, {"channels": [{"type": "slack"}]},
+    {"channels": [{"type": "slack", "webhook_url": "${secret:slack}"}]}, {"channels": "webhook"},
+    {"rules": [{"name": "r", "condition": "status == 'FAILED'", "cooldown": "5m", "escalation": "gradual"}]},
+    {"rules": [{"name": "r", "cooldown": 0}]}, {"rules": [{"condition": "x"}]}, {"rules": [{"name": "r", "x": 1}]},
+    {"rules": [{"name": "r", "severity": ["critical", "urgent"]}]}, {"gradual_step": "10m"}, {"gradual_step": "soon"},
+    {"escalation_policies": {"night": {"steps": [{"after": "5m", "channels": ["a"], "severity": "critical"}]}}},
+    {"escalation_policies": {"gradual": {"steps": [{"after": 5}]}}},
+    {"escalation_policies": {"night": {"steps": [{"channels": ["a"]}]}}},
+]
+
+
+@pytest.mark.parametrize("alerts", ALERTS, ids=[str(i) for i in range(len(ALERTS))])
+def test_alerts_section_agrees_with_jsonschema(alerts: Any) -> None:
+    problems, _ = _disagreements("root", ROOT, [{"alerts": alerts}])
+    assert problems == []
+
+
+def test_a_valid_alerts_section_needs_no_jsonschema() -> None:
+    assert conforms({"alerts": {"channels": [HOOK], "rules": [{"name": "r"}]}}, ROOT, ROOT)

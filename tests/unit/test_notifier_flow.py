@@ -94,6 +94,7 @@ def test_failure_alerts_once_with_evidence_then_recovery(setup: Any, runner: Fak
     assert len(timers) == 1 and "--on-active=30s" in timers[0] and timers[0][-5:-1] == [
         "--escalate", "web", "page", "1"]
     assert ["systemctl", "start", "--no-block", "bamon.recover@web.path"] in runner.calls
+    assert (last.parent / "alerting").exists()  # bamon.rearm.service re-arms the watch after a reboot
     # a second failure of the same episode: decided, recorded, not sent
     make().failure(record("inv2", failures=2), [])
     assert len(sent) == 1 and decisions(sink)[-1] == ("page", "already-alerted")
@@ -107,7 +108,7 @@ def test_failure_alerts_once_with_evidence_then_recovery(setup: Any, runner: Fak
     recovered, channels = sent[-1]
     assert recovered.kind is Kind.RECOVERY and channels == ["chat", "pager"]
     assert recovered.dedup_key == alert.dedup_key and "RECOVERED: web" in recovered.title
-    assert not (last.parent / "recovered").exists()
+    assert not (last.parent / "recovered").exists() and not (last.parent / "alerting").exists()
     assert ["systemctl", "stop", "bamon.escalate-web:*.timer"] in runner.calls
     assert ["systemctl", "stop", "bamon.recover@web.path"] in runner.calls
     assert len(sent) == 3
