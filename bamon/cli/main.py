@@ -17,6 +17,7 @@ from bamon.cli import (
     history,
     log,
     now,
+    performance,
     remove,
     secret,
     silence,
@@ -30,7 +31,7 @@ from bamon.errors import BamonError
 from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
-COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply,
+COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, performance,
             alerts, alert, secret, silence)
 
 
@@ -42,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bamon", description="Health checks on systemd timers: run, record, alert.")
-    p.add_argument("--version", action="version", version=f"bamon {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"bamon {__version__}")
     p.add_argument("--user", action="store_true", help="your own checks, under your systemd user manager")
     p.add_argument("--config", metavar="PATH", help="another config.yaml (default /etc/bamon/config.yaml)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
