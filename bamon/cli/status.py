@@ -38,19 +38,32 @@ def as_json(c: CheckStatus) -> dict[str, Any]:
         "name": c.script.name,
         "enabled": c.script.enabled,
         "lastExecution": iso(r.started) if r else None,
-        "result": ("success" if r.ok else "failure") if r else None,
+        "result": ("success" if r.ok else "skipped" if r.skipped else "failure") if r else None,
         "exitCode": r.exit_status if r else None,
         "duration": round(r.duration, 3) if r else None,
         "timeSince": round(_since(c), 1) if r else None,
         "nextExecution": iso(c.next_run),
         "output": "\n".join(c.output),
-        "error": (c.reason_text() + (f": {c.output[-1]}" if c.output else "")) if r and not r.ok else None,
+        "error": (c.reason_text() + (f": {c.output[-1]}" if c.output else ""))
+        if r and not r.ok and not r.skipped else None,
         "status": c.status,
         "failureReason": c.failure_reason,
         "unit": c.script.unit,
         "invocationId": r.invocation if r else None,
         "consecutiveFailures": r.consecutive_failures if r else 0,
+        # recovery (bamon/recovery/): why the last run was skipped; the circuit breaker, if any
+        "skipReason": c.skip_reason,
+        "attempt": r.attempt if r else None,
+        "circuit": _circuit_json(c),
     }
+
+
+def _circuit_json(c: CheckStatus) -> dict[str, Any] | None:
+    if c.circuit is None:
+        return None
+    until_us = c.circuit.until_us if c.circuit.state.value == "open" else 0
+    return {"state": c.circuit.state.value.upper(),
+            "until": iso(datetime.fromtimestamp(until_us / 1e6, tz=UTC)) if until_us else None}
 
 
 def _since(c: CheckStatus) -> float:
@@ -59,6 +72,10 @@ def _since(c: CheckStatus) -> float:
 
 def _output_cell(c: CheckStatus) -> str:
     last = next((line for line in reversed(c.output) if line.strip()), "")
+    if c.circuit is not None and c.circuit.state.value == "open":
+        return c.circuit_text()
+    if c.record and c.record.skipped:
+        return c.reason_text()
     if c.record and not c.record.ok and c.record.result != "exit-code":
         return c.reason_text() + (f": {last}" if last else "")
     return last
@@ -84,6 +101,8 @@ def _verbose(c: CheckStatus) -> str:
         lines += [f"    last run: {iso(r.started)}, {r.duration:.3f}s, invocation {r.invocation}",
                   f"    result: {r.result}" + (f" ({c.reason_text()})" if not r.ok else ""),
                   f"    consecutive failures: {r.consecutive_failures}"]
+    if c.circuit is not None:
+        lines.append(f"    circuit: {c.circuit_text()}")
     lines += [f"    next run: {iso(c.next_run) or '-'}", "    output:" if c.output else "    output: (none)"]
     lines += [f"      {line}" for line in c.output]
     return "\n".join(lines)

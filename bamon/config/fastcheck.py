@@ -157,6 +157,8 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
     "pattern": _pattern,
     "minimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v >= arg,
     "minLength": lambda arg, root: lambda v: not isinstance(v, str) or len(v) >= arg,
+    "maximum": lambda arg, root: lambda v: not _TYPES["number"](v) or v <= arg,
+    "exclusiveMinimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v > arg,
     "format": lambda arg, root: lambda v: _format_ok(arg, v),
     "not": _not,
     "items": _items,

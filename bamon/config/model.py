@@ -14,6 +14,7 @@ from bamon.config.issues import ConfigIssue
 from bamon.config.load import RawConfig, load_raw
 from bamon.config.timespec import parse_span, to_oncalendar
 from bamon.config.validate import validate
+from bamon.recovery import policy as recovery_policy
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Script:
     environment: tuple[tuple[str, str], ...]
     limits: Limits
     source: Path  # the file it was written in (SourcePath=)
+    # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
+    recovery: recovery_policy.Recovery = recovery_policy.NONE
 
     @property
     def unit(self) -> str:
@@ -69,6 +72,7 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    load_threshold: float | None = None  # performance.load_threshold: load per CPU above which runs skip
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -109,7 +113,7 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         enabled=bool(get("enabled")), description=str(get("description") or ""),
         severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user"),
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
-        limits=limits, source=source,
+        limits=limits, source=source, recovery=recovery_policy.from_raw(data),
     )
 
 
@@ -128,7 +132,9 @@ def build(raw: RawConfig) -> Config:
                      s["max_virtual_memory"], s["profile"])
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
-    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file)
+    performance = _section(raw, "performance", bad_paths)
+    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file,
+                  load_threshold=performance.get("load_threshold"))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

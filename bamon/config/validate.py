@@ -16,6 +16,7 @@ from bamon.config import schema as schema_mod
 from bamon.config.fastcheck import FORMATS, check_format, conforms
 from bamon.config.issues import ConfigIssue, format_path
 from bamon.config.load import RawConfig, RawScript, line_of
+from bamon.recovery import validate as recovery_rules
 
 
 def _target(which: str) -> dict[str, Any]:
@@ -81,6 +82,8 @@ _MESSAGES: dict[str, _Message] = {  # built only for the keyword that failed: ea
     "pattern": lambda e, shown: f"{shown} does not have the required form",
     "minimum": lambda e, shown: f"{shown} is below the minimum of {e.validator_value}",
     "minLength": lambda e, shown: f"{shown} is too short",
+    "maximum": lambda e, shown: f"{shown} is above the maximum of {e.validator_value}",
+    "exclusiveMinimum": lambda e, shown: f"{shown} must be above {e.validator_value}",
 }
 
 
@@ -163,7 +166,9 @@ def _script_rules(script: RawScript) -> list[ConfigIssue]:
 
 def entry_issues(script: RawScript) -> list[ConfigIssue]:
     """The problems of one script entry on its own (its shape and its own rules)."""
-    return _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
+    found = _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
+    # recovery keys (bamon/recovery/validate.py): only when shaped right, so messages do not repeat
+    return found or recovery_rules.entry_rules(script)
 
 
 def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
@@ -191,4 +196,9 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
             issues += found
         elif isinstance(name, str):
             seen[name] = script
+    # dependencies span scripts: unknown names, self and cycles make the scripts involved unusable
+    index_of = {name: i for i, s in enumerate(raw.scripts) for name, kept in seen.items() if s is kept}
+    for name, issue in recovery_rules.dependency_rules(seen):
+        bad.add(index_of[name])
+        issues.append(issue)
     return issues, bad

@@ -197,7 +197,7 @@ def test_validator_is_draft_2020_12_with_bamon_formats() -> None:
 
 
 @pytest.mark.parametrize("schema", [
-    {"maximum": 10},
+    {"exclusiveMaximum": 10},
     {"multipleOf": 2},
     {"oneOf": [{"type": "integer"}]},
     {"$ref": "https://example.com/schema"},
