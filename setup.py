@@ -16,7 +16,8 @@ setup(
     license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
-    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"]},
+    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
+                  "bamon.notify": ["templates/*.j2"]},  # built-in alert templates
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests); python3-systemd is optional: without it bamon writes to journald via logger.

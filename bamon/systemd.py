@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from pathlib import Path
 
 from bamon.errors import BamonError
 
@@ -81,6 +82,15 @@ class Systemd:
     def reset_failed(self, *units: str) -> None:
         self._systemctl("reset-failed", *units, check=False)
 
+    # --- alerts: transient timers (escalation steps) — timed by systemd, no resident process ----
+    def start_timer(self, unit: str, seconds: int, argv: Sequence[str], description: str) -> bool:
+        """Run `argv` once, `seconds` from now, as the transient unit `unit` (.timer + .service)."""
+        result = self._runner([
+            "systemd-run", *(["--user"] if self.user_mode else []), "--quiet", "--collect",
+            f"--unit={unit}", f"--on-active={max(seconds, 1)}s", "--timer-property=AccuracySec=1s",
+            f"--description={description}", *argv])
+        return result.returncode == 0
+
     # --- queries (batched: one call for all units) ----------------------------------------------
     def list_units(self, *patterns: str) -> dict[str, UnitState]:
         """State of all loaded units matching the patterns, in one call (~9 ms for 1,000)."""
@@ -123,3 +133,28 @@ class Systemd:
                 lines = (result.stderr or result.stdout).strip().splitlines()
                 errors[expression] = lines[-1] if lines else "not a valid calendar expression"
         return errors
+
+    # --- credentials (systemd-creds; values only on stdin/stdout, never in argv) --------------------
+    def _creds(self, args: Sequence[str], data: str) -> subprocess.CompletedProcess[str]:
+        argv = ["systemd-creds", *args]
+        try:
+            result = subprocess.run(argv, input=data, capture_output=True, text=True, check=False, timeout=60)
+        except FileNotFoundError:
+            raise BamonError("systemd-creds not found", "it comes with systemd 250 or later") from None
+        if result.returncode != 0:
+            lines = result.stderr.strip().splitlines()
+            raise BamonError(f"systemd-creds {args[0]} failed: {lines[-1] if lines else result.returncode}",
+                             "run as root; see `systemd-creds --help`")
+        return result
+
+    def has_tpm2(self) -> bool:
+        return self._runner(["systemd-creds", "has-tpm2", "--quiet"]).returncode == 0
+
+    def encrypt_credential(self, name: str, value: str, path: Path) -> None:
+        """Encrypt `value` into `path` with the host key, and the TPM2 too where there is one."""
+        key = "host+tpm2" if self.has_tpm2() else "host"
+        self._creds(["encrypt", f"--with-key={key}", f"--name={name}", "-", str(path)], value)
+        path.chmod(0o600)
+
+    def decrypt_credential(self, path: Path, name: str) -> str:
+        return self._creds(["decrypt", f"--name={name}", str(path), "-"], "").stdout.rstrip("\n")
