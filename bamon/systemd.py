@@ -158,3 +158,46 @@ class Systemd:
 
     def decrypt_credential(self, path: Path, name: str) -> str:
         return self._creds(["decrypt", f"--name={name}", str(path), "-"], "").stdout.rstrip("\n")
+
+    # --- recovery actions (bamon/recovery/actions.py): one transient unit per action run --------
+    def run_transient(self, unit: str, command: str, timeout: int, description: str) -> Transient:
+        """Run `command` (sh -c) as the transient service `unit`, killed after `timeout` seconds.
+
+        --wait --pipe hands back its output and exit status; systemd enforces the timeout
+        (RuntimeMaxSec=), and our own subprocess timeout only guards against systemd-run hanging.
+        """
+        argv = ["systemd-run", *(["--user"] if self.user_mode else []), "--wait", "--pipe", "--collect",
+                f"--unit={unit}", f"--description={description}", "--service-type=exec",
+                f"--property=RuntimeMaxSec={timeout}s", "--property=TimeoutStopSec=5s",
+                "/bin/sh", "-c", command]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout + 30,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            self.stop(unit)
+            output = exc.stdout if isinstance(exc.stdout, str) else ""
+            return Transient("timeout", None, output)
+        except FileNotFoundError:
+            return Transient("resources", None, "systemd-run not found")
+        # Without --quiet, systemd-run --wait reports "Finished with result: timeout" and
+        # "Main processes terminated with: code=exited/status=3" on stderr.
+        result = re.search(r"Finished with result: (\S+)", done.stderr)
+        status = re.search(r"code=exited/status=(\d+)", done.stderr)
+        extra = [line for line in done.stderr.splitlines() if not _RUN_REPORT.match(line)]
+        return Transient(result[1] if result else ("success" if done.returncode == 0 else "exit-code"),
+                         int(status[1]) if status else (done.returncode if result is None else None),
+                         "\n".join([done.stdout.rstrip("\n"), *extra]).strip("\n"))
+
+
+@dataclass(frozen=True)
+class Transient:
+    """What a transient unit did: systemd's Result=, the exit status (None if killed), output."""
+
+    result: str
+    exit_status: int | None
+    output: str
+
+
+# The lines systemd-run --wait adds about the unit, not the command's own
+_RUN_REPORT = re.compile(r"^(Running as unit|Finished with result|Main processes terminated|Service runtime|"
+                         r"CPU time consumed|Memory peak|IP traffic|IO bytes)")

@@ -32,11 +32,7 @@ class CheckStatus:
 
     def circuit_text(self) -> str:
         """"circuit open until 14:05", "circuit half-open" or "circuit closed"."""
-        if self.circuit is None:
-            return ""
-        if self.circuit.state is breaker.State.OPEN:
-            return skips.describe(f"circuit-open:{self.circuit.until_us}")
-        return f"circuit {self.circuit.state.value}"
+        return breaker.describe(self.circuit) if self.circuit is not None else ""
 
     @property
     def skip_reason(self) -> str | None:

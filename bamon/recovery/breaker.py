@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bamon.atomic import atomic_write
@@ -64,6 +65,13 @@ def write(path: Path, circuit: Circuit) -> None:
     atomic_write(path, circuit.line(), durable=True)
     owner = path.parent.stat()
     os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def describe(circuit: Circuit) -> str:
+    """"circuit open until 14:05" (local time), "circuit half-open", "circuit closed"."""
+    if circuit.state is State.OPEN:
+        return "circuit open until " + datetime.fromtimestamp(circuit.until_us / 1e6).strftime("%H:%M")
+    return f"circuit {circuit.state.value}"
 
 
 def before_run(circuit: Circuit, now_us: int) -> tuple[Circuit, bool]:

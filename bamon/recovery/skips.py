@@ -9,14 +9,12 @@ stays key=value), readers turn it into the sentence an operator reads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+
+from bamon.recovery import breaker
 
 
 def _until(value: str) -> str:
-    try:
-        return "circuit open until " + datetime.fromtimestamp(int(value) / 1e6).strftime("%H:%M")
-    except (ValueError, OverflowError, OSError):
-        return "circuit open"
+    return breaker.describe(breaker.Circuit(breaker.State.OPEN, int(value))) if value.isdigit() else "circuit open"
 
 
 def _load(value: str) -> str:
