@@ -21,7 +21,9 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 def _default_runner(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=600)
+        # stdin from /dev/null: a transient unit run with --pipe must not read the caller's terminal
+        return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=600,
+                              stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise BamonError(f"{argv[0]} not found: bamon needs systemd",
                          "on machines without systemd use `bamon now --local`") from None
@@ -164,21 +166,19 @@ class Systemd:
         """Run `command` (sh -c) as the transient service `unit`, killed after `timeout` seconds.
 
         --wait --pipe hands back its output and exit status; systemd enforces the timeout
-        (RuntimeMaxSec=), and our own subprocess timeout only guards against systemd-run hanging.
+        (RuntimeMaxSec=); the runner's own timeout only guards against systemd-run hanging.
         """
         argv = ["systemd-run", *(["--user"] if self.user_mode else []), "--wait", "--pipe", "--collect",
                 f"--unit={unit}", f"--description={description}", "--service-type=exec",
                 f"--property=RuntimeMaxSec={timeout}s", "--property=TimeoutStopSec=5s",
                 "/bin/sh", "-c", command]
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout + 30,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
+            done = self._runner(argv)
+        except subprocess.TimeoutExpired:
             self.stop(unit)
-            output = exc.stdout if isinstance(exc.stdout, str) else ""
-            return Transient("timeout", None, output)
-        except FileNotFoundError:
-            return Transient("resources", None, "systemd-run not found")
+            return Transient("timeout", None, "")
+        except BamonError as exc:  # systemd-run not found
+            return Transient("resources", None, exc.message)
         # Without --quiet, systemd-run --wait reports "Finished with result: timeout" and
         # "Main processes terminated with: code=exited/status=3" on stderr.
         result = re.search(r"Finished with result: (\S+)", done.stderr)

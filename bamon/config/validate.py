@@ -252,7 +252,7 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
             seen[name] = script
     # dependencies span scripts: unknown names, self and cycles make the scripts involved unusable
     index_of = {name: i for i, s in enumerate(raw.scripts) for name, kept in seen.items() if s is kept}
-    for name, issue in recovery_rules.dependency_rules(seen):
-        bad.add(index_of[name])
+    for names, issue in recovery_rules.dependency_rules(seen):
+        bad.update(index_of[name] for name in names)
         issues.append(issue)
     return issues, bad

@@ -88,7 +88,10 @@ def after_success(circuit: Circuit) -> Circuit:
 
 
 def after_failure(circuit: Circuit, breaker: Breaker, consecutive_failures: int, now_us: int) -> Circuit:
-    """A failed trial opens it again; otherwise N failed runs in a row open it."""
+    """A failed trial opens it again; otherwise N failed runs in a row open it. An open circuit
+    stays as it is (a run started by hand while it is open does not extend the cooldown)."""
+    if circuit.state is State.OPEN:
+        return circuit
     if circuit.state is State.HALF_OPEN or consecutive_failures >= breaker.failures:
         return Circuit(State.OPEN, now_us + breaker.cooldown * 1_000_000)
     return circuit

@@ -16,6 +16,7 @@ class Problem:
     index: int | None  # position in the check's dependencies list; None for a cycle
     message: str
     hint: str
+    involved: tuple[str, ...] = ()  # every check of a cycle: none of them can run as configured
 
 
 def problems(graph: Mapping[str, Sequence[str]]) -> list[Problem]:
@@ -25,7 +26,7 @@ def problems(graph: Mapping[str, Sequence[str]]) -> list[Problem]:
     found += [Problem(check, i, "a check cannot depend on itself", "remove it from its own dependencies")
               for check, deps in graph.items() for i, dep in enumerate(deps) if dep == check]
     found += [Problem(cycle[0], None, "dependency cycle: " + " → ".join([*cycle, cycle[0]]),
-                      "break the cycle: remove one of these dependencies")
+                      "break the cycle: remove one of these dependencies", tuple(cycle))
               for cycle in cycles(graph)]
     return found
 

@@ -55,8 +55,8 @@ def entry_rules(script: RawScript) -> list[ConfigIssue]:
     return found
 
 
-def dependency_rules(scripts: dict[str, RawScript]) -> Iterator[tuple[str, ConfigIssue]]:
-    """(check name, issue) for every problem of the dependency graph of the usable scripts."""
+def dependency_rules(scripts: dict[str, RawScript]) -> Iterator[tuple[tuple[str, ...], ConfigIssue]]:
+    """(the checks it makes unusable, issue) for every problem of the graph of the usable scripts."""
     def deps(script: RawScript) -> list[str]:
         value = script.data.get("dependencies") if isinstance(script.data, dict) else None
         return [d for d in value if isinstance(d, str)] if isinstance(value, list) else []
@@ -64,4 +64,4 @@ def dependency_rules(scripts: dict[str, RawScript]) -> Iterator[tuple[str, Confi
     graph_ = {name: deps(script) for name, script in scripts.items()}
     for problem in graph.problems(graph_):
         where: _Where = ("dependencies",) if problem.index is None else ("dependencies", problem.index)
-        yield problem.check, _issue(scripts[problem.check], where, problem.message, problem.hint)
+        yield problem.involved or (problem.check,), _issue(scripts[problem.check], where, problem.message, problem.hint)
