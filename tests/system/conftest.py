@@ -8,6 +8,11 @@ Everything collected under tests/system gets the ``system`` marker, so
 
 Set BAMON_DEB=/path/to/bamon_X_all.deb to test a prebuilt package instead of
 building one from the work tree.
+
+Fixtures: ``container`` (Debian 12, bamon installed, shared by the tier),
+``own_container`` (Debian 12, one per test, for tests that take bamon apart) and
+``debian13`` (Debian 13 "trixie": systemd 257, Python 3.13; bamon installed from the
+same .deb; booted once, shared by every test that asks for it).
 """
 
 from __future__ import annotations
@@ -92,6 +97,26 @@ def own_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
     """A container of the test's own, with bamon installed: for tests that take bamon apart."""
     box = Container()
     box.boot()
+    try:
+        box.install_deb(bamon_deb)
+        yield box
+    finally:
+        box.shutdown()
+
+
+@pytest.fixture(scope="session")
+def debian13(system_host: None, bamon_deb: Path) -> Iterator[Container]:
+    """A booted Debian 13 (trixie) with bamon installed from the same .deb, shared by the session.
+
+    Its rootfs is cached beside Debian 12's (nspawn.ensure_rootfs, keyed by suite and recipe)
+    and also holds man-db, so `man bamon` works there. Tests that use it leave bamon installed
+    and remove the checks they add: other tests (upgrade, recovery) share it.
+    """
+    box = Container(suite="trixie")
+    try:
+        box.boot()
+    except (ContainerError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"cannot boot the Debian 13 test container: {exc}", pytrace=False)
     try:
         box.install_deb(bamon_deb)
         yield box
