@@ -55,9 +55,10 @@ def test_zsh(extras: Path, bamon_bin: Path, tmp_path: Path) -> None:
 
 
 def test_fish(extras: Path, bamon_bin: Path) -> None:
-    script = f"source {extras / 'completions' / 'bamon.fish'}; complete -C 'bamon history '; complete -C 'bamon config '"
-    out = subprocess.run([need("fish"), "--no-config", "-c", script], capture_output=True, text=True, check=True,
-                         env={**_env(bamon_bin), "XDG_CONFIG_HOME": str(bamon_bin)})
+    script = (f"source {extras / 'completions' / 'bamon.fish'}; "
+              "complete -C 'bamon history '; complete -C 'bamon config '")
+    out = subprocess.run([need("fish"), "--no-config", "-c", script], capture_output=True, text=True,
+                         check=True, env={**_env(bamon_bin), "XDG_CONFIG_HOME": str(bamon_bin)})
     offered = {line.split("\t")[0] for line in out.stdout.splitlines()}
     assert {"web_frontend", "disk_root", "show", "validate"} <= offered
 

@@ -77,19 +77,23 @@ def bamon_deb(system_host: None, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return build_deb(tmp_path_factory.mktemp("deb"))
 
 
-@pytest.fixture(scope="session")
-def container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
-    """One booted container with bamon installed, shared by the whole tier."""
-    box = Container()
+def installed(box: Container, deb: Path, what: str) -> Iterator[Container]:
+    """Boot box (failing the test, never skipping, if it cannot), install deb, yield it, shut it down."""
     try:
         box.boot()
     except (ContainerError, subprocess.CalledProcessError) as exc:
-        pytest.fail(f"cannot boot the test container: {exc}", pytrace=False)
+        pytest.fail(f"cannot boot {what}: {exc}", pytrace=False)
     try:
-        box.install_deb(bamon_deb)
+        box.install_deb(deb)
         yield box
     finally:
         box.shutdown()
+
+
+@pytest.fixture(scope="session")
+def container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
+    """One booted container with bamon installed, shared by the whole tier."""
+    yield from installed(Container(), bamon_deb, "the test container")
 
 
 @pytest.fixture
@@ -112,13 +116,4 @@ def debian13(system_host: None, bamon_deb: Path) -> Iterator[Container]:
     and also holds man-db, so `man bamon` works there. Tests that use it leave bamon installed
     and remove the checks they add: other tests (upgrade, recovery) share it.
     """
-    box = Container(suite="trixie")
-    try:
-        box.boot()
-    except (ContainerError, subprocess.CalledProcessError) as exc:
-        pytest.fail(f"cannot boot the Debian 13 test container: {exc}", pytrace=False)
-    try:
-        box.install_deb(bamon_deb)
-        yield box
-    finally:
-        box.shutdown()
+    yield from installed(Container(suite="trixie"), bamon_deb, "the Debian 13 test container")
