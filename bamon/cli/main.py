@@ -7,16 +7,17 @@ import sys
 from typing import NoReturn
 
 from bamon import __version__
-from bamon.cli import add, apply, config_cmd, control, history, log, now, remove, reset, status, toggle
+from bamon.cli import add, apply, completions, config_cmd, control, history, log, now, remove, reset, status, toggle
 from bamon.cli import list as list_cmd
 from bamon.cli.context import Context
 from bamon.cli.output import error
+from bamon.cli.platform import require_systemd
 from bamon.errors import BamonError
 from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply,
-            reset)  # reset: recovery's circuit breaker
+            completions, reset)  # reset: recovery's circuit breaker
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         p.print_help()
         return 2
     try:
+        require_systemd(args, p)
         return int(args.run(args, Context(resolve(args.user, args.config))))
     except BamonError as exc:
         error(exc.message, exc.hint)
