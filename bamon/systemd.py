@@ -179,14 +179,15 @@ class Systemd:
             return Transient("timeout", None, "")
         except BamonError as exc:  # systemd-run not found
             return Transient("resources", None, exc.message)
-        # Without --quiet, systemd-run --wait reports "Finished with result: timeout" and
-        # "Main processes terminated with: code=exited/status=3" on stderr.
-        result = re.search(r"Finished with result: (\S+)", done.stderr)
-        status = re.search(r"code=exited/status=(\d+)", done.stderr)
+        # Without --quiet, systemd-run --wait reports "Finished with result: timeout" on stderr
+        # (and, depending on the version, the exit status); with --wait its own exit status is
+        # the service's when the service exited.
+        found = re.search(r"Finished with result: (\S+)", done.stderr)
+        result = found[1] if found else ("success" if done.returncode == 0 else "exit-code")
+        status = re.search(r"code=exited[/, ]+status=(\d+)", done.stderr)
+        exit_status = int(status[1]) if status else done.returncode if result in ("success", "exit-code") else None
         extra = [line for line in done.stderr.splitlines() if not _RUN_REPORT.match(line)]
-        return Transient(result[1] if result else ("success" if done.returncode == 0 else "exit-code"),
-                         int(status[1]) if status else (done.returncode if result is None else None),
-                         "\n".join([done.stdout.rstrip("\n"), *extra]).strip("\n"))
+        return Transient(result, exit_status, "\n".join([done.stdout.rstrip("\n"), *extra]).strip("\n"))
 
 
 @dataclass(frozen=True)
