@@ -219,8 +219,9 @@ def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
 def entry_issues(script: RawScript) -> list[ConfigIssue]:
     """The problems of one script entry on its own (its shape and its own rules)."""
     found = _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
-    # recovery keys (bamon/recovery/validate.py): only when shaped right, so messages do not repeat
-    return found or recovery_rules.entry_rules(script)
+    # recovery keys (bamon/recovery/validate.py): rules the schema cannot express (each skips
+    # values of the wrong shape, which the schema already reported)
+    return found + recovery_rules.entry_rules(script)
 
 
 def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
