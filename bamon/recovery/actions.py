@@ -62,6 +62,15 @@ def _runs(path: Path, episode: str) -> dict[str, int]:
     return dict(data.get("runs", {})) if isinstance(data, dict) and data.get("episode") == episode else {}
 
 
+def _holds(condition: str, facts: Mapping[str, Any], log: Any) -> bool:
+    """The condition on this run; a field the notifier cannot supply makes it false, recorded."""
+    try:
+        return parse(condition)(facts)
+    except (KeyError, TypeError) as exc:
+        log.warning("recovery.action", condition=condition, result="not-evaluated", reason=f"no value for {exc}")
+        return False
+
+
 def run_actions(script: Script, facts: Mapping[str, Any], episode: str, *, state_dir: Path, systemd: Systemd,
                 journal: Journal) -> list[str]:
     """Run the actions due for this failure; their alert lines (none due: [])."""
@@ -72,7 +81,7 @@ def run_actions(script: Script, facts: Mapping[str, Any], episode: str, *, state
     for index, action in enumerate(script.recovery.actions):
         if runs.get(str(index), 0) >= action.max_runs:
             continue
-        if action.condition and not parse(action.condition)(facts):
+        if action.condition and not _holds(action.condition, facts, log):
             continue
         runs[str(index)] = runs.get(str(index), 0) + 1
         # recorded before it runs: a notifier killed mid-action must not run it again
