@@ -256,3 +256,24 @@ def test_the_notifier_opens_the_circuit(tmp_path: Path, load_config: LoadConfig)
     assert breaker.read(tmp_path / "circuit").state is State.OPEN
     assert actions.open_circuit(script, FAILED, tmp_path, Journal(sink=sink)) == ""  # already open
     assert [e["BAMON_EVENT"] for e in sink.entries] == ["recovery.circuit"]
+
+
+# --- what status shows --------------------------------------------------------------------------------
+
+
+def test_status_shows_skipped_runs_and_the_circuit(load_config: LoadConfig) -> None:
+    from bamon.cli.status import as_json, render_table
+    from bamon.history.status import CheckStatus
+
+    config = load_config('scripts:\n  - {name: app, command: "true", dependencies: [db], '
+                         'circuit_breaker: {failures: 3, cooldown: 60}}\n  - {name: db, command: "true"}\n')
+    script = config.script("app")
+    assert script is not None
+    skipped = RunRecord("app", "inv", "skipped", 0, NOW, NOW + 1, 2, attempt=0, skip="dependency:db")
+    entry = as_json(CheckStatus(script, "SKIPPED", skipped, (), None, circuit=breaker.CLOSED))
+    assert (entry["status"], entry["result"], entry["skipReason"]) == ("SKIPPED", "skipped", "dependency db failing")
+    assert entry["failureReason"] is None and entry["error"] is None
+    assert entry["circuit"] == {"state": "CLOSED", "until": None}
+    opened = CheckStatus(script, "SKIPPED", skipped, (), None, circuit=Circuit(State.OPEN, NOW))
+    assert as_json(opened)["circuit"] == {"state": "OPEN", "until": "2023-11-14T22:13:20Z"}
+    assert "circuit open until " in render_table([opened])
