@@ -208,6 +208,26 @@ def test_a_load_above_the_threshold_skips(box: Container) -> None:
     remove_check(box, "loaded")
 
 
+def test_max_concurrent_bounds_checks_running_at_once(box: Container) -> None:
+    box.run("sed -i 's/^daemon:$/daemon:\\n  max_concurrent: 1/' /etc/bamon/config.yaml")
+    try:
+        for name in ("slow_a", "slow_b", "slow_c"):
+            add_check(box, name, "command: sleep 2\ninterval: 1h\nsandbox: minimal\n")
+        wait_for(lambda: all(len(run_records(box, n)) >= 1 for n in ("slow_a", "slow_b", "slow_c")), 40, 0.5,
+                 "the timers' first runs")
+        box.run("while systemctl is-active -q bamon-slow_a bamon-slow_b bamon-slow_c; do sleep 0.2; done; "
+                "sleep 1; systemctl start --no-block bamon-slow_a.service bamon-slow_b.service bamon-slow_c.service")
+        wait_for(lambda: all(len(run_records(box, n)) >= 2 for n in ("slow_a", "slow_b", "slow_c")), 40, 0.5,
+                 "every check to have run twice")  # the timer's first run and ours
+        spans = sorted((int(e["record"]["start_usec"]), int(e["record"]["end_usec"]))
+                       for n in ("slow_a", "slow_b", "slow_c") for e in run_records(box, n))
+        overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
+        assert overlaps == [], "two checks ran at the same time"
+    finally:
+        box.run("sed -i '/^  max_concurrent: 1$/d' /etc/bamon/config.yaml")
+        remove_check(box, "slow_a", "slow_b", "slow_c")
+
+
 # --- across a reboot: /var/lib/bamon on a directory of the host that outlives the container ----
 
 
