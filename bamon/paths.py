@@ -2,7 +2,8 @@
 
 System mode reads /etc/bamon and keeps state in /var/lib/bamon; user mode (`bamon --user`,
 the systemd user manager) uses the XDG directories of the invoking user. `--config PATH` and
-$BAMON_CONFIG point at another config.yaml (its scripts.d/ is the one beside it).
+$BAMON_CONFIG point at another config.yaml (its scripts.d/ is the one beside it); the original
+BAMON's $BAMON_CONFIG_FILE is read too.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Paths:
 
 def resolve(user_mode: bool = False, config: str | None = None) -> Paths:
     """The paths for this invocation."""
-    override = config or os.environ.get("BAMON_CONFIG") or None
+    override = config or os.environ.get("BAMON_CONFIG") or os.environ.get("BAMON_CONFIG_FILE") or None
     if user_mode:
         home = Path.home()
         config_home = _xdg("XDG_CONFIG_HOME", ".config", home)

@@ -11,6 +11,7 @@ import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -35,6 +36,26 @@ class UnitState:
     load: str  # loaded | not-found | masked | error
     active: str  # active | inactive | activating | failed | …
     sub: str  # running | waiting | exited | dead | …
+
+
+_DATE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?: (\S+))?$")
+
+
+def timestamp(text: str) -> datetime | None:
+    """A time property of `systemctl show --timestamp=unix`, or None when unset.
+
+    Most come as "@1700000000", but systemd 252 ignores --timestamp for some (a timer's
+    NextElapseUSecRealtime): those come as "Fri 2026-11-27 04:00:00 UTC", in the local zone
+    of systemctl, which is ours too (same environment).
+    """
+    text = text.strip()
+    if text.startswith("@") and text[1:].isdigit():
+        return datetime.fromtimestamp(int(text[1:]), tz=UTC)
+    match = _DATE.search(text)
+    if match is None:
+        return None  # "", "n/a", "0"
+    moment = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S")
+    return moment.replace(tzinfo=UTC) if match[2] in ("UTC", "GMT") else moment.astimezone(UTC)
 
 
 _DENIED = re.compile(r"Access denied|Interactive authentication required|not permitted", re.I)
@@ -69,8 +90,8 @@ class Systemd:
     def stop(self, *units: str) -> None:
         self._systemctl("stop", *units, check=False)
 
-    def restart(self, *units: str) -> None:
-        self._systemctl("restart", *units)
+    def restart(self, *units: str, wait: bool = True) -> None:
+        self._systemctl("restart", *([] if wait else ["--no-block"]), *units)
 
     def enable(self, *units: str, now: bool = False) -> None:
         self._systemctl("enable", *(["--now"] if now else []), *units)

@@ -34,10 +34,15 @@ def render() -> str:
         props = {k: v for k, v in section.get("properties", {}).items() if "x-superseded" not in v}
         if name == "scripts" or not props:
             continue
-        lines += _comment(section.get("description", ""), "") + [f"{name}:"]
+        # a section whose every key is unset by default (performance) must still be a mapping
+        header = f"{name}:" if any("default" in p for p in props.values()) else f"{name}: {{}}"
+        lines += _comment(section.get("description", ""), "") + [header]
         for key, prop in props.items():
             lines += _comment(prop.get("description", ""), "  ")
-            lines.append(f"  {key}: {_value(prop.get('default', prop.get('x-example', '')))}")
+            if "default" in prop:
+                lines.append(f"  {key}: {_value(prop['default'])}")
+            else:  # unset means something (sandbox.user: the profile decides): show it, commented
+                lines.append(f"  # {key}: {_value(prop.get('x-example', ''))}")
         lines.append("")
     script = schema_mod.script_schema()
     lines += _comment(root["properties"]["scripts"]["description"], "")

@@ -49,12 +49,12 @@ class Script:
     environment: tuple[tuple[str, str], ...]
     limits: Limits
     source: Path  # the file it was written in (SourcePath=)
-    # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
-    recovery: recovery_policy.Recovery = recovery_policy.NONE
-    hint: str = ""  # alerts: what to do when it fails, in its own words
     network: str = "any"  # any | localhost | none
     read_write_paths: tuple[str, ...] = ()
     capabilities: tuple[str, ...] = ()
+    hint: str = ""  # alerts: what to do when it fails, in its own words
+    # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
+    recovery: recovery_policy.Recovery = recovery_policy.NONE
 
     @property
     def unit(self) -> str:
@@ -152,9 +152,9 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         enabled=bool(get("enabled")), description=str(get("description") or ""),
         severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user") or sandbox.user,
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
-        limits=limits, source=source, hint=str(data.get("hint") or ""),
-        recovery=recovery_policy.from_raw(data), network=get("network"),
+        limits=limits, source=source, network=get("network"),
         read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
+        hint=str(data.get("hint") or ""), recovery=recovery_policy.from_raw(data),
     )
 
 
@@ -178,7 +178,8 @@ def _rules(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[Rule, ...]:
         rules.append(Rule(
             name=data["name"], condition=parse_condition(get("condition")),
             channels=tuple(data.get("channels") or ()), severity=tuple(data.get("severity") or ()),
-            tags=tuple(data.get("tags") or ()), cooldown=parse_span(get("cooldown")),
+            tags=tuple(data.get("tags") or ()),
+            cooldown=parse_span(data["cooldown"]) if "cooldown" in data else 0,
             repeat=parse_span(repeat) if repeat is not None else None, window=parse_span(get("window")),
             escalation=get("escalation"),
         ))

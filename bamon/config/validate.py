@@ -174,7 +174,7 @@ def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
     Only entries the schema already accepted are looked at (its errors are reported once).
     """
     alerts = main.get("alerts")
-    if not isinstance(alerts, dict) or not isinstance(alerts.get("rules"), list):
+    if not isinstance(alerts, dict) or not (alerts.get("rules") or alerts.get("escalation_policies")):
         return []
     from bamon.notify.conditions import ConditionError, parse  # only configs with rules pay for it
 
@@ -184,7 +184,7 @@ def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
     policies = alerts.get("escalation_policies")
     policy_names = set(policies) if isinstance(policies, dict) else set()
     issues = []
-    rules: list[Any] = alerts["rules"]
+    rules: list[Any] = alerts["rules"] if isinstance(alerts.get("rules"), list) else []
 
     def issue(path: tuple[str | int, ...], message: str, hint: str) -> None:
         issues.append(ConfigIssue(file, line_of(Path(file), path), format_path(path), message, hint))

@@ -206,6 +206,8 @@ def _compare_hint(op: str, left: Node, right: Node) -> str:
         return "in tests text in text ('timeout' in output) or a value in a list (failure_reason in ['timeout'])"
     if field is not None:
         spec = FIELDS[field.name]
+        if spec.type in (Type.TEXT_LIST, Type.NUMBER_LIST):
+            return f"{field.name} is {spec.type.value}: test membership, e.g. {spec.example} in {field.name}"
         return f"{field.name} is {spec.type.value}: compare it with e.g. {spec.example}"
     return "compare numbers with numbers and 'text' with 'text'"
 

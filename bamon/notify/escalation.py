@@ -6,11 +6,13 @@
 * While a failure episode is open the notifier keeps `bamon.recover@CHECK.path` started: it
   watches for the `recovered` mark run-check leaves (bash builtins, no process) on the first
   success after a failure, and starts the recovery notifier. Ordinary successful runs start
-  nothing; only that one run costs a Python process.
+  nothing; only that one run costs a Python process. The `alerting` mark beside it lets
+  bamon.rearm.service start the watch again after a reboot.
 """
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 import zlib
@@ -21,6 +23,7 @@ from bamon.systemd import Systemd
 
 RECOVER_TEMPLATE = "bamon.recover@"
 RECOVERED_MARK = "recovered"  # run-check's file in the check's state directory
+ALERTING_MARK = "alerting"  # ours, while an episode is open: bamon.rearm.service re-arms after a reboot
 
 
 def _timer_prefix(check: str) -> str:
@@ -46,7 +49,7 @@ def schedule(systemd: Systemd, check: str, rule: str, episode: str, later: tuple
         argv = [*_notifier(), *(["--user"] if systemd.user_mode else []),
                 "--escalate", check, rule, str(index), episode]
         description = f"bamon escalation {index} of {rule} for {check}"
-        if systemd.start_timer(unit, int(step.after - elapsed), argv, description):
+        if systemd.start_timer(unit, math.ceil(step.after - elapsed), argv, description):
             started.append(unit)
     return started
 
@@ -64,10 +67,12 @@ def arm(systemd: Systemd, check: str, state_dir: Path | None) -> None:
     """Watch for the check's first success (a stale mark from an earlier recovery goes first)."""
     if state_dir is not None:
         (state_dir / RECOVERED_MARK).unlink(missing_ok=True)
+        (state_dir / ALERTING_MARK).touch()
     systemd.start(recover_watch(check), wait=False)
 
 
 def disarm(systemd: Systemd, check: str, state_dir: Path | None) -> None:
     if state_dir is not None:
         (state_dir / RECOVERED_MARK).unlink(missing_ok=True)
+        (state_dir / ALERTING_MARK).unlink(missing_ok=True)
     systemd.stop(recover_watch(check))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from bamon.config.model import Script
@@ -71,10 +72,15 @@ def _number(value: str) -> int | None:
     return int(value) if value.isdigit() and value not in _UNSET else None
 
 
-def resources(systemd: Systemd, journal: Journal, record: RunRecord) -> dict[str, int | None]:
-    """{"cpu_ns", "memory_peak"} of the run (None where systemd does not say)."""
-    unit = naming.service(record.check)
-    shown = systemd.show([unit], ["InvocationID", "CPUUsageNSec", "MemoryPeak"]).get(unit, {})
+def resources(systemd: Systemd, journal: Journal, record: RunRecord,
+              shown: Mapping[str, str] | None = None) -> dict[str, int | None]:
+    """{"cpu_ns", "memory_peak"} of the run (None where systemd does not say).
+
+    `shown`: the unit's InvocationID, CPUUsageNSec and MemoryPeak if the caller has them already.
+    """
+    if shown is None or shown.get("InvocationID") != record.invocation:
+        unit = naming.service(record.check)
+        shown = systemd.show([unit], ["InvocationID", "CPUUsageNSec", "MemoryPeak"]).get(unit, {})
     found: dict[str, int | None] = {"cpu_ns": None, "memory_peak": None}
     if shown.get("InvocationID") == record.invocation:
         found = {"cpu_ns": _number(shown.get("CPUUsageNSec", "")), "memory_peak": _number(shown.get("MemoryPeak", ""))}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,8 @@ class Notifier:
                  step=decision.step, alert_id=alert_id or None, episode=state.episode or None)
 
     # --- occasions ----------------------------------------------------------------------------
-    def failure(self, record: RunRecord, output: list[str]) -> None:
+    def failure(self, record: RunRecord, output: list[str], shown: Mapping[str, str] | None = None) -> None:
+        """A failed run (`shown`: the unit's accounting, if the caller asked systemd already)."""
         check = record.check
         script = self.cfg.script(check)
         log = events.logger(self.journal, bamon_check=check)
@@ -100,8 +101,6 @@ class Notifier:
                 state.episode = f"bamon/{socket.gethostname()}/{check}/{record.start_us // 1_000_000}"
                 state.started = record.start_us / 1e6
             state.failures = max(record.consecutive_failures, state.failures + (0 if opened else 1), 1)
-            # arm the recovery watch at every failure: cheap, and it re-arms after a reboot
-            escalation.arm(self.systemd, check, self._check_dir(check))
             facts = self._facts(record, script, output)
             # ---- recovery (issue 7, bamon/recovery/): actions and the circuit breaker, before the
             # alert is rendered so that it says what was done ----
@@ -114,12 +113,17 @@ class Notifier:
                 # the breaker's one alert: the episode's first alert went out runs ago
                 decisions.append(rules.Decision("circuit breaker", "send", "the circuit breaker opened",
                                                 tuple(self.channel_names)))
-            context = {**self._context(record, script, output, state), "recovery": recovered.lines}
+            context = {**self._context(record, script, output, state, shown), "recovery": recovered.lines}
             for decision in decisions:
                 self._send(log, decision, Kind.FAILURE, check, state, context)
+            # after sending (the alert first): timers for later escalation steps, and the recovery
+            # watch, armed at every failure (cheap, and a watch lost in a reboot comes back)
+            for decision in decisions:
                 if decision.later:
                     escalation.schedule(self.systemd, check, decision.rule, state.episode, decision.later,
                                         now - state.started)
+            if self.cfg.channels:  # with nobody to tell, the recovery need not start a notifier
+                escalation.arm(self.systemd, check, self._check_dir(check))
 
     def escalate(self, check: str, rule_name: str, step: int, episode: str) -> None:
         script = self.cfg.script(check)
@@ -180,9 +184,9 @@ class Notifier:
             "severity": script.severity if script else "warning", "tags": list(script.tags) if script else [],
         }, {"error_rate": error_rate})
 
-    def _context(self, record: RunRecord, script: Script | None, output: list[str],
-                 state: CheckState) -> dict[str, Any]:
-        usage = evidence.resources(self.systemd, self.journal, record) if not record.ok else {}
+    def _context(self, record: RunRecord, script: Script | None, output: list[str], state: CheckState,
+                 shown: Mapping[str, str] | None = None) -> dict[str, Any]:
+        usage = evidence.resources(self.systemd, self.journal, record, shown) if not record.ok else {}
         found = evidence.collect(record, script, output=output, usage=usage, episode_start=state.started,
                                  user_mode=self.paths.user_mode)
         found["consecutive_failures"] = max(found["consecutive_failures"], state.failures) if not record.ok else 0

@@ -42,7 +42,7 @@ def _failure(notifier: Notifier, words: list[str]) -> int:
     if record is not None and not record.ok:
         if record.invocation != seen["invocation"] or not output:
             output = evidence.output_tail(journal, record, patience=0.3)
-        notifier.failure(record, output)
+        notifier.failure(record, output, shown=seen)
     return 0
 
 

@@ -9,6 +9,7 @@ the directory, never inside: that would keep it non-empty).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -53,6 +54,7 @@ class Outbox:
     def __init__(self, directory: Path) -> None:
         self.new = directory / "new"
         self.wait = directory / "wait"
+        self.broken = directory / "broken"  # unreadable items, moved aside
         self.lock_file = directory.parent / "outbox.lock"
 
     def spool(self, alert: Alert, delivery: Delivery, now: float | None = None) -> Item:
@@ -63,8 +65,9 @@ class Outbox:
         return item
 
     def _write(self, directory: Path, item: Item) -> None:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        atomic_write(directory / f"{item.id}.json", json.dumps(asdict(item)), durable=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        # 0600: an alert carries the tail of the check's output
+        atomic_write(directory / f"{item.id}.json", json.dumps(asdict(item)), durable=True, mode=0o600)
 
     def items(self) -> list[tuple[Path, Item]]:
         """Everything waiting (new and wait), oldest first; unreadable files are skipped."""
@@ -73,9 +76,17 @@ class Outbox:
             for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
                 try:
                     found.append((path, Item(**json.loads(path.read_text(encoding="utf-8")))))
-                except (OSError, ValueError, TypeError):
-                    continue
+                except OSError:
+                    continue  # gone meanwhile, or not ours to read (`bamon alerts` as a user)
+                except (ValueError, TypeError):
+                    self._quarantine(path)
         return sorted(found, key=lambda pair: pair[1].first)
+
+    def _quarantine(self, path: Path) -> None:
+        # Out of new/ (the path unit would fire for it forever), kept for a human to look at.
+        with contextlib.suppress(OSError):  # a reader without write access just skips it
+            self.broken.mkdir(exist_ok=True)
+            path.rename(self.broken / path.name)
 
     @contextmanager
     def locked(self) -> Iterator[None]:

@@ -50,7 +50,7 @@ class Facts(Mapping[str, Any]):
 @dataclass(frozen=True)
 class Decision:
     rule: str
-    action: str  # send | cooldown | already-alerted | silenced | no-match | not-routed
+    action: str  # send | cooldown | already-alerted | silenced | no-rule-matched | stale | no-channel
     reason: str  # one line for the record
     channels: tuple[str, ...] = ()
     severity: str = ""
@@ -91,20 +91,20 @@ def routed(rule: Rule, script: Script | None) -> bool:
 
 def on_failure(config: Config, script: Script | None, facts: Facts, state: CheckState, *, now: float,
                channels: Sequence[str], silenced: str) -> list[Decision]:
-    """Decide every rule for a failed run; `state.episode` is open already."""
-    decisions = []
+    """Decide for a failed run (`state.episode` is open already): one decision per matching
+    rule, or a single "no-rule-matched" saying why each rule passed."""
+    decisions, passed = [], []
     severity = script.severity if script else "warning"
     for rule in rules_of(config):
         if not routed(rule, script):
-            decisions.append(Decision(rule.name, "not-routed", "the check's severity/tags are not the rule's"))
-            continue
-        if not rule.condition(facts):
-            decisions.append(Decision(rule.name, "no-match", f"condition false: {rule.condition.source}"))
-            continue
-        mine = state.rules.setdefault(rule.name, RuleState())
-        decisions.append(_matched(rule, mine, state, config, now=now, channels=channels, silenced=silenced,
-                                  severity=severity))
-    return decisions
+            passed.append(f"{rule.name}: severity/tags not routed")
+        elif not rule.condition(facts):
+            passed.append(f"{rule.name}: condition false ({rule.condition.source})")
+        else:
+            mine = state.rules.setdefault(rule.name, RuleState())
+            decisions.append(_matched(rule, mine, state, config, now=now, channels=channels, silenced=silenced,
+                                      severity=severity))
+    return decisions or [Decision("", "no-rule-matched", "; ".join(passed))]
 
 
 def _matched(rule: Rule, mine: RuleState, state: CheckState, config: Config, *, now: float,

@@ -141,7 +141,7 @@ def test_dependent_is_skipped_while_its_dependency_fails_and_runs_again_after(bo
 def test_a_failing_condition_skips_and_never_fails(box: Container) -> None:
     add_check(box, "gated", "command: echo ran\ninterval: 2s\ncondition: test -f /etc/web-enabled\n")
     entry = wait_status(box, "gated", "SKIPPED", timeout=30)
-    assert entry["skipReason"] == "condition not met" and entry["result"] == "skipped"
+    assert entry["skipReason"] == "condition not met" and entry["result"] == "Skipped"
     wait_for(lambda: len(run_records(box, "gated")) >= 2, 20, 0.5, "a second skipped run")
     assert {r["status"] for r in runs(box, "gated")} == {"SKIPPED"} and notifier_runs(box, "gated") == 0
     box.run("touch /etc/web-enabled")

@@ -41,6 +41,7 @@ class Receiver:
     mode: str = "reply"  # reply | hang | close | garbage
     reply: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"  # http: the raw answer
     smtp_code: str = "250 ok"  # smtp: the answer to MAIL FROM
+    auth_code: str = "235 2.7.0 ok"  # smtp: the answer to AUTH
     received: list[bytes] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -56,6 +57,8 @@ class Receiver:
 
     def close(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):  # wakes the blocked accept(); close() alone leaves it listening
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
 
     def _serve(self) -> None:
@@ -105,6 +108,8 @@ class Receiver:
             verb = line.split(" ")[0].upper()
             if verb in ("EHLO", "HELO"):
                 conn.sendall(b"250-test\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif verb == "AUTH":
+                conn.sendall(self.auth_code.encode() + b"\r\n")
             elif verb == "MAIL":
                 conn.sendall(self.smtp_code.encode() + b"\r\n")
             elif verb == "DATA":

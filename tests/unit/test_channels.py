@@ -26,6 +26,11 @@ ALERT = Alert(id="a1", kind=Kind.FAILURE, check="web", host="box", status="FAILE
 # type → settings pointing at the receiver's base URL (every HTTP channel)
 HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "webhook": lambda url: {"url": f"{url}/hook"},
+    "slack": lambda url: {"webhook_url": f"{url}/services/T0/B0/x"},
+    "teams": lambda url: {"webhook_url": f"{url}/workflows/x"},
+    "discord": lambda url: {"webhook_url": f"{url}/api/webhooks/1/x"},
+    "pagerduty": lambda url: {"routing_key": "R0", "url": f"{url}/v2/enqueue"},
+    "ntfy": lambda url: {"topic": "alerts", "server": url},
 }
 HAS_APPRISE = importlib.util.find_spec("apprise") is not None
 FAST = {"timeout": 0.5, "retries": 0}
@@ -71,14 +76,14 @@ def _channel(type_: str, case: Case, receiver: Receiver) -> Any:
         receiver.protocol = "smtp"
         settings = {"smtp_server": "127.0.0.1", "port": port, "security": "none", "to": ["ops@example.com"]}
     elif type_ == "apprise":
-        settings = {"urls": [f"json://127.0.0.1:{port}/hook"]}
+        settings = {"urls": [f"json://127.0.0.1:{port}/hook?cto=0.5&rto=0.5"]}
     else:
         settings = HTTP_CHANNELS[type_](f"http://127.0.0.1:{port}")
     receiver.mode, receiver.reply, receiver.smtp_code = case.mode, case.http, case.smtp or "250 ok"
     return build(type_, f"the-{type_}", {**settings, **FAST})
 
 
-TYPES = [*HTTP_CHANNELS]
+TYPES = [*HTTP_CHANNELS, "email", *(["apprise"] if HAS_APPRISE else [])]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -262,8 +262,9 @@ def test_the_notifier_opens_the_circuit(tmp_path: Path, load_config: LoadConfig)
 
 
 def test_status_shows_skipped_runs_and_the_circuit(load_config: LoadConfig) -> None:
-    from bamon.cli.status import as_json, render_table
+    from bamon.cli.status import render_table
     from bamon.history.status import CheckStatus
+    from bamon.status_json import check as as_json
 
     config = load_config('scripts:\n  - {name: app, command: "true", dependencies: [db], '
                          'circuit_breaker: {failures: 3, cooldown: 60}}\n  - {name: db, command: "true"}\n')
@@ -271,7 +272,7 @@ def test_status_shows_skipped_runs_and_the_circuit(load_config: LoadConfig) -> N
     assert script is not None
     skipped = RunRecord("app", "inv", "skipped", 0, NOW, NOW + 1, 2, attempt=0, skip="dependency:db")
     entry = as_json(CheckStatus(script, "SKIPPED", skipped, (), None, circuit=breaker.CLOSED))
-    assert (entry["status"], entry["result"], entry["skipReason"]) == ("SKIPPED", "skipped", "dependency db failing")
+    assert (entry["status"], entry["result"], entry["skipReason"]) == ("SKIPPED", "Skipped", "dependency db failing")
     assert entry["failureReason"] is None and entry["error"] is None
     assert entry["circuit"] == {"state": "CLOSED", "until": None}
     opened = CheckStatus(script, "SKIPPED", skipped, (), None, circuit=Circuit(State.OPEN, NOW))

@@ -22,7 +22,14 @@ class SettingsError(ValueError):
 # type → module in this package; each module has `build(name, settings) -> Channel`.
 # Imported on use: the notifier of a webhook-only config never imports smtplib or apprise.
 TABLE: Mapping[str, str] = {
+    "email": "email",
+    "slack": "slack",
+    "teams": "teams",
+    "discord": "discord",
     "webhook": "webhook",
+    "pagerduty": "pagerduty",
+    "ntfy": "ntfy",
+    "apprise": "apprise_channel",
 }
 
 

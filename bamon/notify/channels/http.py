@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from bamon.notify.alert import Delivery, Outcome
+from bamon.notify.alert import Alert, Delivery, Outcome
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,20 @@ def attempt(request: Request, timeout: float, check: Check | None = None) -> tup
         return _answer(response, check)
 
 
+Attempt = Callable[[], tuple[Outcome, str, float | None]]
+
+
 def send(name: str, request: Request, retry: Retry, check: Check | None = None) -> Delivery:
     """Send with bounded retries on transient failures; the last answer is the Delivery."""
+    return retrying(name, lambda: attempt(request, retry.timeout, check), retry)
+
+
+def retrying(name: str, once: Attempt, retry: Retry) -> Delivery:
+    """Call `once` until it is not transient, at most 1 + retry.retries times."""
     attempts = 0
     while True:
         attempts += 1
-        outcome, detail, after = attempt(request, retry.timeout, check)
+        outcome, detail, after = once()
         if outcome is not Outcome.TRANSIENT or attempts > retry.retries:
             break
         wait = after if after is not None else retry.backoff * 2 ** (attempts - 1)
@@ -142,3 +150,15 @@ def json_reply(response: requests.Response) -> str | None:
     except ValueError:
         return "the body is not JSON"
     return None
+
+
+class JsonChannel:
+    """A channel that POSTs `payload(alert)` as JSON to one URL: most chat and paging services."""
+
+    def __init__(self, name: str, url: str, payload: Callable[[Alert], Any], retry: Retry,
+                 check: Check | None = None, headers: Mapping[str, str] | None = None) -> None:
+        self.name, self.url, self.payload, self.retry = name, url, payload, retry
+        self.check, self.headers = check, dict(headers or {})
+
+    def send(self, alert: Alert) -> Delivery:
+        return send(self.name, Request.json(self.url, self.payload(alert), self.headers), self.retry, self.check)
