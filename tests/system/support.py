@@ -26,6 +26,12 @@ def status(box: Container, name: str, user: str | None = None) -> dict[str, Any]
     return entries[0]
 
 
+def output_text(entry: dict[str, Any]) -> str:
+    """A status entry's output as one text: `output` is a string for one line, an array for several."""
+    output = entry["output"]
+    return "\n".join(output) if isinstance(output, list) else output or ""
+
+
 def wait_status(box: Container, name: str, want: str, timeout: float = 30, user: str | None = None,
                 with_output: bool = False) -> dict[str, Any]:
     """Wait until the check's status word is `want` (OK, FAILED, …); its status entry.
@@ -58,3 +64,11 @@ def unit_exists(box: Container, unit: str) -> bool:
     """Is the unit known to systemd (loaded from a file)?"""
     out = box.run(["systemctl", "show", "-p", "LoadState", "--value", unit]).stdout.strip()
     return out == "loaded"
+
+
+def append_config(box: Container, yaml_text: str, path: str = "/etc/bamon/config.yaml") -> None:
+    """Add sections (dedented YAML text) to the end of the config file inside."""
+    import textwrap
+
+    config = box.path(path)
+    config.write_text(config.read_text() + textwrap.dedent(yaml_text))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bamon.cli.status import as_json, render_table
+from bamon.cli.status import render_table
 from bamon.config.model import Config
 from bamon.history.records import (
     REASONS,
@@ -30,7 +30,8 @@ from bamon.history.records import (
 from bamon.history.status import CheckStatus, collect
 from bamon.journal import field
 from bamon.paths import Paths
-from bamon.systemd import Systemd
+from bamon.status_json import check as as_json
+from bamon.systemd import Systemd, timestamp
 
 if TYPE_CHECKING:
     from conftest import FakeRunner
@@ -48,13 +49,14 @@ def test_parse_state_line() -> None:
     assert not record.ok
     assert record.duration == 2.5
     assert record.started == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
-    assert record.state_line() == "abc exit-code 7 1700000000000000 1700000002500000 3\n"
+    # written back with the fields recovery added (attempt 1, nothing skipped); old lines still read
+    assert record.state_line() == "abc exit-code 7 1700000000000000 1700000002500000 3 1 -\n"
 
 
 def test_parse_state_line_killed_run() -> None:
     record = parse_state_line("web", "abc timeout -1 1 2 1")
     assert record is not None and record.exit_status is None and record.result == "timeout"
-    assert record.state_line() == "abc timeout -1 1 2 1\n"
+    assert record.state_line() == "abc timeout -1 1 2 1 1 -\n"
 
 
 @pytest.mark.parametrize("text", ["", "\n", "abc success 0 1 2", "abc success zero 1 2 0", "a b c d e f"])
@@ -263,7 +265,8 @@ def test_collect_without_systemd(tmp_path: Path, load_config: LoadConfig) -> Non
 
 ORIGINAL_KEYS = {"name", "enabled", "lastExecution", "result", "exitCode", "duration", "timeSince",
                  "nextExecution", "output", "error"}
-ADDED_KEYS = {"status", "failureReason", "unit", "invocationId", "consecutiveFailures"}
+ADDED_KEYS = {"status", "failureReason", "unit", "invocationId", "consecutiveFailures",
+              "skipReason", "attempt", "circuit"}
 
 
 def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str, CheckStatus]) -> None:
@@ -271,7 +274,7 @@ def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str,
     for document in documents.values():
         assert set(document) == ORIGINAL_KEYS | ADDED_KEYS
     timing_out = documents["timing_out"]
-    assert timing_out["result"] == "failure" and timing_out["status"] == "FAILED"
+    assert timing_out["result"] == "Failed" and timing_out["status"] == "FAILED"
     assert timing_out["failureReason"] == "timeout" and timing_out["error"] == "Timeout after 2s"
     assert timing_out["exitCode"] is None and timing_out["duration"] == 2.0
     assert timing_out["lastExecution"].endswith("Z")
@@ -280,11 +283,11 @@ def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str,
     failing = documents["failing"]
     assert (failing["exitCode"], failing["consecutiveFailures"], failing["invocationId"]) == (1, 3, "i-fail")
     assert failing["unit"] == "bamon-failing.service"
-    assert documents["ok_check"]["result"] == "success" and documents["ok_check"]["error"] is None
+    assert documents["ok_check"]["result"] == "Success" and documents["ok_check"]["error"] is None
     never = documents["never_ran"]
-    assert [never[k] for k in ("lastExecution", "result", "exitCode", "duration", "timeSince", "nextExecution")] == [
-        None] * 6
-    assert (never["status"], never["consecutiveFailures"], never["output"]) == ("UNKNOWN", 0, "")
+    assert [never[k] for k in ("lastExecution", "exitCode", "duration", "timeSince", "nextExecution")] == [None] * 5
+    assert (never["result"], never["status"], never["consecutiveFailures"], never["output"]) == (
+        "Unknown", "UNKNOWN", 0, None)
     assert documents["nightly"]["nextExecution"] == "2030-03-17T17:46:40Z"
 
 
@@ -294,6 +297,26 @@ def test_status_table_has_the_original_columns(statuses: dict[str, CheckStatus])
     for column in ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION"):
         assert column in lines[0]
     timing_out = next(line for line in lines if line.startswith("timing_out"))
-    assert "FAILED" in timing_out and "Timeout after 2s" in timing_out
+    assert "Failed" in timing_out and "Timeout after 2s" in timing_out
     paused = next(line for line in lines if line.startswith("paused "))
-    assert "DISABLED" in paused and paused.rstrip().endswith("disabled")
+    assert "Disabled" in paused and paused.rstrip().endswith("disabled")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("@1900000000", datetime.fromtimestamp(1900000000, tz=UTC)),
+    # systemd 252 prints a timer's NextElapseUSecRealtime as a date even with --timestamp=unix
+    ("Fri 2026-11-27 04:00:00 UTC", datetime(2026, 11, 27, 4, 0, tzinfo=UTC)),
+    ("", None), ("n/a", None), ("0", None),
+])
+def test_systemd_timestamps_in_both_forms(text: str, expected: datetime | None) -> None:
+    assert timestamp(text) == expected
+
+
+def test_local_zone_dates_are_read_in_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Warsaw")
+    time.tzset()
+    try:
+        assert timestamp("Fri 2026-11-27 05:00:00 CET") == datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

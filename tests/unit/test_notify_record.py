@@ -58,8 +58,10 @@ def test_verdict_from_monitor_environment(runner: FakeRunner) -> None:
     env = {"MONITOR_SERVICE_RESULT": "oom-kill", "MONITOR_EXIT_CODE": "killed", "MONITOR_EXIT_STATUS": "KILL",
            "MONITOR_INVOCATION_ID": "0123abcd", "MONITOR_UNIT": "bamon-web.service"}
     seen = verdict("web", env, Systemd(runner=runner))
-    assert seen == {"invocation": "0123abcd", "result": "oom-kill", "code": "killed", "status": "KILL",
-                    "start": "@1700000000", "end": "@1700000002"}
+    assert _verdict_only(seen) == {"invocation": "0123abcd", "result": "oom-kill", "code": "killed",
+                                   "status": "KILL", "start": "@1700000000", "end": "@1700000002"}
+    # the unit's accounting comes along for the alert's evidence, from the same call
+    assert seen["InvocationID"] == "0123abcd" and "CPUUsageNSec" in seen and "MemoryPeak" in seen
     (call,) = runner.calls
     assert call[:3] == ["systemctl", "show", "--timestamp=unix"] and call[-1] == "bamon-web.service"
 
@@ -69,14 +71,18 @@ def test_verdict_from_monitor_environment_ignores_times_of_another_run(runner: F
     env = {"MONITOR_SERVICE_RESULT": "exit-code", "MONITOR_EXIT_CODE": "exited", "MONITOR_EXIT_STATUS": "3",
            "MONITOR_INVOCATION_ID": "ffff"}
     seen = verdict("web", env, Systemd(runner=runner))
-    assert seen == {"invocation": "ffff", "result": "exit-code", "code": "exited", "status": "3"}
+    assert _verdict_only(seen) == {"invocation": "ffff", "result": "exit-code", "code": "exited", "status": "3"}
 
 
 def test_verdict_from_systemctl_show(runner: FakeRunner) -> None:
     runner.on(["systemctl", "show"], SHOW)
     seen = verdict("web", {}, Systemd(runner=runner))
-    assert seen == {"invocation": "0123abcd", "result": "timeout", "code": "killed", "status": "15",
-                    "start": "@1700000000", "end": "@1700000002"}
+    assert _verdict_only(seen) == {"invocation": "0123abcd", "result": "timeout", "code": "killed", "status": "15",
+                                   "start": "@1700000000", "end": "@1700000002"}
+
+
+def _verdict_only(seen: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in seen.items() if k.islower()}
 
 
 def test_verdict_of_a_user_unit_asks_the_user_manager(runner: FakeRunner) -> None:
@@ -95,12 +101,12 @@ def test_timeout_without_a_previous_record(state_file: Path, sink: JournalSink) 
     assert (record.start_us, record.end_us) == (1_700_000_000_000_000, 1_700_000_002_000_000)
     assert read_state("web", state_file) == RunRecord("web", "inv-new", "timeout", None, 1_700_000_000_000_000,
                                                       1_700_000_002_000_000, 1)
-    assert state_file.read_text() == "inv-new timeout -1 1700000000000000 1700000002000000 1\n"
+    assert state_file.read_text() == "inv-new timeout -1 1700000000000000 1700000002000000 1 1 -\n"
     (entry,) = sink.entries
     # the line run-check prints for the runs it records (bamon/history/records.py parses it)
     assert entry["MESSAGE"] == ("bamon-run result=timeout exit_code=killed exit_status=TERM "
                                 "start_usec=1700000000000000 end_usec=1700000002000000 duration_usec=2000000 "
-                                "consecutive_failures=1 invocation=inv-new")
+                                "consecutive_failures=1 attempt=1 attempts=1 skip=- invocation=inv-new")
     assert entry["BAMON_CHECK"] == "web" and entry["SYSLOG_IDENTIFIER"] == "bamon-web"
     assert entry["PRIORITY"] == "3"
     assert all(isinstance(v, str) for v in entry.values())
