@@ -23,6 +23,8 @@ PROFILES_WITH_USER = ("balanced", "strict")
 ALWAYS: tuple[Option, ...] = (
     ("NoNewPrivileges=yes", "the check cannot gain privileges through setuid binaries"),
 )
+# Not UMask=0077: a check's state files (`last`, read by `bamon status` of any user and by the
+# checks that depend on it) must stay readable.
 # Left out, measured: ProtectClock=, ProtectHostname= and RestrictRealtime= each cost PID 1 a
 # filter (and ProtectClock= a device program) on every start, and only forbid what the capability
 # bounding set below already does (CAP_SYS_TIME, CAP_SYS_ADMIN, CAP_SYS_NICE: kept only if asked for).
@@ -40,7 +42,6 @@ BALANCED: tuple[Option, ...] = (
     ("RestrictSUIDSGID=yes", "no setuid/setgid files can be created"),
     ("MemoryDenyWriteExecute=yes",
      "no memory both writable and executable (JIT runtimes such as node need sandbox: minimal)"),
-    ("UMask=0077", "files the check creates are private to its user"),
 )
 # Only for an unprivileged user: root checks keep chown & co., which root-only tools may use.
 UNPRIVILEGED: tuple[Option, ...] = (

@@ -69,7 +69,8 @@ def test_a_default_check_runs_as_bamon_confined_to_its_state_directory(container
     assert "WROTE" not in out
     assert "state-ok" in out and "journal-ok" in out
     assert "CapEff:\t0000000000000000" in out
-    assert container.run("stat -c %U /var/lib/bamon/checks/confined/last").stdout.strip() == "bamon"
+    # owned by the check's user, readable by `bamon status` of any user and by dependent checks
+    assert container.run("stat -c '%U %a' /var/lib/bamon/checks/confined/last").stdout.strip() == "bamon 644"
     bamon(container, "remove", "-f", "confined")
 
 

@@ -184,7 +184,7 @@ def test_limits_map_to_systemd_settings(representative: Config) -> None:
 
 MOUNT_NAMESPACE = ("PrivateTmp", "PrivateMounts", "ProtectSystem", "ProtectKernelModules", "PrivateDevices")
 BALANCED_KEYS = ("SystemCallFilter", "RestrictNamespaces", "SystemCallArchitectures", "MemoryDenyWriteExecute",
-                 "CapabilityBoundingSet", "RestrictAddressFamilies", "RestrictSUIDSGID", "LockPersonality", "UMask")
+                 "CapabilityBoundingSet", "RestrictAddressFamilies", "RestrictSUIDSGID", "LockPersonality")
 
 
 def test_strict_and_minimal_profiles(representative: Config) -> None:
