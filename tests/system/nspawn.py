@@ -649,11 +649,16 @@ class Container:
             shutil.copy2(src, target)
 
     def install_deb(self, path: Path) -> subprocess.CompletedProcess[str]:
-        """Install a local .deb with apt (dependencies must be satisfiable)."""
+        """Install a local .deb with apt (dependencies must be satisfiable).
+
+        As an unattended upgrade does: a conffile the operator changed is kept (confold), one
+        left alone is replaced (confdef), and dpkg never stops to ask.
+        """
         inside = f"/tmp/{path.name}"
         self.copy_in(path, inside)
         return self.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", inside],
+            ["apt-get", "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef",
+             "-o", "Dpkg::Options::=--force-confold", inside],
             env={"DEBIAN_FRONTEND": "noninteractive"},
             timeout=300,
         )
