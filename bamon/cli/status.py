@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import ago, color_status, iso, note, print_json, table, until
+from bamon.cli.output import ago, color_status, iso, note, print_json, table, until, use_color
 from bamon.errors import BamonError
+from bamon.history import spark
+from bamon.history.runs import Run, read_many
 from bamon.history.status import CheckStatus, collect
 
 HEADERS = ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION")
@@ -77,13 +80,16 @@ def render_table(checks: list[CheckStatus]) -> str:
     return table(HEADERS, rows, squeeze="OUTPUT")
 
 
-def _verbose(c: CheckStatus) -> str:
+def _verbose(c: CheckStatus, recent: list[Run]) -> str:
     r = c.record
     lines = [f"● {c.script.name} — {c.status}", f"    unit: {c.script.unit}  (journalctl -u {c.script.unit})"]
     if r:
         lines += [f"    last run: {iso(r.started)}, {r.duration:.3f}s, invocation {r.invocation}",
                   f"    result: {r.result}" + (f" ({c.reason_text()})" if not r.ok else ""),
                   f"    consecutive failures: {r.consecutive_failures}"]
+    if recent and use_color():  # pictures for people at a terminal; piped output stays plain
+        lines.append(f"    recent: {spark.durations([x.record.duration for x in recent])}  "
+                     f"{spark.outcomes([x.status for x in recent])}  ({len(recent)} runs, oldest first)")
     lines += [f"    next run: {iso(c.next_run) or '-'}", "    output:" if c.output else "    output: (none)"]
     lines += [f"      {line}" for line in c.output]
     return "\n".join(lines)
@@ -109,7 +115,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(render_table(checks))
         if args.verbose:
-            print("\n" + "\n\n".join(_verbose(c) for c in checks))
+            recent = read_many(ctx.journal, {c.script.name: c.script.output_format for c in checks},
+                               since_us=int((time.time() - 86400) * 1e6)) if use_color() else {}
+            print("\n" + "\n\n".join(_verbose(c, recent.get(c.script.name, [])[-40:]) for c in checks))
     if ctx.config().errors:
         note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: "
              "run `bamon config validate`")

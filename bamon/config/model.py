@@ -43,6 +43,7 @@ class Script:
     environment: tuple[tuple[str, str], ...]
     limits: Limits
     source: Path  # the file it was written in (SourcePath=)
+    output_format: str = "plain"  # plain | nagios: how exit codes and output are read
 
     @property
     def unit(self) -> str:
@@ -58,6 +59,7 @@ class Daemon:
     default_interval: int
     max_concurrent: int
     history_retention_days: int
+    output_format: str = "plain"
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         enabled=bool(get("enabled")), description=str(get("description") or ""),
         severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user"),
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
-        limits=limits, source=source,
+        limits=limits, source=source, output_format=data.get("output_format", daemon.output_format),
     )
 
 
@@ -122,7 +124,8 @@ def build(raw: RawConfig) -> Config:
     issues, bad = validate(raw)
     bad_paths = {i.path for i in issues if i.fatal}
     d = _section(raw, "daemon", bad_paths)
-    daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"])
+    daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"],
+                    d["output_format"])
     s = _section(raw, "sandbox", bad_paths)
     sandbox = Limits(parse_span(s["timeout"]), s["max_cpu_time"], s["max_file_size"],
                      s["max_virtual_memory"], s["profile"])

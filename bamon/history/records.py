@@ -10,6 +10,7 @@ systemd ended itself.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,22 +155,14 @@ def journal_fields(record: RunRecord) -> dict[str, object]:
     }
 
 
-def history(journal: Journal, check: str, limit: int | None = None) -> list[RunRecord]:
-    """Run records of one check, newest first, one per invocation (a correction wins)."""
-    entries = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{check}"], grep=f"^{RECORD_PREFIX}",
-                              lines=None if limit is None else limit * 2, reverse=True,
-                              fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
-    seen: dict[str, RunRecord] = {}
-    for entry in entries:
-        record = from_entry(entry)
-        if record and record.invocation not in seen:
-            seen[record.invocation] = record
-    ordered = sorted(seen.values(), key=lambda r: r.start_us, reverse=True)
-    return ordered[:limit] if limit is not None else ordered
+# Results only run-check writes: its record line ends the run's own output stream.
+RUN_CHECK_RESULTS = ("success", "exit-code")
+# How long a reader waits for journald to store a finished run's last lines (seen: < 0.2 s).
+OUTPUT_WAIT_S = 3.0
 
 
-def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50) -> dict[str, list[str]]:
-    """The output lines of the given runs: {invocation id: lines}.
+def _raw_lines(journal: Journal, records: list[RunRecord]) -> dict[str, list[str]]:
+    """{invocation id: every stdout line of the run, run-check's record line included}.
 
     System mode finds them by systemd's invocation id, which journald attaches to each line.
     For units of a user manager journald often cannot (seen on systemd 252: lines of short
@@ -177,10 +170,38 @@ def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50) -> 
     check's syslog identifier — set by the unit, always present — within the run's own time.
     """
     if journal.user_mode:
-        lines = {r.invocation: [field(e, "MESSAGE") for e in journal.entries(
+        return {r.invocation: [field(e, "MESSAGE") for e in journal.entries(
             [f"SYSLOG_IDENTIFIER=bamon-{r.check}", "_TRANSPORT=stdout"], since=f"@{r.start_us / 1e6:.6f}",
-            until=f"@{r.end_us / 1e6 + 0.5:.6f}", fields=("MESSAGE",))] for r in records}
-    else:
-        lines = journal.lines_of_runs([r.invocation for r in records]) if records else {}
+            until=f"@{r.end_us / 1e6 + OUTPUT_WAIT_S:.6f}", fields=("MESSAGE",))] for r in records}
+    return journal.lines_of_runs([r.invocation for r in records]) if records else {}
+
+
+def _complete(record: RunRecord, lines: list[str]) -> bool:
+    """Has journald stored all of the run's output yet?
+
+    run-check prints its record line last, on the stream that carries the command's output,
+    and journald stores a stream's lines in order: once the record line is there, so is every
+    line before it. Runs systemd ended itself have no such line (their record comes from the
+    notifier), and the notifier waits for their output before recording them.
+    """
+    return record.result not in RUN_CHECK_RESULTS or any(line.startswith(RECORD_PREFIX) for line in lines)
+
+
+def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50,
+            wait: float = OUTPUT_WAIT_S) -> dict[str, list[str]]:
+    """The output lines of the given runs: {invocation id: lines}, never cut short by lag.
+
+    The `last` file is written before journald has stored the run's last lines (status right
+    after `bamon now` showed no output 1 time in 15): runs whose output is not complete yet
+    are asked for again, for at most `wait` seconds.
+    """
+    lines = _raw_lines(journal, records)
+    deadline, pause = time.monotonic() + wait, 0.02
+    pending = [r for r in records if not _complete(r, lines.get(r.invocation, []))]
+    while pending and time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+        lines.update(_raw_lines(journal, pending))
+        pending = [r for r in pending if not _complete(r, lines.get(r.invocation, []))]
     # the record line itself is not part of what the command printed
     return {k: [line for line in v if not line.startswith(RECORD_PREFIX)][-max_lines:] for k, v in lines.items()}

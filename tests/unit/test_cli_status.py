@@ -40,7 +40,9 @@ RUNS = {
     "bravo": ("inv-b", "exit-code", 3, 20, 0.05, 4),
     "charlie": ("inv-c", "timeout", -1, 10, 2.0, 1),
 }
-OUTPUT = {"inv-a": ["alpha says hi"], "inv-b": ["first line", "disk on fire"], "inv-c": ["starting"]}
+# run-check's record line ends the output of the runs it recorded (charlie's was a timeout)
+OUTPUT = {"inv-a": ["alpha says hi", "bamon-run result=success"],
+          "inv-b": ["first line", "disk on fire", "bamon-run result=exit-code"], "inv-c": ["starting"]}
 
 
 @pytest.fixture

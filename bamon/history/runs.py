@@ -1,0 +1,178 @@
+"""Past runs of a check, complete: record, status, output, CPU, peak memory and metrics.
+
+One journalctl query per check reads everything, as journald stored it:
+  * the check's own lines (SYSLOG_IDENTIFIER=bamon-NAME): its output and run-check's record
+    line, which ends each run's output (or the notifier's record for runs systemd ended);
+  * systemd's own "Consumed … CPU time" entry for each invocation of the unit (MESSAGE_ID
+    below), with CPU_USAGE_NSEC and, from systemd 255 on, MEMORY_PEAK.
+No private copy of history: retention is journald's, and `daemon.history_retention_days`
+only bounds how far back bamon looks (bamon never deletes journal entries; they are shared).
+
+This is a library for the CLI, the notifier and the web API: plain data in, plain data out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bamon.history.metrics import Metric, parse_metrics
+from bamon.history.records import REASONS, RECORD_PREFIX, RunRecord, from_entry
+from bamon.journal import Journal, field
+
+# systemd's "unit resources" message (systemd/src/systemd/sd-messages.h: SD_MESSAGE_UNIT_RESOURCES)
+RESOURCES_ID = "ae8f7b866b0347b9af31fe1c80b127c0"
+# "Scheduled restart job" (SD_MESSAGE_UNIT_RESTART_SCHEDULED): the run failed and Restart= retries it
+RESTART_ID = "5eb03494b6584870a536b337290809b3"
+# Nagios plugin exit codes; bamon's status words (CRITICAL is bamon's FAILED)
+NAGIOS_STATUS = {0: "OK", 1: "WARNING", 2: "FAILED", 3: "UNKNOWN"}
+STATUSES = ("OK", "WARNING", "FAILED", "UNKNOWN")
+OUTPUT_LINES = 50
+
+
+def status_of(record: RunRecord, output_format: str = "plain") -> str:
+    """OK | WARNING | FAILED | UNKNOWN for one run.
+
+    Plain checks: exit 0 is OK, anything else FAILED. Nagios checks (`output_format: nagios`):
+    exit 0/1/2/3 = OK/WARNING/CRITICAL(FAILED)/UNKNOWN. A run systemd ended itself (timeout,
+    memory, signal) is FAILED either way.
+    """
+    if record.ok:
+        return "OK"
+    if output_format == "nagios" and record.result == "exit-code" and record.exit_status is not None:
+        return NAGIOS_STATUS.get(record.exit_status, "UNKNOWN")
+    return "FAILED"
+
+
+@dataclass(frozen=True)
+class Run:
+    record: RunRecord
+    status: str
+    output: tuple[str, ...]
+    cpu_s: float | None  # from systemd's accounting; None where systemd logged none
+    memory_peak: int | None  # bytes; systemd >= 255 logs it
+    metrics: tuple[Metric, ...] = ()
+    attempt: int = 1  # 2 and up: a retry (Restart=) of the run before
+    problems: tuple[str, ...] = ()  # output that breaks the perfdata / BAMON_METRIC grammar
+
+    @property
+    def reason(self) -> str:
+        if self.record.result == "exit-code":
+            return "" if self.record.ok else f"exit code {self.record.exit_status}"
+        return REASONS.get(self.record.result, self.record.result)
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "invocationId": r.invocation, "start": _iso(r.started), "end": _iso(r.ended),
+            "duration": round(r.duration, 3), "status": self.status, "result": r.result,
+            "exitCode": r.exit_status, "signal": r.signal or None, "reason": self.reason or None,
+            "consecutiveFailures": r.consecutive_failures, "attempt": self.attempt,
+            "cpu": None if self.cpu_s is None else round(self.cpu_s, 4), "memoryPeak": self.memory_peak,
+            "output": list(self.output), "metrics": [m.as_dict() for m in self.metrics],
+            "problems": list(self.problems),
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _int(entry: dict[str, Any], name: str) -> int | None:
+    text = field(entry, name)
+    return int(text) if text.isdigit() and text != str(2**64 - 1) else None
+
+
+def assemble(entries: Iterable[dict[str, Any]], check: str, output_format: str = "plain") -> list[Run]:
+    """Runs from the journal entries of one check, oldest first (entries in journal order).
+
+    A run's output is the lines with its invocation id; where journald could not attach one
+    (user managers), the lines since the previous record. The last record of an invocation
+    wins (the notifier corrects a run systemd ended differently than run-check saw).
+    """
+    records: dict[str, RunRecord] = {}
+    lines: dict[str, list[str]] = {}
+    usage: dict[str, tuple[int | None, int | None]] = {}
+    retried: set[str] = set()
+    pending: list[str] = []
+    for entry in entries:
+        if field(entry, "MESSAGE_ID") == RESTART_ID:
+            retried.add(field(entry, "INVOCATION_ID") or field(entry, "USER_INVOCATION_ID"))
+            continue
+        if field(entry, "MESSAGE_ID") == RESOURCES_ID:
+            invocation = field(entry, "INVOCATION_ID") or field(entry, "USER_INVOCATION_ID")
+            usage[invocation] = (_int(entry, "CPU_USAGE_NSEC"), _int(entry, "MEMORY_PEAK"))
+            continue
+        message = field(entry, "MESSAGE")
+        record = from_entry(entry) if message.startswith(RECORD_PREFIX) else None
+        if record is None:
+            invocation = field(entry, "_SYSTEMD_INVOCATION_ID")
+            (lines.setdefault(invocation, []) if invocation else pending).append(message)
+            continue
+        records[record.invocation] = record
+        own = lines.setdefault(record.invocation, [])
+        own[:0], pending = pending, []
+    runs: list[Run] = []
+    for record in sorted(records.values(), key=lambda r: r.start_us):
+        output = lines.get(record.invocation, [])[-OUTPUT_LINES:]
+        cpu, memory = usage.get(record.invocation, (None, None))
+        metrics, problems = parse_metrics(output, output_format == "nagios")
+        attempt = runs[-1].attempt + 1 if runs and runs[-1].record.invocation in retried else 1
+        runs.append(Run(record, status_of(record, output_format), tuple(output),
+                        None if cpu is None else cpu / 1e9, memory, tuple(metrics), attempt, tuple(problems)))
+    return runs
+
+
+def _owner(entry: dict[str, Any]) -> str:
+    """The check an entry belongs to: its syslog identifier, or the unit systemd logged about."""
+    identifier = field(entry, "SYSLOG_IDENTIFIER")
+    if identifier.startswith("bamon-") and not field(entry, "MESSAGE_ID"):
+        return identifier.removeprefix("bamon-")
+    unit = field(entry, "UNIT") or field(entry, "USER_UNIT")
+    return unit.removeprefix("bamon-").removesuffix(".service") if unit.startswith("bamon-") else ""
+
+
+def read_many(journal: Journal, formats: Mapping[str, str], *, since_us: int | None = None,
+              until_us: int | None = None) -> dict[str, list[Run]]:
+    """{check: every run that started in [since, until], oldest first} in one journal query.
+
+    `formats` maps each check name to its output_format (plain or nagios).
+    """
+    if not formats:
+        return {}
+    unit_field = "USER_UNIT" if journal.user_mode else "UNIT"
+    units = [f"{unit_field}=bamon-{name}.service" for name in formats]
+    # journalctl: the same field repeated is OR, different fields AND, "+" separates groups
+    matches = [*(f"SYSLOG_IDENTIFIER=bamon-{name}" for name in formats),
+               "+", f"MESSAGE_ID={RESOURCES_ID}", f"MESSAGE_ID={RESTART_ID}", *units]
+    entries = journal.entries(
+        matches, since=f"@{since_us / 1e6:.6f}" if since_us else None,
+        # a run's record and accounting come a moment after it ends
+        until=f"@{until_us / 1e6 + 60:.6f}" if until_us else None,
+        fields=("MESSAGE", "MESSAGE_ID", "SYSLOG_IDENTIFIER", "UNIT", "USER_UNIT", "_SYSTEMD_INVOCATION_ID",
+                "INVOCATION_ID", "USER_INVOCATION_ID", "CPU_USAGE_NSEC", "MEMORY_PEAK"))
+    by_check: dict[str, list[dict[str, Any]]] = {name: [] for name in formats}
+    for entry in entries:
+        owner = _owner(entry)
+        if owner in by_check:
+            by_check[owner].append(entry)
+    result = {}
+    for name, own in by_check.items():
+        runs = assemble(own, name, formats[name])
+        result[name] = [r for r in runs if (since_us is None or r.record.start_us >= since_us)
+                        and (until_us is None or r.record.start_us <= until_us)]
+    return result
+
+
+def read(journal: Journal, check: str, *, output_format: str = "plain", since_us: int | None = None,
+         until_us: int | None = None) -> list[Run]:
+    """Every run of `check` that started in [since, until], oldest first."""
+    return read_many(journal, {check: output_format}, since_us=since_us, until_us=until_us)[check]
+
+
+def select(runs: list[Run], status: str | None = None, limit: int | None = None) -> list[Run]:
+    """Newest first, only `status` (OK, WARNING, FAILED, UNKNOWN) when given, at most `limit`."""
+    chosen = [r for r in reversed(runs) if status is None or r.status == status]
+    return chosen[:limit] if limit else chosen

@@ -1,0 +1,212 @@
+"""history/runs.py and the output-lag guard in records.outputs: runs assembled from journal
+entries as `journalctl -o json` prints them; the time window; the history and analytics CLI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bamon.errors import BamonError
+from bamon.history.records import RunRecord, outputs, record_message
+from bamon.history.runs import RESOURCES_ID, RESTART_ID, assemble, read_many, select, status_of
+from bamon.history.window import moment, window
+from bamon.journal import Journal
+
+if TYPE_CHECKING:
+    from conftest import CliResult
+
+Cli = Callable[..., "CliResult"]
+NOW = time.time()
+
+
+def record(invocation: str, result: str = "success", status: int = 0, at: float = NOW - 60,
+           check: str = "web") -> RunRecord:
+    start = int(at * 1e6)
+    return RunRecord(check, invocation, result, status, start, start + 250_000, 0 if result == "success" else 1)
+
+
+def entries_of(check: str, runs: list[tuple[RunRecord, list[str], int | None]],
+               with_ids: bool = True) -> list[dict[str, Any]]:
+    """Journal entries of runs as journald stores them: output lines, the record, accounting."""
+    out: list[dict[str, Any]] = []
+    for rec, lines, cpu_ns in runs:
+        ids = {"_SYSTEMD_INVOCATION_ID": rec.invocation} if with_ids else {}
+        out += [{"MESSAGE": line, "SYSLOG_IDENTIFIER": f"bamon-{check}", **ids} for line in lines]
+        out.append({"MESSAGE": record_message(rec), "SYSLOG_IDENTIFIER": f"bamon-{check}", **ids})
+        if cpu_ns is not None:
+            out.append({"MESSAGE": "Consumed", "MESSAGE_ID": RESOURCES_ID, "UNIT": f"bamon-{check}.service",
+                        "INVOCATION_ID": rec.invocation, "CPU_USAGE_NSEC": str(cpu_ns),
+                        "SYSLOG_IDENTIFIER": "systemd"})
+    return out
+
+
+def test_assemble_runs_with_output_cpu_and_metrics() -> None:
+    first, second = record("i1", at=NOW - 120), record("i2", "exit-code", 1, at=NOW - 60)
+    entries = entries_of("web", [(first, ["DISK OK | /=5MB;8;9;0;10"], 12_000_000),
+                                 (second, ["DISK WARNING | /=8.5MB;8;9;0;10", "detail"], 3_000_000)])
+    runs = assemble(entries, "web", "nagios")
+    assert [r.status for r in runs] == ["OK", "WARNING"]
+    assert [r.cpu_s for r in runs] == [0.012, 0.003]
+    assert runs[1].output == ("DISK WARNING | /=8.5MB;8;9;0;10", "detail")
+    assert runs[1].metrics[0].value == 8.5 and runs[1].reason == "exit code 1"
+    assert runs[1].as_dict()["metrics"][0]["label"] == "/"
+    assert [r.record.invocation for r in select(runs)] == ["i2", "i1"]
+    assert [r.record.invocation for r in select(runs, "OK")] == ["i1"]
+    assert assemble(entries, "web", "plain")[1].status == "FAILED"
+
+
+def test_assemble_without_invocation_ids_uses_the_order_of_lines() -> None:
+    """User managers: journald often cannot attach the invocation id to a run's lines."""
+    stored = [(record("i1", at=NOW - 9), ["one"], None), (record("i2", at=NOW - 5), ["two", "2b"], None)]
+    entries = entries_of("web", stored, with_ids=False)
+    runs = assemble(entries, "web")
+    assert [r.output for r in runs] == [("one",), ("two", "2b")]
+    assert runs[0].cpu_s is None
+
+
+def test_a_retried_run_counts_its_attempts() -> None:
+    first, second = record("i1", "exit-code", 1, at=NOW - 20), record("i2", at=NOW - 10)
+    entries = entries_of("web", [(first, [], None)])
+    entries.append({"MESSAGE_ID": RESTART_ID, "INVOCATION_ID": "i1", "UNIT": "bamon-web.service"})
+    entries += entries_of("web", [(second, [], None)])
+    assert [r.attempt for r in assemble(entries, "web")] == [1, 2]
+
+
+def test_the_notifier_correction_wins() -> None:
+    ran = record("i1", "success")
+    corrected = RunRecord("web", "i1", "oom-kill", None, ran.start_us, ran.end_us, 1, signal="KILL")
+    entries = entries_of("web", [(ran, ["x"], None)]) + [
+        {"MESSAGE": record_message(corrected), "SYSLOG_IDENTIFIER": "bamon-web"}]
+    (only,) = assemble(entries, "web")
+    assert only.status == "FAILED" and only.record.result == "oom-kill" and only.output == ("x",)
+
+
+def test_read_many_is_one_query_split_by_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    entries = entries_of("a", [(record("ia", check="a"), ["A"], 1_000_000)]) + entries_of(
+        "b", [(record("ib", check="b"), ["B"], 2_000_000)])
+
+    def fake(self: Journal, matches: list[str], **kwargs: Any) -> list[dict[str, Any]]:
+        calls.append(matches)
+        return entries
+    monkeypatch.setattr(Journal, "entries", fake)
+    found = read_many(Journal(), {"a": "plain", "b": "plain"})
+    assert len(calls) == 1
+    assert [(r.output, r.cpu_s) for r in found["a"]] == [(("A",), 0.001)]
+    assert [(r.output, r.cpu_s) for r in found["b"]] == [(("B",), 0.002)]
+
+
+def test_nagios_exit_codes() -> None:
+    assert [status_of(record("x", "exit-code", s), "nagios") for s in (1, 2, 3, 7)] == [
+        "WARNING", "FAILED", "UNKNOWN", "UNKNOWN"]
+    assert status_of(record("x", "exit-code", 1)) == "FAILED"
+    assert status_of(record("x", "timeout", 1), "nagios") == "FAILED"
+
+
+# --- journald lag: never a run without its output --------------------------------------------------
+
+def test_outputs_wait_until_the_record_line_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = [["partial"], ["partial", "rest"], ["partial", "rest", "bamon-run result=success"]]
+    asked: list[list[str]] = []
+
+    def lines_of_runs(self: Journal, ids: list[str]) -> dict[str, list[str]]:
+        asked.append(ids)
+        return {"i1": stored[min(len(asked) - 1, 2)]}
+    monkeypatch.setattr(Journal, "lines_of_runs", lines_of_runs)
+    assert outputs(Journal(), [record("i1")]) == {"i1": ["partial", "rest"]}
+    assert len(asked) == 3
+
+
+def test_outputs_do_not_wait_for_runs_systemd_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {"i1": ["starting"]})
+    started = time.monotonic()
+    assert outputs(Journal(), [record("i1", "timeout")]) == {"i1": ["starting"]}
+    assert time.monotonic() - started < 0.5
+
+
+def test_outputs_give_up_after_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {})
+    assert outputs(Journal(), [record("i1")], wait=0.1) == {}
+
+
+# --- time windows ------------------------------------------------------------------------------------
+
+def test_moments() -> None:
+    assert moment("7d", now=1_000_000) == 1_000_000 - 7 * 86400
+    assert moment("90min ago", now=10_000) == 10_000 - 5400
+    assert moment("now", now=5) == 5
+    assert moment("2026-11-20T10:00:00+00:00") == 1_795_168_800
+
+
+@pytest.mark.parametrize("text", ["banana", "7 parsecs", "2026-13-45", ""])
+def test_moments_that_make_no_sense(text: str) -> None:
+    with pytest.raises(BamonError, match="cannot read") as raised:
+        moment(text)
+    assert "7d" in raised.value.hint
+
+
+def test_window_is_bounded_by_retention() -> None:
+    since, until, note = window("60d", None, 30, "7d", now=100 * 86400)
+    assert since == 70 * 86400 * 1_000_000 and until is None and note and "30 days" in note
+    assert window(None, "1d", 30, "7d", now=100 * 86400)[:2] == (93 * 86400 * 10**6, 99 * 86400 * 10**6)
+    with pytest.raises(BamonError, match="before"):
+        window("1d", "2d", 30, "7d")
+
+
+# --- the CLI -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def journal_with_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = [(record(f"i{i}", "success" if i % 3 else "exit-code", 0 if i % 3 else 2, at=NOW - 3600 + 60 * i),
+             [f"line {i}", "BAMON_METRIC queue=3"] + (["BAMON_METRIC bad name=1"] if i == 5 else []), 5_000_000)
+            for i in range(30)]
+    monkeypatch.setattr(Journal, "entries", lambda self, matches, **kw: entries_of("site", runs))
+
+
+@pytest.fixture
+def web_config(write_config: Callable[..., Path]) -> Path:
+    return write_config("scripts:\n  - {name: site, command: 'echo hi', interval: 60}\n")
+
+
+def test_history_json_rows_and_filters(cli: Cli, web_config: Path, journal_with_runs: None) -> None:
+    import json
+
+    result = cli("--config", str(web_config), "history", "site", "--json", "--status", "failed", "-n", "3")
+    assert result.code == 0, result.err
+    runs = json.loads(result.out)["runs"]
+    assert [r["invocationId"] for r in runs] == ["i27", "i24", "i21"]
+    assert all(r["status"] == "FAILED" and r["exitCode"] == 2 and r["cpu"] == 0.005 for r in runs)
+    assert runs[0]["output"] == ["line 27", "BAMON_METRIC queue=3"] and runs[0]["metrics"][0]["value"] == 3
+
+
+def test_history_table_and_bad_input(cli: Cli, web_config: Path, journal_with_runs: None) -> None:
+    result = cli("--config", str(web_config), "history", "site")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["START", "STATUS", "DURATION", "EXIT", "REASON", "ATTEMPT", "CPU", "OUTPUT"]
+    assert len(lines) == 31 and "line 29" in lines[1] and "5ms" in lines[1]
+    assert "metric name 'bad name' has spaces" in result.err  # said, and the rows still printed
+    bad = cli("--config", str(web_config), "history", "site", "--since", "banana")
+    assert bad.code == 1 and bad.err.startswith("bamon: error: cannot read 'banana' as a time")
+    assert "Traceback" not in bad.err
+    unknown = cli("--config", str(web_config), "history", "stie")
+    assert unknown.code == 1 and "did you mean 'site'" in unknown.err
+
+
+def test_analytics_cli(cli: Cli, web_config: Path, journal_with_runs: None, tmp_path: Path) -> None:
+    import json
+
+    result = cli("--config", str(web_config), "analytics", "--json")
+    assert result.code == 0, result.err
+    (check,) = json.loads(result.out)["checks"]
+    assert check["runs"] == 30 and check["successRate"] == pytest.approx(20 / 30, abs=1e-4)
+    assert check["failureEpisodes"] == 10 and check["cpuPerRun"] == 0.005
+    text = cli("--config", str(web_config), "analytics", "site", "--plot", str(tmp_path / "web.svg"))
+    assert text.code == 0 and "● site: 30 runs, 66.7% OK" in text.out
+    assert (tmp_path / "web.svg").read_text().startswith("<svg")
+    bad = cli("--config", str(web_config), "analytics", "site", "--plot", str(tmp_path / "web.gif"))
+    assert bad.code == 1 and "name the file .svg or .png" in bad.err
