@@ -46,6 +46,7 @@ class RunRecord:
     end_us: int
     consecutive_failures: int
     signal: str = ""  # e.g. TERM, KILL when the run was killed
+    cpu_us: int | None = None  # run-check's `times` figure; None for runs systemd ended
 
     @property
     def ok(self) -> bool:
@@ -125,6 +126,7 @@ def parse_record(check: str, message: str) -> RunRecord | None:
             end_us=int(values["end_usec"]),
             consecutive_failures=int(values.get("consecutive_failures", "0")),
             signal="" if exited else values.get("exit_status", ""),
+            cpu_us=int(values["cpu_usec"]) if values.get("cpu_usec", "").isdigit() else None,
         )
     except (KeyError, ValueError):
         return None

@@ -51,7 +51,7 @@ class Run:
     record: RunRecord
     status: str
     output: tuple[str, ...]
-    cpu_s: float | None  # from systemd's accounting; None where systemd logged none
+    cpu_s: float | None  # systemd's "Consumed" record, else run-check's `times`; None if neither
     memory_peak: int | None  # bytes; systemd >= 255 logs it
     metrics: tuple[Metric, ...] = ()
     attempt: int = 1  # 2 and up: a retry (Restart=) of the run before
@@ -117,7 +117,9 @@ def assemble(entries: Iterable[dict[str, Any]], check: str, output_format: str =
     runs: list[Run] = []
     for record in sorted(records.values(), key=lambda r: r.start_us):
         output = lines.get(record.invocation, [])[-OUTPUT_LINES:]
+        # systemd's accounting (the unit's whole cgroup) where it logged it, else run-check's
         cpu, memory = usage.get(record.invocation, (None, None))
+        cpu = cpu if cpu is not None else None if record.cpu_us is None else record.cpu_us * 1000
         metrics, problems = parse_metrics(output, output_format == "nagios")
         attempt = runs[-1].attempt + 1 if runs and runs[-1].record.invocation in retried else 1
         runs.append(Run(record, status_of(record, output_format), tuple(output),
