@@ -31,6 +31,7 @@ MIN_FACTOR = 1.5
 FLAP_RUNS = 21  # Nagios looks at the last 21 states
 FLAP_HIGH = 0.30  # Nagios's default high flap threshold (30 % weighted state change)
 DAY = 86400.0
+MIN_TREND_SPAN = 2 * DAY
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def duration_trend(runs: Sequence[Run], now: float) -> dict[str, Any]:
     durations = [r.record.duration for r in runs]
     result: dict[str, Any] = {**{k: round(v, 4) for k, v in percentiles(durations).items()}, "change": None}
     starts = [r.record.start_us / 1e6 for r in runs]
-    slope = theil_sen(starts, durations)
+    # a slope per day from a few hours would be an extrapolation, not a trend
+    slope = theil_sen(starts, durations) if starts and starts[-1] - starts[0] >= MIN_TREND_SPAN else None
     result["trendPerDay"] = None if slope is None else round(slope * DAY, 4)
     if len(runs) < 2 * MIN_BASELINE:
         return result
