@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _wait_for_notifier(ctx: Context, timeout: float = 10.0) -> None:
-    """Failed runs are recorded by bamon-notify@ (OnFailure=), which starts after the run:
+    """Failed runs are recorded by bamon.notify@ (OnFailure=), which starts after the run:
     wait for it so the table shows systemd's final verdict (e.g. timeout, memory)."""
     deadline = time.monotonic() + timeout
     while ctx.systemd.busy(f"{naming.NOTIFY_TEMPLATE}*") and time.monotonic() < deadline:

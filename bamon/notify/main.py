@@ -1,7 +1,7 @@
 """bamon-notify INSTANCE: the OnFailure= handler of every check unit.
 
 INSTANCE is the failed unit's name without suffix (bamon-web_service), as passed by
-`OnFailure=bamon-notify@%N.service`. Today it records runs systemd ended itself; alert
+`OnFailure=bamon.notify@%N.service`. Today it records runs systemd ended itself; alert
 delivery builds on the same entry point.
 """
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name = naming.script_of(instances[0])
     if name is None:
-        return 0  # not a check (e.g. bamon-config-error): nothing to record
+        return 0  # not a check (e.g. bamon.config-error): nothing to record
     paths = resolve(user_mode)
     systemd, journal = Systemd(user_mode), Journal(user_mode)
     state_file = paths.check_state_file(name) or paths.check_state_dirs[0] / name / "last"

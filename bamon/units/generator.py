@@ -3,7 +3,7 @@
 systemd runs it early at boot and on every daemon-reload with three output directories; we
 write to the first. Rules we follow: no IPC (no systemctl, no journald — messages go to
 /dev/kmsg), /var may not be mounted, be fast, and never fail silently: a config that cannot be
-read yields bamon-config-error.service, which fails and so triggers the failure alert.
+read yields bamon.config-error.service, which fails and so triggers the failure alert.
 """
 
 from __future__ import annotations

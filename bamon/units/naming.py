@@ -1,15 +1,22 @@
-"""Unit names: the only place that knows how a script name becomes a systemd unit name."""
+"""Unit names: the only place that knows how a script name becomes a systemd unit name.
+
+Check units are `bamon-<name>.*`; bamon's own units are `bamon.<role>` (bamon.target,
+bamon.notify@.service, bamon.config-error.service, bamon.outbox.*, bamon.web.*). Script names
+cannot start with a dot, so no check unit can ever collide with one of bamon's own units and
+no check name is reserved. 0.1 named its own units `bamon-notify@` and `bamon-config-error`:
+LEGACY lists them so upgrades and `bamon apply` can clear them away.
+"""
 
 from __future__ import annotations
 
 PREFIX = "bamon-"
 TARGET = "bamon.target"
 SLICE = "bamon.slice"
-NOTIFY_TEMPLATE = "bamon-notify@"
-CONFIG_ERROR = "bamon-config-error.service"
+NOTIFY_TEMPLATE = "bamon.notify@"
+CONFIG_ERROR = "bamon.config-error.service"
 UNIT_GLOB = "bamon-*"
-# Names of bamon's own units; schema.yaml forbids them as script names (a test keeps both equal).
-RESERVED = ("web", "outbox", "notify", "config-error")
+# The units of bamon 0.1 that took check-like names (removed on upgrade, never a check).
+LEGACY = ("bamon-notify@.service", "bamon-config-error.service")
 
 
 def service(name: str) -> str:
@@ -23,6 +30,6 @@ def timer(name: str) -> str:
 def script_of(unit: str) -> str | None:
     """"bamon-web.service" / "bamon-web" -> "web"; None for units that are not checks."""
     base = unit.rsplit(".", 1)[0] if unit.endswith((".service", ".timer")) else unit
-    if not base.startswith(PREFIX) or "@" in base or base[len(PREFIX):] in RESERVED:
+    if not base.startswith(PREFIX) or "@" in base:
         return None
     return base[len(PREFIX):]

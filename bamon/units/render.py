@@ -207,8 +207,9 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
         "",
         "[Service]",
         "Type=oneshot",
-        "SyslogIdentifier=bamon-config",
-        "LogExtraFields=BAMON_CHECK=config-error",
+        "SyslogIdentifier=bamon.config-error",
+        "# not a check: no BAMON_CHECK= field, so a check may be called config-error",
+        "LogExtraFields=BAMON_UNIT=config-error",
         f"ExecStart=/bin/sh -c {exec_arg(_PRINT_AND_FAIL)} bamon {args}",
     ]) + "\n"
 

@@ -59,19 +59,22 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
     removed: list[str] = []
     if prune:
         for link in wants.iterdir():
-            stale = link.name not in generated.wanted_by_target and link.name.startswith(naming.PREFIX)
+            ours = link.name.startswith(naming.PREFIX) or link.name == naming.CONFIG_ERROR
+            stale = link.name not in generated.wanted_by_target and ours
             # Only our own links go: one to a unit the operator wrote (bamon-custom.timer,
             # enabled into bamon.target) stays; a dangling one is nobody's.
             if stale and link.is_symlink() and (not link.exists() or _is_ours(link)):
                 link.unlink()
-        for path in directory.glob(f"{naming.UNIT_GLOB}"):
+        # Check units, the config-error unit, and 0.1's bamon-config-error.service (a check-like name)
+        candidates = [*directory.glob(naming.UNIT_GLOB), directory / naming.CONFIG_ERROR]
+        for path in candidates:
             if path.name not in generated.units and path.is_file() and _is_ours(path):
                 path.unlink()
                 removed.append(path.name)
     return removed
 
 
-# Where packages put bamon.target, bamon.slice and bamon-notify@.service.
+# Where packages put bamon.target, bamon.slice and bamon.notify@.service.
 PACKAGED_UNIT_DIRS = {False: (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")),
                       True: (Path("/usr/lib/systemd/user"),)}
 
@@ -88,6 +91,10 @@ def install_static_units(directory: Path, user_mode: bool) -> list[str]:
 
     notify = shutil.which("bamon-notify") or str(Path(sys.prefix) / "bin" / "bamon-notify")
     written = []
+    for legacy in naming.LEGACY:  # 0.1's copy under its old name would fight the new one
+        old = directory / legacy
+        if old.is_file() and "bamon-notify" in old.read_text(encoding="utf-8", errors="replace"):
+            old.unlink()
     for unit in sorted(source.glob("bamon*")) if source.is_dir() else []:
         text = unit.read_text(encoding="utf-8").replace("/usr/bin/bamon-notify", notify)
         atomic_write(directory / unit.name, text, durable=False)

@@ -47,7 +47,7 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
     assert entry["_SYSTEMD_INVOCATION_ID"] == record["invocation"]
     # No Python on the success path: the only Python a check can start is its OnFailure=
     # notifier, which never ran, and the unit's processes were bash alone.
-    notifier = container.run("systemctl show -p InvocationID --value bamon-notify@bamon-tick.service").stdout
+    notifier = container.run("systemctl show -p InvocationID --value bamon.notify@bamon-tick.service").stdout
     assert notifier.strip() == ""
     commands = container.run("journalctl -o json --no-pager _SYSTEMD_UNIT=bamon-tick.service").stdout
     assert {json.loads(line).get("_COMM") for line in commands.splitlines()} <= {"bash", None}

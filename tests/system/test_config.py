@@ -26,10 +26,10 @@ def test_one_broken_entry_does_not_stop_the_others(container: Container) -> None
 
         # The problems are visible in systemd as a failed unit that printed them
         def failed() -> bool:
-            state = container.run("systemctl is-failed bamon-config-error.service", check=False).stdout
+            state = container.run("systemctl is-failed bamon.config-error.service", check=False).stdout
             return state.strip() == "failed"
-        container.wait_for(failed, 20, 0.5, "bamon-config-error.service to fail")
-        journal = container.run("journalctl -u bamon-config-error --no-pager -o cat").stdout
+        container.wait_for(failed, 20, 0.5, "bamon.config-error.service to fail")
+        journal = container.run("journalctl -u bamon.config-error --no-pager -o cat").stdout
         assert "broken_entry.yaml:3: intervall: unknown key 'intervall'" in journal
         assert "/etc/bamon/scripts.d/syntax.yaml:" in journal and "YAML syntax error" in journal
 
@@ -43,7 +43,7 @@ def test_one_broken_entry_does_not_stop_the_others(container: Container) -> None
         container.run("rm -f /etc/bamon/scripts.d/broken_entry.yaml /etc/bamon/scripts.d/syntax.yaml "
                       "/etc/bamon/scripts.d/healthy_neighbour.yaml")
         bamon(container, "apply")
-    assert not unit_exists(container, "bamon-config-error.service")
+    assert not unit_exists(container, "bamon.config-error.service")
     assert container.run(["bamon", "config", "validate"]).returncode == 0
 
 
@@ -52,9 +52,9 @@ def test_unreadable_config_yields_a_failing_unit(container: Container) -> None:
     container.path("/etc/bamon/config.yaml").write_text("scripts: [\n")
     try:
         container.run("systemctl daemon-reload && systemctl start bamon.target")
-        container.wait_for(lambda: container.run("systemctl is-failed bamon-config-error.service",
+        container.wait_for(lambda: container.run("systemctl is-failed bamon.config-error.service",
                                                  check=False).stdout.strip() == "failed", 20, 0.5, "config error")
-        assert "YAML syntax error" in container.run("journalctl -u bamon-config-error -o cat --no-pager").stdout
+        assert "YAML syntax error" in container.run("journalctl -u bamon.config-error -o cat --no-pager").stdout
     finally:
         container.path("/etc/bamon/config.yaml").write_text(original)
         bamon(container, "apply")

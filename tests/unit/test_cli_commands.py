@@ -356,11 +356,18 @@ def test_add_rejects_invalid_values(cli: Cli, config: Path, args: list[str], in_
     assert not (config.parent / "scripts.d" / "new_one.yaml").exists()
 
 
-@pytest.mark.parametrize("name", ["web", "notify", "bad name", "x" * 65])
+@pytest.mark.parametrize("name", [".web", "bad name", "x" * 65])
 def test_add_rejects_invalid_names(cli: Cli, config: Path, name: str) -> None:
     message, hint = _one_error(cli("--config", str(config), "add", name, "-c", "true"))
     assert "name" in message and hint
     assert not (config.parent / "scripts.d").exists()
+
+
+@pytest.mark.parametrize("name", ["web", "notify", "config-error"])
+def test_add_takes_names_that_0_1_reserved(cli: Cli, config: Path, name: str) -> None:
+    result = cli("--config", str(config), "add", name, "-c", "true")
+    assert result.code == 0, result
+    assert (config.parent / "scripts.d" / f"{name}.yaml").exists()
 
 
 @pytest.mark.parametrize("name", ["web_check", "disk_check"])

@@ -365,18 +365,18 @@ def test_interval_and_schedule_together(load_config: LoadConfig) -> None:
     assert config.scripts == ()
 
 
-@pytest.mark.parametrize("name", naming.RESERVED)
-def test_reserved_names_are_rejected(name: str, load_config: LoadConfig) -> None:
+@pytest.mark.parametrize("name", ["web", "outbox", "notify", "config-error", "config", "target", "slice"])
+def test_no_check_name_is_reserved(name: str, load_config: LoadConfig) -> None:
+    """bamon's own units are bamon.<role>: every name a user may type, including 0.1's reserved ones, works."""
     config = load_config(f"scripts:\n  - name: {name}\n    command: 'true'\n")
-    (issue,) = _errors(config)
-    assert issue.path == "scripts[0].name"
-    assert "reserved" in issue.message
-    assert name in issue.hint
+    assert _errors(config) == []
+    assert naming.script_of(naming.service(name)) == name
 
 
-def test_reserved_names_match_the_schema() -> None:
-    name_schema = schema_mod.script_schema()["properties"]["name"]
-    assert tuple(name_schema["not"]["enum"]) == naming.RESERVED
+@pytest.mark.parametrize("unit", ["bamon.notify@bamon-web.service", "bamon.config-error.service", "bamon.target",
+                                  "bamon.web.socket", "bamon.outbox.path"])
+def test_bamons_own_units_are_never_checks(unit: str) -> None:
+    assert naming.script_of(unit) is None
 
 
 @pytest.mark.parametrize("name", ["a", "web_service", "db.primary", "x-1", "A" * 64, "webs", "notify2"])

@@ -208,7 +208,7 @@ def test_reference_rejects_what_systemd_would_change() -> None:
 
 
 def test_config_error_unit_really_prints_and_fails(load_config: Callable[..., Config]) -> None:
-    """bamon-config-error.service's ExecStart=, unquoted by the reference, prints and fails."""
+    """bamon.config-error.service's ExecStart=, unquoted by the reference, prints and fails."""
     config = load_config("scripts:\n  - {name: b, comand: x}\n")
     units = generate(config, Target(run_check=Path("/usr/lib/bamon/run-check"))).units
     (line,) = [e for e in units[naming.CONFIG_ERROR].splitlines() if e.startswith("ExecStart=")]

@@ -114,7 +114,7 @@ def test_golden_config_error() -> None:
         ConfigIssue("/etc/bamon/scripts.d/web.yaml", 2, "command", "YAML syntax error: it's \"broken\" at 100%"),
     ]
     text = config_error_unit(issues, ETC / "config.yaml")
-    path = GOLDEN / "bamon-config-error.service"
+    path = GOLDEN / "bamon.config-error.service"
     if UPDATE:
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
@@ -157,7 +157,7 @@ def test_service_basics(representative: Config) -> None:
     s = _settings(service_unit(script, TARGET))
     assert s["Type"] == ["oneshot"]
     assert s["Slice"] == [naming.SLICE]
-    assert s["OnFailure"] == ["bamon-notify@%N.service"]
+    assert s["OnFailure"] == ["bamon.notify@%N.service"]
     assert s["SourcePath"] == ["/etc/bamon/config.yaml"]
     assert s["LogExtraFields"] == ["BAMON_CHECK=health_check"]
     assert s["SyslogIdentifier"] == ["bamon-health_check"]
@@ -299,7 +299,7 @@ def test_config_error_unit_fails_and_names_the_problems(load_config: LoadConfig)
     text = generate(config, TARGET).units[naming.CONFIG_ERROR]
     s = _settings(text)
     assert s["Type"] == ["oneshot"]
-    assert s["OnFailure"] == ["bamon-notify@%N.service"]
+    assert s["OnFailure"] == ["bamon.notify@%N.service"]
     assert s["SourcePath"] == [str(config.main_file)]
     assert re.search(r"exit 1", s["ExecStart"][0])
     assert "unknown key 'comand'" in s["ExecStart"][0]

@@ -3,7 +3,7 @@
 write_units puts every unit and bamon.target.wants/ links into a directory; with prune (the
 `bamon apply` mode) it removes units bamon generated earlier and never a hand-written one.
 generator.run() reads the config named by $BAMON_CONFIG (or the user's), and never lets
-monitoring disappear silently: an unloadable config yields bamon-config-error.service.
+monitoring disappear silently: an unloadable config yields bamon.config-error.service.
 """
 
 from __future__ import annotations
@@ -99,6 +99,16 @@ def test_prune_removes_the_config_error_unit_once_fixed(tmp_path: Path) -> None:
     assert naming.CONFIG_ERROR not in _wants(tmp_path)
 
 
+
+def test_prune_removes_0_1s_config_error_unit(tmp_path: Path) -> None:
+    """0.1 wrote bamon-config-error.service (a check-like name) into the `bamon apply` directory."""
+    legacy = "bamon-config-error.service"
+    (tmp_path / legacy).write_text(f"{MARKER}: the configuration has problems\n")
+    (tmp_path / f"{naming.TARGET}.wants").mkdir()
+    (tmp_path / f"{naming.TARGET}.wants" / legacy).symlink_to(f"../{legacy}")
+    assert write_units(_generated("a"), tmp_path, prune=True) == [legacy]
+    assert legacy not in _wants(tmp_path)
+
 # --- generator.run() ---------------------------------------------------------------------------------
 
 
@@ -114,7 +124,7 @@ def test_generator_writes_units_for_the_config(monkeypatch: pytest.MonkeyPatch, 
                                                write_config: WriteConfig, kmsg: list[str]) -> None:
     config = write_config("""\
         scripts:
-          - {name: web, command: x}
+          - {name: .web, command: x}
           - {name: good, command: "curl -f http://localhost/health", interval: 30}
           - {name: paused, command: x, enabled: false}
         """, scripts_d={"disk": "name: disk\ncommand: df /\nschedule: daily\n"})
@@ -122,9 +132,9 @@ def test_generator_writes_units_for_the_config(monkeypatch: pytest.MonkeyPatch, 
     out = tmp_path / "normal"
     assert generator.run(out, user_mode=False) == 0
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
-        "bamon-config-error.service", "bamon-disk.service", "bamon-disk.timer", "bamon-good.service",
-        "bamon-good.timer", "bamon-paused.service"]
-    assert sorted(_wants(out)) == ["bamon-config-error.service", "bamon-disk.timer", "bamon-good.timer"]
+        "bamon-disk.service", "bamon-disk.timer", "bamon-good.service",
+        "bamon-good.timer", "bamon-paused.service", "bamon.config-error.service"]
+    assert sorted(_wants(out)) == ["bamon-disk.timer", "bamon-good.timer", "bamon.config-error.service"]
     assert len(kmsg) == 1 and kmsg[0].startswith("skipped: ") and "scripts[0].name" in kmsg[0]
     assert f"SourcePath={tmp_path / 'scripts.d' / 'disk.yaml'}" in (out / "bamon-disk.service").read_text()
 
