@@ -27,6 +27,8 @@ def register(sub: Any) -> None:
     p.add_argument("--sandbox", choices=["strict", "minimal"])
     p.add_argument("-e", "--env", action="append", metavar="NAME=VALUE", help="environment (repeatable)")
     p.add_argument("--disabled", action="store_true", help="add it without a timer")
+    p.add_argument("--output-format", choices=["plain", "nagios"],
+                   help="nagios for Nagios plugins: exit 1 is WARNING, perfdata are metrics")
     p.set_defaults(run=run)
 
 
@@ -42,6 +44,7 @@ def entry(args: argparse.Namespace) -> dict[str, Any]:
         "schedule": args.schedule, "description": args.description,
         "timeout": _number_or_text(args.timeout) if args.timeout else None,
         "severity": args.severity, "tags": args.tags, "user": args.run_as, "sandbox": args.sandbox,
+        "output_format": args.output_format,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     if args.env:
