@@ -87,6 +87,25 @@ class Journal:
         return result
 
 
+    def oldest_us(self) -> int | None:
+        """When the oldest entry the journal still holds was written (µs); None if unknown.
+
+        Older history is gone: journald's retention, a vacuum, or a journal kept in memory.
+        """
+        try:
+            from systemd import journal
+        except ImportError:
+            return None
+        try:
+            reader = journal.Reader(flags=journal.CURRENT_USER if self.user_mode else journal.LOCAL_ONLY)
+            reader.seek_head()
+            entry = reader.get_next()
+        except OSError:
+            return None
+        moment = entry.get("__REALTIME_TIMESTAMP") if entry else None
+        return int(moment.timestamp() * 1e6) if moment is not None else None
+
+
 def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 

@@ -15,7 +15,7 @@ from bamon.errors import BamonError
 from bamon.history import fleet, plot, spark
 from bamon.history.analytics import check_report
 from bamon.history.runs import Run, read_many
-from bamon.history.window import window
+from bamon.history.window import journal_gap, window
 
 
 def register(sub: Any) -> None:
@@ -91,8 +91,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.plot and not args.name:
         raise BamonError("--plot draws one check", "name it: bamon analytics NAME --plot FILE.svg")
     since, until, limited = window(args.since, args.until, ctx.config().daemon.history_retention_days, "30d")
-    if limited:
-        note(limited)
+    for text in (limited, journal_gap(ctx.journal, since)):
+        if text:
+            note(text)
     now = time.time()
     doc, by_check = report(ctx, names, since, until, now)
     if args.plot:

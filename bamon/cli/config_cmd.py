@@ -20,6 +20,7 @@ from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, load
 from bamon.config.write import dump, locked
 from bamon.errors import BamonError
+from bamon.history.retention import retention_notes
 
 
 def register(sub: Any) -> None:
@@ -75,6 +76,16 @@ def _calendar_issues(ctx: Context, config: Config) -> list[ConfigIssue]:
                         "see man systemd.time, section CALENDAR EVENTS") for s in scheduled if s.schedule in bad]
 
 
+def _retention_issues(ctx: Context, config: Config) -> list[ConfigIssue]:
+    """Notes where journald would keep less history than daemon.history_retention_days."""
+    if ctx.user_mode or not ctx.live:
+        return []  # journald's settings are the system's; only the live system config is affected
+    return [ConfigIssue(str(config.main_file), None, "daemon.history_retention_days", text,
+                        "set MaxRetentionSec=/Storage=persistent in /etc/systemd/journald.conf.d/ "
+                        "(man journald.conf), or lower history_retention_days", fatal=False)
+            for text in retention_notes(config.daemon.history_retention_days)]
+
+
 def report(issues: list[ConfigIssue]) -> None:
     for issue in issues:
         label = "error" if issue.fatal else "note"
@@ -85,7 +96,7 @@ def report(issues: list[ConfigIssue]) -> None:
 
 def run_validate(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
-    issues = list(config.issues) + _calendar_issues(ctx, config)
+    issues = list(config.issues) + _calendar_issues(ctx, config) + _retention_issues(ctx, config)
     errors = [i for i in issues if i.fatal]
     if args.json:
         print_json({"valid": not errors, "scripts": len(config.scripts), "issues": [

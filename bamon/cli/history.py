@@ -10,7 +10,7 @@ from bamon.cli.context import Context
 from bamon.cli.output import color_status, note, page, print_json, table, use_color
 from bamon.history import spark
 from bamon.history.runs import STATUSES, read, select
-from bamon.history.window import window
+from bamon.history.window import journal_gap, window
 
 
 def register(sub: Any) -> None:
@@ -36,6 +36,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     problems = sorted({p for r in shown for p in r.problems})
     if limited:
         note(limited)
+    gap = journal_gap(ctx.journal, since)
+    if gap:
+        note(gap)
     if args.json:
         print_json({"name": script.name, "runs": [r.as_dict() for r in shown]})
     elif not shown:

@@ -159,8 +159,11 @@ def journal_fields(record: RunRecord) -> dict[str, object]:
 
 # Results only run-check writes: its record line ends the run's own output stream.
 RUN_CHECK_RESULTS = ("success", "exit-code")
-# How long a reader waits for journald to store a finished run's last lines (seen: < 0.2 s).
+# How long a reader waits for journald to store a finished run's last lines (seen: < 0.2 s),
+# and for how long after a run ended that lag is possible at all: an older run without its
+# record line lost it otherwise (rate limit, vacuum) and waiting would not bring it back.
 OUTPUT_WAIT_S = 3.0
+LAG_WINDOW_S = 30.0
 
 
 def _raw_lines(journal: Journal, records: list[RunRecord]) -> dict[str, list[str]]:
@@ -184,9 +187,12 @@ def _complete(record: RunRecord, lines: list[str]) -> bool:
     run-check prints its record line last, on the stream that carries the command's output,
     and journald stores a stream's lines in order: once the record line is there, so is every
     line before it. Runs systemd ended itself have no such line (their record comes from the
-    notifier), and the notifier waits for their output before recording them.
+    notifier), and the notifier waits for their output before recording them. Runs that ended
+    long ago are what the journal holds of them.
     """
-    return record.result not in RUN_CHECK_RESULTS or any(line.startswith(RECORD_PREFIX) for line in lines)
+    if record.result not in RUN_CHECK_RESULTS or record.end_us / 1e6 < time.time() - LAG_WINDOW_S:
+        return True
+    return any(line.startswith(RECORD_PREFIX) for line in lines)
 
 
 def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50,

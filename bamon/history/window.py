@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bamon.config.timespec import parse_span
 from bamon.errors import BamonError
+from bamon.journal import Journal
 
 _HINT = "use a span back from now (7d, 12h, 30min) or a date/time (2026-11-20, '2026-11-20 10:00')"
 DAY_S = 86400
@@ -49,3 +50,13 @@ def window(since: str | None, until: str | None, retention_days: int, default_si
         note = f"history_retention_days is {retention_days}: looking back {retention_days} days only"
         start = oldest
     return int(start * 1e6), None if end is None else int(end * 1e6), note
+
+
+def journal_gap(journal: Journal, since_us: int) -> str | None:
+    """A sentence when the journal starts after `since`: those runs are gone, not missing."""
+    oldest = journal.oldest_us()
+    if oldest is None or since_us >= oldest - 60_000_000:
+        return None
+    at = datetime.fromtimestamp(oldest / 1e6).strftime("%Y-%m-%d %H:%M")
+    return (f"the journal starts at {at}: older runs are gone (journald's retention, a vacuum, or a "
+            "journal kept in memory; see `bamon config validate`)")

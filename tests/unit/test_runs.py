@@ -117,20 +117,22 @@ def test_outputs_wait_until_the_record_line_is_stored(monkeypatch: pytest.Monkey
         asked.append(ids)
         return {"i1": stored[min(len(asked) - 1, 2)]}
     monkeypatch.setattr(Journal, "lines_of_runs", lines_of_runs)
-    assert outputs(Journal(), [record("i1")]) == {"i1": ["partial", "rest"]}
+    assert outputs(Journal(), [record("i1", at=time.time() - 1)]) == {"i1": ["partial", "rest"]}
     assert len(asked) == 3
 
 
 def test_outputs_do_not_wait_for_runs_systemd_ended(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {"i1": ["starting"]})
     started = time.monotonic()
-    assert outputs(Journal(), [record("i1", "timeout")]) == {"i1": ["starting"]}
+    assert outputs(Journal(), [record("i1", "timeout", at=time.time() - 1)]) == {"i1": ["starting"]}
+    # nor for runs long past: what the journal holds of them now is all there is
+    assert outputs(Journal(), [record("i2", at=time.time() - 600)]) == {"i1": ["starting"]}
     assert time.monotonic() - started < 0.5
 
 
 def test_outputs_give_up_after_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {})
-    assert outputs(Journal(), [record("i1")], wait=0.1) == {}
+    assert outputs(Journal(), [record("i1", at=time.time() - 1)], wait=0.1) == {}
 
 
 # --- time windows ------------------------------------------------------------------------------------
@@ -165,6 +167,7 @@ def journal_with_runs(monkeypatch: pytest.MonkeyPatch) -> None:
              [f"line {i}", "BAMON_METRIC queue=3"] + (["BAMON_METRIC bad name=1"] if i == 5 else []), 5_000_000)
             for i in range(30)]
     monkeypatch.setattr(Journal, "entries", lambda self, matches, **kw: entries_of("site", runs))
+    monkeypatch.setattr(Journal, "oldest_us", lambda self: int((NOW - 7200) * 1e6))
 
 
 @pytest.fixture
@@ -195,6 +198,14 @@ def test_history_table_and_bad_input(cli: Cli, web_config: Path, journal_with_ru
     assert "Traceback" not in bad.err
     unknown = cli("--config", str(web_config), "history", "stie")
     assert unknown.code == 1 and "did you mean 'site'" in unknown.err
+
+
+def test_a_vacuumed_journal_is_said_once_and_the_rows_still_shown(cli: Cli, web_config: Path,
+                                                                 journal_with_runs: None) -> None:
+    result = cli("--config", str(web_config), "history", "site", "--since", "3d")
+    assert result.code == 0 and len(result.out.splitlines()) == 31
+    assert result.err.count("the journal starts at") == 1 and "older runs are gone" in result.err
+    assert "the journal starts" not in cli("--config", str(web_config), "history", "site", "--since", "1h").err
 
 
 def test_analytics_cli(cli: Cli, web_config: Path, journal_with_runs: None, tmp_path: Path) -> None:
