@@ -87,6 +87,58 @@ class Journal:
         return result
 
 
+    def scan(self, groups: Sequence[Sequence[str]], fields: Sequence[str], *, since_us: int | None = None,
+             until_us: int | None = None) -> list[dict[str, str]]:
+        """Entries matching any group of FIELD=value matches, oldest first, with only `fields`.
+
+        Within a group the same field repeated is OR, different fields AND (journalctl's rules).
+        In-process with python-systemd, reading single fields (~1.5 µs an entry: 86,000 entries in
+        0.12 s where `journalctl -o json` takes 0.9 s); journalctl where it is missing, and for
+        user journals.
+        """
+        reader = self._reader()
+        if reader is None:
+            matches = [m for i, group in enumerate(groups) for m in ([] if i == 0 else ["+"]) + list(group)]
+            return [{f: field(e, f) for f in fields if f in e} for e in self.entries(
+                matches, since=f"@{since_us / 1e6:.6f}" if since_us else None,
+                until=f"@{until_us / 1e6:.6f}" if until_us else None, fields=fields)]
+        for i, group in enumerate(groups):
+            if i:
+                reader.add_disjunction()
+            for match in group:
+                reader.add_match(match)
+        return _read(reader, fields, since_us, until_us)
+
+    def scan_each(self, name: str, values: Sequence[str], fields: Sequence[str], *, since_us: int | None = None,
+                  until_us: int | None = None) -> dict[str, list[dict[str, str]]]:
+        """{value: its entries, oldest first} for the entries whose field `name` has each value.
+
+        One pass per value: journald's index follows a single match directly, while 100 OR-ed
+        values cost 5× more per entry (403,000 entries: 1.0 s against 5.2 s).
+        """
+        reader = self._reader()
+        if reader is None:
+            found: dict[str, list[dict[str, str]]] = {v: [] for v in values}
+            for entry in self.scan([[f"{name}={v}" for v in values]], [name, *fields], since_us=since_us,
+                                   until_us=until_us):
+                found.get(entry.get(name, ""), []).append(entry)
+            return found
+        result = {}
+        for value in values:
+            reader.flush_matches()
+            reader.add_match(f"{name}={value}")
+            result[value] = _read(reader, fields, since_us, until_us)
+        return result
+
+    def _reader(self) -> Any:
+        """A python-systemd reader of the system journal; None without python-systemd, or for
+        user journals (which journalctl finds for the user)."""
+        try:
+            from systemd import journal
+        except ImportError:
+            return None
+        return None if self.user_mode else journal.Reader(flags=journal.LOCAL_ONLY)
+
     def oldest_us(self) -> int | None:
         """When the oldest entry the journal still holds was written (µs); None if unknown.
 
@@ -104,6 +156,26 @@ class Journal:
             return None
         moment = entry.get("__REALTIME_TIMESTAMP") if entry else None
         return int(moment.timestamp() * 1e6) if moment is not None else None
+
+
+def _read(reader: Any, fields: Sequence[str], since_us: int | None, until_us: int | None) -> list[dict[str, str]]:
+    """The reader's matching entries in [since, until], with only `fields` (absent ones left out)."""
+    if since_us:
+        reader.seek_realtime(since_us)
+    else:
+        reader.seek_head()
+    found = []
+    while reader._next():  # single-field reads below: Reader.get_next() would convert every field
+        if until_us and reader._get_realtime() > until_us:
+            break
+        entry = {}
+        for name in fields:
+            try:
+                entry[name] = reader._get(name).decode("utf-8", "replace")
+            except (KeyError, OSError):  # this entry lacks the field
+                continue
+        found.append(entry)
+    return found
 
 
 def _text(value: object) -> str:

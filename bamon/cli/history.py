@@ -4,10 +4,12 @@ bamon.history.runs, which the web API calls too)."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import color_status, note, page, print_json, table, use_color
+from bamon.cli.output import color_status, note, page, table, use_color
 from bamon.history import spark
 from bamon.history.runs import STATUSES, read, select
 from bamon.history.window import journal_gap, window
@@ -40,7 +42,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if gap:
         note(gap)
     if args.json:
-        print_json({"name": script.name, "runs": [r.as_dict() for r in shown]})
+        # one run per line: the C encoder (indent= takes the pure-Python one, 10× slower for
+        # the 43,200 runs of a 1-minute check over 30 days), and still a document to read
+        lines = ",\n".join(json.dumps(r.as_dict(), ensure_ascii=False) for r in shown)
+        sys.stdout.write(f'{{"name": {json.dumps(script.name)}, "runs": [\n{lines}\n]}}\n')
     elif not shown:
         print(f"no runs of {script.name} in that time span" + (f" with status {args.status}" if args.status else ""))
     else:

@@ -16,7 +16,7 @@ from bamon.config.model import Script
 from bamon.history.analytics import DAY
 from bamon.history.metrics import range_limit
 from bamon.history.runs import Run
-from bamon.history.stats import Z95, lagged_correlation, line_fit, percentiles
+from bamon.history.stats import Z95, lagged_phi, line_fit, percentiles
 
 MIN_SHARED_FAILURES = 3  # co-failing time slots before a pair is worth a sentence
 MIN_CORRELATION = 0.5
@@ -25,38 +25,28 @@ MIN_POINTS = 5  # metric samples before a forecast
 
 
 def _spacing(runs: Sequence[Run]) -> float:
-    starts = [r.record.start_us / 1e6 for r in runs]
-    gaps = np.diff(starts) if len(starts) > 1 else np.asarray([60.0])
-    return float(np.median(gaps)) if gaps.size else 60.0
+    starts = np.asarray([r.record.start_us / 1e6 for r in runs])
+    return float(np.median(np.diff(starts))) if starts.size > 1 else 60.0
 
 
 def correlations(by_check: Mapping[str, Sequence[Run]]) -> list[dict[str, Any]]:
-    """Pairs of checks whose failures come together (Pearson on failing time slots, with lag).
+    """Pairs of checks whose failures come together (phi on failing time slots, with lag).
 
     Time is cut into slots twice the larger median run spacing of the pair, so two checks on
-    different phases of the same interval still share slots; a slot is 1 when any run failed.
+    different phases of the same interval still share slots; a slot is on when a run failed.
     """
-    failing = {name: runs for name, runs in by_check.items()
-               if sum(r.status != "OK" for r in runs) >= MIN_SHARED_FAILURES}
-    names = sorted(failing)
+    failures = {name: [r.record.start_us / 1e6 for r in runs if r.status != "OK"] for name, runs in by_check.items()}
+    failing = sorted(name for name, times in failures.items() if len(times) >= MIN_SHARED_FAILURES)
+    spacing = {name: _spacing(by_check[name]) for name in failing}
+    span = {name: (by_check[name][0].record.start_us / 1e6, by_check[name][-1].record.start_us / 1e6)
+            for name in failing}
     found = []
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            slot = 2 * max(_spacing(failing[a]), _spacing(failing[b]), 1.0)
-            start = min(failing[a][0].record.start_us, failing[b][0].record.start_us) / 1e6
-            end = max(failing[a][-1].record.start_us, failing[b][-1].record.start_us) / 1e6
-            size = int((end - start) // slot) + 1
-            series = []
-            for name in (a, b):
-                x = np.zeros(size)
-                for run in failing[name]:
-                    if run.status != "OK":
-                        x[int((run.record.start_us / 1e6 - start) // slot)] = 1
-                series.append(x)
-            r, lag = lagged_correlation(series[0], series[1], MAX_LAG_SLOTS)
-            shared = int((series[0] * series[1]).sum()) if lag == 0 else int(
-                (series[0][:size - abs(lag)] * series[1][abs(lag):]).sum() if lag > 0
-                else (series[0][abs(lag):] * series[1][:size - abs(lag)]).sum())
+    for i, a in enumerate(failing):
+        for b in failing[i + 1:]:
+            slot = 2 * max(spacing[a], spacing[b], 1.0)
+            start, end = min(span[a][0], span[b][0]), max(span[a][1], span[b][1])
+            on = [{int((t - start) // slot) for t in failures[name]} for name in (a, b)]
+            r, lag, shared = lagged_phi(on[0], on[1], int((end - start) // slot) + 1, MAX_LAG_SLOTS)
             if r >= MIN_CORRELATION and shared >= MIN_SHARED_FAILURES:
                 lag_s = round(lag * slot, 1)
                 when = "at the same time" if lag == 0 else (
@@ -64,7 +54,7 @@ def correlations(by_check: Mapping[str, Sequence[Run]]) -> list[dict[str, Any]]:
                 found.append({"checks": [a, b], "correlation": round(r, 3), "lagSeconds": lag_s,
                               "sharedFailures": shared,
                               "text": f"{a} and {b} fail together (r = {r:.2f}, {when})"})
-    return sorted(found, key=lambda f: -f["correlation"])
+    return sorted(found, key=lambda f: -float(f["correlation"]))
 
 
 def _threshold(samples: Sequence[tuple[float, Any]]) -> tuple[float | None, str]:

@@ -10,6 +10,7 @@ systemd ended itself.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,11 @@ from typing import Any
 from bamon.journal import Journal, field
 
 RECORD_PREFIX = "bamon-run "
+_RECORD = re.compile(
+    r"bamon-run result=(?P<result>\S+) exit_code=(?P<exit_code>\S+) exit_status=(?P<exit_status>\S+) "
+    r"start_usec=(?P<start_usec>\d+) end_usec=(?P<end_usec>\d+) duration_usec=-?\d+ "
+    r"consecutive_failures=(?P<consecutive_failures>\d+) invocation=(?P<invocation>\S+)"
+    r"(?: cpu_usec=(?P<cpu_usec>\d*))?$")
 
 # systemd Result= values and what the status table says about them
 REASONS = {
@@ -114,7 +120,11 @@ def parse_record(check: str, message: str) -> RunRecord | None:
     """A run record from its journal message "bamon-run result=… …" (None for other lines)."""
     if not message.startswith(RECORD_PREFIX):
         return None
-    values = dict(part.split("=", 1) for part in message[len(RECORD_PREFIX):].split() if "=" in part)
+    # the fixed order run-check and record_message() write: one match instead of 9 splits
+    # (history of a 1-minute check over 30 days parses 43,200 of these)
+    match = _RECORD.match(message)
+    values = match.groupdict() if match else dict(
+        part.split("=", 1) for part in message[len(RECORD_PREFIX):].split() if "=" in part)
     try:
         exited = values.get("exit_code", "exited") == "exited"
         return RunRecord(
@@ -126,7 +136,7 @@ def parse_record(check: str, message: str) -> RunRecord | None:
             end_us=int(values["end_usec"]),
             consecutive_failures=int(values.get("consecutive_failures", "0")),
             signal="" if exited else values.get("exit_status", ""),
-            cpu_us=int(values["cpu_usec"]) if values.get("cpu_usec", "").isdigit() else None,
+            cpu_us=int(values["cpu_usec"]) if (values.get("cpu_usec") or "").isdigit() else None,
         )
     except (KeyError, ValueError):
         return None

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bamon.history.metrics import Metric, parse_metrics
-from bamon.history.records import REASONS, RECORD_PREFIX, RunRecord, from_entry
-from bamon.journal import Journal, field
+from bamon.history.records import REASONS, RECORD_PREFIX, RunRecord, parse_record
+from bamon.journal import Journal
 
 # systemd's "unit resources" message (systemd/src/systemd/sd-messages.h: SD_MESSAGE_UNIT_RESOURCES)
 RESOURCES_ID = "ae8f7b866b0347b9af31fe1c80b127c0"
@@ -80,17 +80,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _int(entry: dict[str, Any], name: str) -> int | None:
-    text = field(entry, name)
+def _int(entry: dict[str, str], name: str) -> int | None:
+    text = entry.get(name, "")
     return int(text) if text.isdigit() and text != str(2**64 - 1) else None
 
 
-def assemble(entries: Iterable[dict[str, Any]], check: str, output_format: str = "plain") -> list[Run]:
-    """Runs from the journal entries of one check, oldest first (entries in journal order).
+def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str = "plain") -> list[Run]:
+    """Runs from the journal entries of one check, oldest first (its lines in journal order).
 
-    A run's output is the lines with its invocation id; where journald could not attach one
-    (user managers), the lines since the previous record. The last record of an invocation
-    wins (the notifier corrects a run systemd ended differently than run-check saw).
+    Entries are Journal.scan's: the check's own lines, and systemd's entries about its unit
+    (accounting, restarts) anywhere among them. A run's output is the lines with its
+    invocation id; where journald could not attach one (user managers), the lines since the
+    previous record. The last record of an invocation wins (the notifier corrects a run that
+    systemd ended differently than run-check saw).
     """
     records: dict[str, RunRecord] = {}
     lines: dict[str, list[str]] = {}
@@ -98,17 +100,18 @@ def assemble(entries: Iterable[dict[str, Any]], check: str, output_format: str =
     retried: set[str] = set()
     pending: list[str] = []
     for entry in entries:
-        if field(entry, "MESSAGE_ID") == RESTART_ID:
-            retried.add(field(entry, "INVOCATION_ID") or field(entry, "USER_INVOCATION_ID"))
+        kind = entry.get("MESSAGE_ID")
+        if kind:
+            invocation = entry.get("INVOCATION_ID") or entry.get("USER_INVOCATION_ID", "")
+            if kind == RESTART_ID:
+                retried.add(invocation)
+            elif kind == RESOURCES_ID:
+                usage[invocation] = (_int(entry, "CPU_USAGE_NSEC"), _int(entry, "MEMORY_PEAK"))
             continue
-        if field(entry, "MESSAGE_ID") == RESOURCES_ID:
-            invocation = field(entry, "INVOCATION_ID") or field(entry, "USER_INVOCATION_ID")
-            usage[invocation] = (_int(entry, "CPU_USAGE_NSEC"), _int(entry, "MEMORY_PEAK"))
-            continue
-        message = field(entry, "MESSAGE")
-        record = from_entry(entry) if message.startswith(RECORD_PREFIX) else None
+        message = entry.get("MESSAGE", "")
+        record = parse_record(check, message) if message.startswith(RECORD_PREFIX) else None
         if record is None:
-            invocation = field(entry, "_SYSTEMD_INVOCATION_ID")
+            invocation = entry.get("_SYSTEMD_INVOCATION_ID", "")
             (lines.setdefault(invocation, []) if invocation else pending).append(message)
             continue
         records[record.invocation] = record
@@ -120,46 +123,41 @@ def assemble(entries: Iterable[dict[str, Any]], check: str, output_format: str =
         # systemd's accounting (the unit's whole cgroup) where it logged it, else run-check's
         cpu, memory = usage.get(record.invocation, (None, None))
         cpu = cpu if cpu is not None else None if record.cpu_us is None else record.cpu_us * 1000
-        metrics, problems = parse_metrics(output, output_format == "nagios")
+        metrics, problems = parse_metrics(output, output_format == "nagios") if output else ([], [])
         attempt = runs[-1].attempt + 1 if runs and runs[-1].record.invocation in retried else 1
         runs.append(Run(record, status_of(record, output_format), tuple(output),
                         None if cpu is None else cpu / 1e9, memory, tuple(metrics), attempt, tuple(problems)))
     return runs
 
 
-def _owner(entry: dict[str, Any]) -> str:
-    """The check an entry belongs to: its syslog identifier, or the unit systemd logged about."""
-    identifier = field(entry, "SYSLOG_IDENTIFIER")
-    if identifier.startswith("bamon-") and not field(entry, "MESSAGE_ID"):
-        return identifier.removeprefix("bamon-")
-    unit = field(entry, "UNIT") or field(entry, "USER_UNIT")
-    return unit.removeprefix("bamon-").removesuffix(".service") if unit.startswith("bamon-") else ""
+_LINE_FIELDS = ("MESSAGE", "_SYSTEMD_INVOCATION_ID")
+_EVENT_FIELDS = ("MESSAGE_ID", "UNIT", "USER_UNIT", "INVOCATION_ID", "USER_INVOCATION_ID", "CPU_USAGE_NSEC",
+                 "MEMORY_PEAK")
 
 
 def read_many(journal: Journal, formats: Mapping[str, str], *, since_us: int | None = None,
               until_us: int | None = None) -> dict[str, list[Run]]:
-    """{check: every run that started in [since, until], oldest first} in one journal query.
+    """{check: every run that started in [since, until], oldest first}.
 
-    `formats` maps each check name to its output_format (plain or nagios).
+    `formats` maps each check name to its output_format (plain or nagios). Read are systemd's
+    entries about their units (few; several fields each) and each check's own lines (two
+    fields each: the message and its invocation id).
     """
     if not formats:
         return {}
+    # a run's record and accounting come a moment after it ends
+    window = {"since_us": since_us, "until_us": None if until_us is None else until_us + 60_000_000}
     unit_field = "USER_UNIT" if journal.user_mode else "UNIT"
-    units = [f"{unit_field}=bamon-{name}.service" for name in formats]
-    # journalctl: the same field repeated is OR, different fields AND, "+" separates groups
-    matches = [*(f"SYSLOG_IDENTIFIER=bamon-{name}" for name in formats),
-               "+", f"MESSAGE_ID={RESOURCES_ID}", f"MESSAGE_ID={RESTART_ID}", *units]
-    entries = journal.entries(
-        matches, since=f"@{since_us / 1e6:.6f}" if since_us else None,
-        # a run's record and accounting come a moment after it ends
-        until=f"@{until_us / 1e6 + 60:.6f}" if until_us else None,
-        fields=("MESSAGE", "MESSAGE_ID", "SYSLOG_IDENTIFIER", "UNIT", "USER_UNIT", "_SYSTEMD_INVOCATION_ID",
-                "INVOCATION_ID", "USER_INVOCATION_ID", "CPU_USAGE_NSEC", "MEMORY_PEAK"))
-    by_check: dict[str, list[dict[str, Any]]] = {name: [] for name in formats}
-    for entry in entries:
-        owner = _owner(entry)
-        if owner in by_check:
-            by_check[owner].append(entry)
+    by_check: dict[str, list[dict[str, str]]] = {name: [] for name in formats}
+    for event in journal.scan([[f"MESSAGE_ID={RESOURCES_ID}", f"MESSAGE_ID={RESTART_ID}",
+                                *(f"{unit_field}=bamon-{name}.service" for name in formats)]], _EVENT_FIELDS,
+                              **window):
+        name = event.get(unit_field, "").removeprefix("bamon-").removesuffix(".service")
+        if name in by_check:
+            by_check[name].append(event)
+    lines = journal.scan_each("SYSLOG_IDENTIFIER", [f"bamon-{name}" for name in formats], _LINE_FIELDS, **window)
+    for name in formats:
+        by_check[name] += lines[f"bamon-{name}"]
     result = {}
     for name, own in by_check.items():
         runs = assemble(own, name, formats[name])

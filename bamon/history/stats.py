@@ -26,23 +26,33 @@ def percentiles(values: Sequence[float], points: Sequence[float] = (50, 95, 99))
     return {f"p{p:g}": float(v) for p, v in zip(points, found, strict=True)}
 
 
-def modified_z(baseline: Sequence[float], value: float) -> float:
-    """How far `value` lies from the baseline's median, in robust standard deviations.
+def robust_scale(baseline: Sequence[float]) -> tuple[float, float]:
+    """(median, robust σ) of the baseline: modified z = (x − median) / robust σ.
 
-    0.6745·(x − median)/MAD; one slow run cannot drag the median or MAD the way it drags a
-    mean and standard deviation. When more than half the baseline is identical (MAD = 0), the
-    mean absolute deviation stands in (scaled by 0.7979 to estimate σ likewise).
+    Robust σ is MAD / 0.6745, so that one slow run cannot drag it the way it drags a standard
+    deviation. When more than half the baseline is identical (MAD = 0), the mean absolute
+    deviation stands in (× 1.2533, σ's estimate from it). 0 when the baseline does not vary.
     """
     data = np.asarray(baseline, dtype=float)
     if data.size == 0:
-        return 0.0
+        return 0.0, 0.0
     median = float(np.median(data))
     mad = float(np.median(np.abs(data - median)))
     if mad > 0:
-        return _MAD_SCALE * (value - median) / mad
-    mean_ad = float(np.mean(np.abs(data - median)))
-    if mean_ad > 0:
-        return (value - median) / (1.253314 * mean_ad)
+        return median, mad / _MAD_SCALE
+    return median, 1.253314 * float(np.mean(np.abs(data - median)))
+
+
+def modified_z(baseline: Sequence[float], value: float) -> float:
+    """How far `value` lies from the baseline's median, in robust standard deviations.
+
+    0.6745·(x − median)/MAD (Iglewicz & Hoaglin); see robust_scale.
+    """
+    if not baseline:
+        return 0.0
+    median, scale = robust_scale(baseline)
+    if scale > 0:
+        return (value - median) / scale
     return 0.0 if value == median else math.copysign(math.inf, value - median)
 
 
@@ -98,21 +108,28 @@ def binomial_excess(failures: int, runs: int, baseline_rate: float) -> float:
     return (failures - runs * p) / math.sqrt(runs * p * (1 - p))
 
 
-Series = Sequence[float] | np.ndarray
+def lagged_phi(a: set[int], b: set[int], slots: int, max_lag: int) -> tuple[float, int, int]:
+    """The strongest correlation of two on/off series over lags -max_lag…max_lag.
 
-
-def lagged_correlation(a: Series, b: Series, max_lag: int) -> tuple[float, int]:
-    """The strongest Pearson correlation of b shifted by -max_lag…max_lag, and that lag.
-
-    A positive lag means b follows a by that many steps. 0.0 when either series is constant.
+    `a` and `b` are the slots (0 … slots-1) where each series is on, e.g. where a check failed.
+    For on/off series Pearson's r is the phi coefficient, computed from counts:
+    (n·both − on_a·on_b) / √(on_a·(n − on_a)·on_b·(n − on_b)) over the n overlapping slots.
+    A positive lag means b follows a by that many slots. Returns (r, lag, slots on in both).
     """
-    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    best, best_lag = 0.0, 0
+    best = (0.0, 0, 0)
     for lag in range(-max_lag, max_lag + 1):
-        left, right = (xa[:xa.size - lag], xb[lag:]) if lag >= 0 else (xa[-lag:], xb[:xb.size + lag])
-        if left.size < 3 or left.std() == 0 or right.std() == 0:
+        n = slots - abs(lag)
+        if n < 3:
             continue
-        r = float(np.corrcoef(left, right)[0, 1])
-        if r > best + 1e-9 or (abs(r - best) <= 1e-9 and abs(lag) < abs(best_lag)):
-            best, best_lag = r, lag
-    return best, best_lag
+        # slot i of a against slot i + lag of b, over the slots both series have
+        left = {x for x in a if 0 <= x + lag < slots and x < slots}
+        right = {y - lag for y in b if 0 <= y - lag < slots}
+        both = len(left & right)
+        on_a, on_b = len(left), len(right)
+        spread = on_a * (n - on_a) * on_b * (n - on_b)
+        if spread == 0:
+            continue
+        r = (n * both - on_a * on_b) / math.sqrt(spread)
+        if r > best[0] + 1e-9 or (abs(r - best[0]) <= 1e-9 and abs(lag) < abs(best[1])):
+            best = (r, lag, both)
+    return best

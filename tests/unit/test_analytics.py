@@ -12,7 +12,7 @@ from bamon.history.fleet import correlations, forecast, forecasts
 from bamon.history.metrics import Metric
 from bamon.history.records import RunRecord
 from bamon.history.runs import Run
-from bamon.history.stats import binomial_excess, lagged_correlation, line_fit, modified_z, percentiles, theil_sen
+from bamon.history.stats import binomial_excess, lagged_phi, line_fit, modified_z, percentiles, theil_sen
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -70,12 +70,20 @@ def test_binomial_excess() -> None:
     assert binomial_excess(19, 100, 0.1) == pytest.approx(3.0)
 
 
-def test_lagged_correlation_finds_the_lag() -> None:
+def test_lagged_phi_finds_the_lag() -> None:
     a = [0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0]
     b = [0, 0] + a[:-2]  # b repeats a two steps later
-    r, lag = lagged_correlation(a, b, 3)
-    assert lag == 2 and r == pytest.approx(1.0)
-    assert lagged_correlation(a, [0] * len(a), 3) == (0.0, 0)
+    on = [{i for i, v in enumerate(x) if v} for x in (a, b)]
+    r, lag, both = lagged_phi(on[0], on[1], len(a), 3)
+    assert (lag, both) == (2, 5) and r == pytest.approx(1.0)
+    assert lagged_phi(on[0], set(), len(a), 3) == (0.0, 0, 0)
+
+
+def test_lagged_phi_is_pearson_on_known_series() -> None:
+    # n = 8, a on at {0,1,2,3}, b on at {0,1,4,5}: both 2 → (8·2 − 4·4)/√(4·4·4·4) = 0
+    assert lagged_phi({0, 1, 2, 3}, {0, 1, 4, 5}, 8, 0)[0] == 0
+    # b on at {0,1,2}: (8·3 − 4·3)/√(4·4·3·5) = 12/√240
+    assert lagged_phi({0, 1, 2, 3}, {0, 1, 2}, 8, 0)[0] == pytest.approx(12 / math.sqrt(240))
 
 
 # --- per-check analytics ---------------------------------------------------------------------------

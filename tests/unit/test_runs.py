@@ -85,19 +85,37 @@ def test_the_notifier_correction_wins() -> None:
     assert only.status == "FAILED" and only.record.result == "oom-kill" and only.output == ("x",)
 
 
-def test_read_many_is_one_query_split_by_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[list[str]] = []
+def test_read_many_is_two_scans_for_all_checks_split_by_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
     entries = entries_of("a", [(record("ia", check="a"), ["A"], 1_000_000)]) + entries_of(
         "b", [(record("ib", check="b"), ["B"], 2_000_000)])
 
-    def fake(self: Journal, matches: list[str], **kwargs: Any) -> list[dict[str, Any]]:
-        calls.append(matches)
-        return entries
-    monkeypatch.setattr(Journal, "entries", fake)
+    def fake(self: Journal, groups: list[list[str]], fields: list[str], **kwargs: Any) -> list[dict[str, Any]]:
+        calls.append(groups)
+        return [e for e in entries if ("MESSAGE_ID" in e) == ("MESSAGE_ID" in fields)]
+    monkeypatch.setattr(Journal, "scan", fake)
     found = read_many(Journal(), {"a": "plain", "b": "plain"})
-    assert len(calls) == 1
+    assert calls == [[[f"MESSAGE_ID={RESOURCES_ID}", f"MESSAGE_ID={RESTART_ID}", "UNIT=bamon-a.service",
+                       "UNIT=bamon-b.service"]], [["SYSLOG_IDENTIFIER=bamon-a", "SYSLOG_IDENTIFIER=bamon-b"]]]
     assert [(r.output, r.cpu_s) for r in found["a"]] == [(("A",), 0.001)]
     assert [(r.output, r.cpu_s) for r in found["b"]] == [(("B",), 0.002)]
+
+
+def test_scan_without_python_systemd_is_one_journalctl_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_systemd(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "systemd":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    asked: list[list[str]] = []
+    monkeypatch.setattr(builtins, "__import__", no_systemd)
+    monkeypatch.setattr(Journal, "entries", lambda self, matches, **kw: asked.append(matches) or [
+        {"MESSAGE": "x", "OTHER": "y"}])
+    assert Journal().scan([["A=1", "A=2"], ["B=3"]], ("MESSAGE",)) == [{"MESSAGE": "x"}]
+    assert asked == [["A=1", "A=2", "+", "B=3"]]
 
 
 def test_nagios_exit_codes() -> None:
@@ -166,7 +184,7 @@ def journal_with_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     runs = [(record(f"i{i}", "success" if i % 3 else "exit-code", 0 if i % 3 else 2, at=NOW - 3600 + 60 * i),
              [f"line {i}", "BAMON_METRIC queue=3"] + (["BAMON_METRIC bad name=1"] if i == 5 else []), 5_000_000)
             for i in range(30)]
-    monkeypatch.setattr(Journal, "entries", lambda self, matches, **kw: entries_of("site", runs))
+    monkeypatch.setattr(Journal, "scan", lambda self, groups, fields, **kw: entries_of("site", runs))
     monkeypatch.setattr(Journal, "oldest_us", lambda self: int((NOW - 7200) * 1e6))
 
 
