@@ -4,6 +4,7 @@ The API other parts of bamon call (the alert rule evaluator, the web API, the CL
 
     duration_anomaly(durations)  -> Anomaly | None   the last duration against the ones before
     flapping(statuses)           -> Flapping         Nagios-style weighted state change
+    rule_values(runs)            -> dict             the two above as alert-rule condition values
     check_report(runs, …)        -> dict             everything about one check, JSON-ready
 
 `durations` and `statuses` are oldest first (as runs.read returns runs); statuses are the
@@ -113,6 +114,14 @@ def repair_times(runs: Sequence[Run]) -> dict[str, float | int | None]:
     return {"failureEpisodes": len(repairs) + (down_since is not None),
             "mttr": round(sum(repairs) / len(repairs), 1) if repairs else None,
             "mtbf": round(sum(gaps) / len(gaps), 1) if gaps else None}
+
+
+def rule_values(runs: Sequence[Run]) -> dict[str, bool | int | float]:
+    """Names an alert rule condition can use, for the newest run (runs oldest first):
+    `duration_anomaly` and `flapping` (true/false), `state_changes` and `flap_percent`."""
+    flap = flapping([r.status for r in runs])
+    return {"duration_anomaly": duration_anomaly([r.record.duration for r in runs]) is not None,
+            "flapping": flap.flapping, "state_changes": flap.changes, "flap_percent": flap.percent}
 
 
 def _weekday(moment: float) -> str:

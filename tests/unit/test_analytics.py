@@ -7,7 +7,14 @@ import math
 import pytest
 
 from bamon.history import spark
-from bamon.history.analytics import check_report, duration_anomaly, flapping, repair_times, success_rates
+from bamon.history.analytics import (
+    check_report,
+    duration_anomaly,
+    flapping,
+    repair_times,
+    rule_values,
+    success_rates,
+)
 from bamon.history.fleet import correlations, forecast, forecasts
 from bamon.history.metrics import Metric
 from bamon.history.records import RunRecord
@@ -108,6 +115,16 @@ def test_flapping_known_answers() -> None:
     # one change at the newest step: weight 1.2 of a total 20 → 6 %
     one = flapping(["OK"] * 20 + ["FAILED"])
     assert one.changes == 1 and one.percent == pytest.approx(0.06) and not one.flapping
+
+
+def test_rule_values_for_alert_conditions() -> None:
+    steady = [run(T0 + 60 * i, 0.1 + 0.01 * (i % 3)) for i in range(30)]
+    assert rule_values(steady) == {"duration_anomaly": False, "flapping": False, "state_changes": 0,
+                                   "flap_percent": 0.0}
+    values = rule_values(steady + [run(T0 + 3600, 3.0, "FAILED")])
+    assert values["duration_anomaly"] is True and values["state_changes"] == 1 and values["flapping"] is False
+    flappy = [run(T0 + 60 * i, status="FAILED" if i % 2 else "OK") for i in range(30)]
+    assert rule_values(flappy)["flapping"] is True
 
 
 def test_repair_times() -> None:
