@@ -21,8 +21,8 @@ setup(
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests, -structlog, -jinja2, -numpy); python3-systemd is optional: without it bamon
     # writes to journald via logger. numpy is imported by analytics, never on the status path.
-    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28", "structlog>=22.3",
-                      "Jinja2>=3.1", "numpy>=1.24"],
+    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
+                      "structlog>=22.3", "Jinja2>=3.1", "numpy>=1.24"],
     extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2"]},
     entry_points={
         "console_scripts": [
