@@ -176,33 +176,39 @@ OUTPUT_WAIT_S = 3.0
 LAG_WINDOW_S = 30.0
 
 
-def _raw_lines(journal: Journal, records: list[RunRecord]) -> dict[str, list[str]]:
-    """{invocation id: every stdout line of the run, run-check's record line included}.
-
-    System mode finds them by systemd's invocation id, which journald attaches to each line.
-    For units of a user manager journald often cannot (seen on systemd 252: lines of short
-    runs lack _SYSTEMD_USER_UNIT and the invocation id), so user mode looks them up by the
-    check's syslog identifier — set by the unit, always present — within the run's own time.
-    """
-    if journal.user_mode:
-        return {r.invocation: [field(e, "MESSAGE") for e in journal.entries(
-            [f"SYSLOG_IDENTIFIER=bamon-{r.check}", "_TRANSPORT=stdout"], since=f"@{r.start_us / 1e6:.6f}",
-            until=f"@{r.end_us / 1e6 + OUTPUT_WAIT_S:.6f}", fields=("MESSAGE",))] for r in records}
-    return journal.lines_of_runs([r.invocation for r in records]) if records else {}
-
-
-def _complete(record: RunRecord, lines: list[str]) -> bool:
-    """Has journald stored all of the run's output yet?
+def _run_lines(record: RunRecord, messages: list[str]) -> tuple[list[str], bool]:
+    """The run's own lines among its check's lines from its start on, and whether they are all.
 
     run-check prints its record line last, on the stream that carries the command's output,
     and journald stores a stream's lines in order: once the record line is there, so is every
-    line before it. Runs systemd ended itself have no such line (their record comes from the
-    notifier), and the notifier waits for their output before recording them. Runs that ended
-    long ago are what the journal holds of them.
+    line before it. Lines before another run's record line were that run's.
     """
-    if record.result not in RUN_CHECK_RESULTS or record.end_us / 1e6 < time.time() - LAG_WINDOW_S:
-        return True
-    return any(line.startswith(RECORD_PREFIX) for line in lines)
+    lines: list[str] = []
+    mine = f"invocation={record.invocation}"
+    for message in messages:
+        if message.startswith(RECORD_PREFIX):
+            if f"{mine} " in message or message.endswith(mine):
+                return lines, True
+            lines = []
+            continue
+        lines.append(message)
+    # Runs systemd ended itself have no such line (the notifier records them, after waiting
+    # for their output); runs that ended long ago have what the journal holds of them.
+    return lines, record.result not in RUN_CHECK_RESULTS or record.end_us / 1e6 < time.time() - LAG_WINDOW_S
+
+
+def _read_lines(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[list[str], bool]]:
+    """{invocation id: (the run's output lines, complete?)}.
+
+    Found by the check's syslog identifier (set by the unit, always there) from the run's
+    start on, not by invocation id: journald attaches that only while the run's processes
+    are alive, and lines of short runs it reads after they exited lack it (seen on systemd
+    252: then `status` right after `now` showed no output, 1 time in 15).
+    """
+    queries = [([f"SYSLOG_IDENTIFIER=bamon-{r.check}", "_TRANSPORT=stdout"], r.start_us,
+                r.end_us + int((LAG_WINDOW_S if r.result in RUN_CHECK_RESULTS else 1) * 1e6)) for r in records]
+    return {r.invocation: _run_lines(r, messages)
+            for r, messages in zip(records, journal.messages(queries), strict=True)}
 
 
 def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50,
@@ -213,13 +219,12 @@ def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50,
     after `bamon now` showed no output 1 time in 15): runs whose output is not complete yet
     are asked for again, for at most `wait` seconds.
     """
-    lines = _raw_lines(journal, records)
+    found = _read_lines(journal, records)
     deadline, pause = time.monotonic() + wait, 0.02
-    pending = [r for r in records if not _complete(r, lines.get(r.invocation, []))]
+    pending = [r for r in records if not found[r.invocation][1]]
     while pending and time.monotonic() < deadline:
         time.sleep(pause)
         pause = min(pause * 2, 0.25)
-        lines.update(_raw_lines(journal, pending))
-        pending = [r for r in pending if not _complete(r, lines.get(r.invocation, []))]
-    # the record line itself is not part of what the command printed
-    return {k: [line for line in v if not line.startswith(RECORD_PREFIX)][-max_lines:] for k, v in lines.items()}
+        found.update(_read_lines(journal, pending))
+        pending = [r for r in pending if not found[r.invocation][1]]
+    return {k: lines[-max_lines:] for k, (lines, _) in found.items() if lines}

@@ -49,12 +49,12 @@ def test_history_shows_exactly_the_runs_with_statuses_cpu_and_output(container: 
 
 
 def test_status_right_after_now_always_carries_the_output(container: Container) -> None:
-    bamon(container, "add", "chatty", "-c", 'echo "first $RANDOM"; echo "token $INVOCATION_ID"', "--disabled")
+    bamon(container, "add", "talkative", "-c", 'echo "first $RANDOM"; echo "token $INVOCATION_ID"', "--disabled")
     for attempt in range(50):
-        bamon(container, "now", "-n", "chatty", check=False)
-        entry = status(container, "chatty")
+        bamon(container, "now", "-n", "talkative", check=False)
+        entry = status(container, "talkative")
         assert entry["output"].endswith(f"token {entry['invocationId']}"), (attempt, entry)
-    bamon(container, "remove", "-f", "chatty")
+    bamon(container, "remove", "-f", "talkative")
 
 
 def test_a_run_made_slow_is_flagged_as_an_anomaly(container: Container) -> None:

@@ -41,8 +41,15 @@ RUNS = {
     "charlie": ("inv-c", "timeout", -1, 10, 2.0, 1),
 }
 # run-check's record line ends the output of the runs it recorded (charlie's was a timeout)
-OUTPUT = {"inv-a": ["alpha says hi", "bamon-run result=success"],
-          "inv-b": ["first line", "disk on fire", "bamon-run result=exit-code"], "inv-c": ["starting"]}
+OUTPUT = {"inv-a": ["alpha says hi", "bamon-run result=success invocation=inv-a"],
+          "inv-b": ["first line", "disk on fire", "bamon-run result=exit-code invocation=inv-b"],
+          "inv-c": ["starting"]}
+
+
+def fake_messages(self: Journal, queries: list[tuple[list[str], int, int]]) -> list[list[str]]:
+    """The journal's lines of each check (queried by its syslog identifier), as in OUTPUT."""
+    return [OUTPUT.get(RUNS.get(matches[0].removeprefix("SYSLOG_IDENTIFIER=bamon-"), ("",))[0], [])
+            for matches, _, _ in queries]
 
 
 @pytest.fixture
@@ -56,7 +63,7 @@ def status_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: FakeR
         last = tmp_path / "state" / "checks" / name / "last"
         last.parent.mkdir(parents=True)
         last.write_text(f"{inv} {result} {status} {start} {start + int(duration * 1e6)} {failures}\n")
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: OUTPUT[i] for i in ids if i in OUTPUT})
+    monkeypatch.setattr(Journal, "messages", fake_messages)
     runner.on(["systemctl", "list-units"], stdout="".join(
         f"bamon-{n}.timer loaded active waiting bamon timer for check {n}\n" for n in ("alpha", "bravo", "charlie")))
     return config

@@ -129,28 +129,39 @@ def test_nagios_exit_codes() -> None:
 # --- journald lag: never a run without its output --------------------------------------------------
 
 def test_outputs_wait_until_the_record_line_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
-    stored = [["partial"], ["partial", "rest"], ["partial", "rest", "bamon-run result=success"]]
-    asked: list[list[str]] = []
+    stored = [["partial"], ["partial", "rest"], ["partial", "rest", "bamon-run result=success invocation=i1"]]
+    asked: list[Any] = []
 
-    def lines_of_runs(self: Journal, ids: list[str]) -> dict[str, list[str]]:
-        asked.append(ids)
-        return {"i1": stored[min(len(asked) - 1, 2)]}
-    monkeypatch.setattr(Journal, "lines_of_runs", lines_of_runs)
+    def messages(self: Journal, queries: list[Any]) -> list[list[str]]:
+        asked.append(queries)
+        return [stored[min(len(asked) - 1, 2)]]
+    monkeypatch.setattr(Journal, "messages", messages)
     assert outputs(Journal(), [record("i1", at=time.time() - 1)]) == {"i1": ["partial", "rest"]}
     assert len(asked) == 3
+    (matches, since, _), = asked[0]
+    assert matches == ["SYSLOG_IDENTIFIER=bamon-web", "_TRANSPORT=stdout"] and since > 0
+
+
+def test_outputs_leave_out_the_lines_of_other_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the check's identifier from the run's start on: lines before an earlier run's
+    record were that run's, and lines after this run's record belong to the next."""
+    monkeypatch.setattr(Journal, "messages", lambda self, queries: [[
+        "late line of i0", "bamon-run result=success invocation=i0 cpu_usec=1", "mine", "mine too",
+        "bamon-run result=success exit_code=exited invocation=i1", "next run"]])
+    assert outputs(Journal(), [record("i1", at=time.time() - 1)]) == {"i1": ["mine", "mine too"]}
 
 
 def test_outputs_do_not_wait_for_runs_systemd_ended(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {"i1": ["starting"]})
+    monkeypatch.setattr(Journal, "messages", lambda self, queries: [["starting"] for _ in queries])
     started = time.monotonic()
     assert outputs(Journal(), [record("i1", "timeout", at=time.time() - 1)]) == {"i1": ["starting"]}
     # nor for runs long past: what the journal holds of them now is all there is
-    assert outputs(Journal(), [record("i2", at=time.time() - 600)]) == {"i1": ["starting"]}
+    assert outputs(Journal(), [record("i2", at=time.time() - 600)]) == {"i2": ["starting"]}
     assert time.monotonic() - started < 0.5
 
 
 def test_outputs_give_up_after_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {})
+    monkeypatch.setattr(Journal, "messages", lambda self, queries: [[] for _ in queries])
     assert outputs(Journal(), [record("i1", at=time.time() - 1)], wait=0.1) == {}
 
 
