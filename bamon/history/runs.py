@@ -89,10 +89,11 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
     """Runs from the journal entries of one check, oldest first (its lines in journal order).
 
     Entries are Journal.scan's: the check's own lines, and systemd's entries about its unit
-    (accounting, restarts) anywhere among them. A run's output is the lines with its
-    invocation id; where journald could not attach one (user managers), the lines since the
-    previous record. The last record of an invocation wins (the notifier corrects a run that
-    systemd ended differently than run-check saw).
+    (accounting, restarts) anywhere among them. A run's output is the lines between the
+    previous record and its own: run-check prints the record last on the run's own stream,
+    and a unit runs once at a time. (Not by invocation id: journald leaves it out on lines of
+    short runs it reads after they exited.) The last record of an invocation wins (the
+    notifier corrects a run that systemd ended differently than run-check saw).
     """
     records: dict[str, RunRecord] = {}
     lines: dict[str, list[str]] = {}
@@ -111,12 +112,11 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
         message = entry.get("MESSAGE", "")
         record = parse_record(check, message) if message.startswith(RECORD_PREFIX) else None
         if record is None:
-            invocation = entry.get("_SYSTEMD_INVOCATION_ID", "")
-            (lines.setdefault(invocation, []) if invocation else pending).append(message)
+            pending.append(message)
             continue
         records[record.invocation] = record
-        own = lines.setdefault(record.invocation, [])
-        own[:0], pending = pending, []
+        if pending or record.invocation not in lines:  # a correction has no lines of its own
+            lines[record.invocation], pending = pending, []
     runs: list[Run] = []
     for record in sorted(records.values(), key=lambda r: r.start_us):
         output = lines.get(record.invocation, [])[-OUTPUT_LINES:]
@@ -130,7 +130,7 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
     return runs
 
 
-_LINE_FIELDS = ("MESSAGE", "_SYSTEMD_INVOCATION_ID")
+_LINE_FIELDS = ("MESSAGE",)
 _EVENT_FIELDS = ("MESSAGE_ID", "UNIT", "USER_UNIT", "INVOCATION_ID", "USER_INVOCATION_ID", "CPU_USAGE_NSEC",
                  "MEMORY_PEAK")
 
@@ -140,8 +140,8 @@ def read_many(journal: Journal, formats: Mapping[str, str], *, since_us: int | N
     """{check: every run that started in [since, until], oldest first}.
 
     `formats` maps each check name to its output_format (plain or nagios). Read are systemd's
-    entries about their units (few; several fields each) and each check's own lines (two
-    fields each: the message and its invocation id).
+    entries about their units (few; several fields each) and each check's own lines (the
+    message alone).
     """
     if not formats:
         return {}
@@ -155,7 +155,8 @@ def read_many(journal: Journal, formats: Mapping[str, str], *, since_us: int | N
         name = event.get(unit_field, "").removeprefix("bamon-").removesuffix(".service")
         if name in by_check:
             by_check[name].append(event)
-    lines = journal.scan_each("SYSLOG_IDENTIFIER", [f"bamon-{name}" for name in formats], _LINE_FIELDS, **window)
+    lines = journal.scan_each("SYSLOG_IDENTIFIER", [f"bamon-{name}" for name in formats], _LINE_FIELDS,
+                              **window)
     for name in formats:
         by_check[name] += lines[f"bamon-{name}"]
     result = {}
