@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from bamon.errors import BamonError
 
 # MESSAGE_ID of the audit records (journalctl MESSAGE_ID=…): one per change to the config.
 AUDIT_ID = "f84e75758ce842fcaa04acb843d014d6"
@@ -60,6 +62,59 @@ class Journal:
             except ValueError:
                 continue
         return out
+
+    def stream(self, args: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """journalctl -o json with `args`, entry by entry as it prints them (so --follow works).
+
+        A journalctl error (a bad --since, say) becomes a BamonError with its own words.
+        """
+        argv = self.base_command() + ["-q", *args, "-o", "json"]
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace") as proc:
+            assert proc.stdout is not None and proc.stderr is not None
+            done = False
+            try:
+                for line in proc.stdout:
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        continue
+                done = True
+            finally:
+                if not done:  # the reader stopped early (`bamon log -f | head`, Ctrl-C): so does journalctl
+                    proc.terminate()
+            problem = proc.stderr.read().strip()
+        if proc.returncode not in (0, None) and problem:
+            raise BamonError(f"journalctl: {problem.splitlines()[0]}",
+                             "times are written 1h, 2d, yesterday or '2026-01-31 12:00'; see man journalctl")
+
+    def lines_of_runs(self, invocations: Sequence[str]) -> dict[str, list[str]]:
+        """{invocation id: its stdout/stderr lines} for the given runs of units.
+
+        Beware: journald leaves the invocation id out on lines of short runs it reads after
+        they exited; bamon.history.records.outputs() finds every line (and waits for them).
+
+        In-process seeks by invocation id (~50 µs each with python-systemd): journalctl with
+        1,000 OR-ed matches takes ~0.5 s, the whole `bamon status` budget.
+        """
+        try:
+            from systemd import journal
+        except ImportError:  # pip install without python-systemd: one journalctl query
+            matches = [f"_SYSTEMD_INVOCATION_ID={i}" for i in invocations] + ["_TRANSPORT=stdout"]
+            found: dict[str, list[str]] = {}
+            for entry in self.entries(matches, fields=("MESSAGE", "_SYSTEMD_INVOCATION_ID")) if invocations else ():
+                found.setdefault(field(entry, "_SYSTEMD_INVOCATION_ID"), []).append(field(entry, "MESSAGE"))
+            return found
+        reader = journal.Reader()
+        result = {}
+        for invocation in invocations:
+            reader.flush_matches()
+            reader.add_match(_SYSTEMD_INVOCATION_ID=invocation, _TRANSPORT="stdout")
+            reader.seek_head()
+            lines = [_text(entry.get("MESSAGE", "")) for entry in reader]
+            if lines:
+                result[invocation] = lines
+        return result
 
     def messages(self, queries: Sequence[tuple[Sequence[str], int, int]]) -> list[list[str]]:
         """For each (matches, since_us, until_us): the MESSAGE of every matching entry, in order.

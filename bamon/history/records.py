@@ -167,6 +167,23 @@ def journal_fields(record: RunRecord) -> dict[str, object]:
     }
 
 
+def history(journal: Journal, check: str, limit: int | None = None) -> list[RunRecord]:
+    """Run records of one check, newest first, one per invocation (a correction wins).
+
+    Records only (the notifier's error rate); bamon.history.runs.read gives whole runs.
+    """
+    entries = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{check}"], grep=f"^{RECORD_PREFIX}",
+                              lines=None if limit is None else limit * 2, reverse=True,
+                              fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
+    seen: dict[str, RunRecord] = {}
+    for entry in entries:
+        record = from_entry(entry)
+        if record and record.invocation not in seen:
+            seen[record.invocation] = record
+    ordered = sorted(seen.values(), key=lambda r: r.start_us, reverse=True)
+    return ordered[:limit] if limit is not None else ordered
+
+
 # Results only run-check writes: its record line ends the run's own output stream.
 RUN_CHECK_RESULTS = ("success", "exit-code")
 # How long a reader waits for journald to store a finished run's last lines (seen: < 0.2 s),
