@@ -14,6 +14,7 @@ from typing import Any
 
 from bamon.config.model import Script
 from bamon.history.records import REASONS, RunRecord, outputs
+from bamon.history.runs import status_of
 from bamon.journal import Journal, field
 from bamon.systemd import Systemd
 from bamon.units import naming
@@ -86,8 +87,9 @@ def journalctl_command(record: RunRecord, user_mode: bool) -> str:
             f"_SYSTEMD_INVOCATION_ID={record.invocation}")
 
 
-def status_word(record: RunRecord) -> str:
-    return "OK" if record.ok else "FAILED"
+def status_word(record: RunRecord, output_format: str = "plain") -> str:
+    """OK/WARNING/FAILED/UNKNOWN: Nagios checks' exit 1 is WARNING (history/runs.status_of)."""
+    return status_of(record, output_format)
 
 
 def collect(record: RunRecord, script: Script | None, *, output: list[str], usage: dict[str, int | None],
@@ -95,7 +97,8 @@ def collect(record: RunRecord, script: Script | None, *, output: list[str], usag
     """Alert.evidence for one run (see the keys documented on Alert)."""
     cpu = usage.get("cpu_ns")
     return {
-        "check": record.check, "host": socket.gethostname(), "status": status_word(record),
+        "check": record.check, "host": socket.gethostname(),
+        "status": status_word(record, script.output_format if script else "plain"),
         "exit_code": record.exit_status, "failure_reason": "" if record.ok else record.result,
         "reason_text": "" if record.ok else reason_text(record.result), "signal": record.signal,
         "duration_s": round(record.duration, 3), "cpu_s": None if cpu is None else round(cpu / 1e9, 3),
