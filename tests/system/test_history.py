@@ -8,8 +8,10 @@ unit makes writable inside the sandbox.
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
+from alert_receiver import Receiver
 from nspawn import Container
 from support import bamon, status
 
@@ -130,3 +132,37 @@ def test_nagios_exit_1_is_warning_not_failed(container: Container) -> None:
     assert [r["status"] for r in history(container, "queue")] == ["FAILED", "WARNING"]
     for name in ("queue", "queue_plain"):
         bamon(container, "remove", "-f", name)
+
+
+def test_a_rule_routes_nagios_warning_apart_from_critical(container: Container) -> None:
+    receiver = Receiver(ports=range(18300, 18400))
+    try:
+        config = container.path("/etc/bamon/config.yaml")
+        original = config.read_text()
+        config.write_text(original + textwrap.dedent(f"""
+            alerts:
+              channels:
+                - {{name: warn-desk, type: webhook, url: "{receiver.url('/warn')}"}}
+                - {{name: on-call, type: webhook, url: "{receiver.url('/crit')}"}}
+              rules:
+                - {{name: warnings, condition: "status == 'WARNING'", tags: [routing], channels: [warn-desk]}}
+                - {{name: criticals, condition: "status == 'FAILED'", tags: [routing], channels: [on-call]}}
+            """))
+        plugin = ('code=$(cat "$STATE_DIRECTORY/code" 2>/dev/null || echo 1); '
+                  'echo "QUEUE $code | queue=42;40;80;0"; exit $code')
+        bamon(container, "add", "routed", "-c", plugin, "--output-format", "nagios", "--tag", "routing", "--disabled")
+        bamon(container, "now", "-n", "routed", check=False)
+        container.wait_for(lambda: receiver.at("/warn") or None, 40, 0.2, "the WARNING alert")
+        (warning,) = receiver.at("/warn")
+        assert warning.body["status"] == "WARNING" and warning.body["rule"] == "warnings"
+        assert receiver.at("/crit") == []
+        container.run("echo 2 > /var/lib/bamon/checks/routed/code")
+        bamon(container, "now", "-n", "routed", check=False)
+        container.wait_for(lambda: receiver.at("/crit") or None, 40, 0.2, "the CRITICAL alert")
+        (critical,) = receiver.at("/crit")
+        assert critical.body["status"] == "FAILED" and critical.body["rule"] == "criticals"
+        assert len(receiver.at("/warn")) == 1
+        config.write_text(original)
+        bamon(container, "remove", "-f", "routed")
+    finally:
+        receiver.close()
