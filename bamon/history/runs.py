@@ -149,9 +149,10 @@ def read_many(journal: Journal, formats: Mapping[str, str], *, since_us: int | N
     window = {"since_us": since_us, "until_us": None if until_us is None else until_us + 60_000_000}
     unit_field = "USER_UNIT" if journal.user_mode else "UNIT"
     by_check: dict[str, list[dict[str, str]]] = {name: [] for name in formats}
-    for event in journal.scan([[f"MESSAGE_ID={RESOURCES_ID}", f"MESSAGE_ID={RESTART_ID}",
-                                *(f"{unit_field}=bamon-{name}.service" for name in formats)]], _EVENT_FIELDS,
-                              **window):
+    # by message id alone, the unit picked here: on systemd 252 a realtime seek with two ANDed
+    # fields can find nothing where the entries are there
+    events = journal.scan_each("MESSAGE_ID", [RESOURCES_ID, RESTART_ID], _EVENT_FIELDS, **window)
+    for event in events[RESOURCES_ID] + events[RESTART_ID]:
         name = event.get(unit_field, "").removeprefix("bamon-").removesuffix(".service")
         if name in by_check:
             by_check[name].append(event)
