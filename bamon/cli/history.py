@@ -51,7 +51,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         rows = [(r.record.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"), color_status(r.status),
                  f"{r.record.duration:.3f}s", "-" if r.record.exit_status is None else str(r.record.exit_status),
-                 r.reason or "-", str(r.attempt), _cpu(r.cpu_s), next((x for x in r.output if x.strip()), ""))
+                 r.reason or "-", f"{r.record.attempt}/{r.record.attempts}" if r.record.attempts > 1 else "1",
+                 _cpu(r.cpu_s), next((x for x in r.output if x.strip()), ""))
                 for r in shown]
         text = table(("START", "STATUS", "DURATION", "EXIT", "REASON", "ATTEMPT", "CPU", "OUTPUT"), rows,
                      squeeze="OUTPUT")
@@ -63,3 +64,4 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for problem in problems[:10]:
         note(f"metrics: {problem}")
     return 0
+

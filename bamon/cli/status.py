@@ -40,6 +40,11 @@ TRUNCATED = " (truncated - use --json)"
 
 
 def _output_cell(c: CheckStatus) -> str:
+    # recovery: an open circuit ("circuit open until 14:05") or why the run was skipped
+    if c.circuit is not None and c.circuit.state.value == "open":
+        return c.circuit_text()
+    if c.record and c.record.skipped:
+        return c.reason_text()
     if c.record and not c.record.ok and c.record.result != "exit-code":
         text = error_text(c) or ""
         return text if len(text) <= CELL else text[:CELL] + TRUNCATED
@@ -70,6 +75,8 @@ def _verbose(c: CheckStatus, recent: list[Run]) -> str:
         lines += [f"    last run: {iso(r.started)}, {r.duration:.3f}s, invocation {r.invocation}",
                   f"    result: {r.result}" + (f" ({c.reason_text()})" if not r.ok else ""),
                   f"    consecutive failures: {r.consecutive_failures}"]
+    if c.circuit is not None:
+        lines.append(f"    circuit: {c.circuit_text()}")
     if recent and use_color():  # pictures for people at a terminal; piped output stays plain
         lines.append(f"    recent: {spark.durations([x.record.duration for x in recent])}  "
                      f"{spark.outcomes([x.status for x in recent])}  ({len(recent)} runs, oldest first)")

@@ -23,7 +23,8 @@ RECORD_PREFIX = "bamon-run "
 _RECORD = re.compile(
     r"bamon-run result=(?P<result>\S+) exit_code=(?P<exit_code>\S+) exit_status=(?P<exit_status>\S+) "
     r"start_usec=(?P<start_usec>\d+) end_usec=(?P<end_usec>\d+) duration_usec=-?\d+ "
-    r"consecutive_failures=(?P<consecutive_failures>\d+) invocation=(?P<invocation>\S+)"
+    r"consecutive_failures=(?P<consecutive_failures>\d+) "
+    r"(?:attempt=(?P<attempt>\d+) attempts=(?P<attempts>\d+) skip=(?P<skip>\S+) )?invocation=(?P<invocation>\S+)"
     r"(?: cpu_usec=(?P<cpu_usec>\d*))?$")
 
 # systemd Result= values and what the status table says about them
@@ -39,6 +40,7 @@ REASONS = {
     "resources": "could not be started (resources)",
     "exec-condition": "skipped by condition",
     "start-limit-hit": "started too often",
+    "skipped": "skipped",
 }
 
 
@@ -53,6 +55,14 @@ class RunRecord:
     consecutive_failures: int
     signal: str = ""  # e.g. TERM, KILL when the run was killed
     cpu_us: int | None = None  # run-check's `times` figure; None for runs systemd ended
+    # recovery (bamon/recovery/): which attempt of how many; why a skipped run did not run
+    attempt: int = 1
+    attempts: int = 1
+    skip: str = ""  # dependency:NAME, condition, circuit-open:UNTIL_US, load:L/MAX, concurrency:N
+
+    @property
+    def skipped(self) -> bool:
+        return self.result == "skipped"
 
     @property
     def ok(self) -> bool:
@@ -73,18 +83,20 @@ class RunRecord:
     def state_line(self) -> str:
         status = self.exit_status if self.exit_status is not None else -1
         return (f"{self.invocation} {self.result} {status} {self.start_us} {self.end_us} "
-                f"{self.consecutive_failures}\n")
+                f"{self.consecutive_failures} {self.attempt} {self.skip or '-'}\n")
 
 
 def parse_state_line(check: str, text: str) -> RunRecord | None:
-    """The `last` file: "invocation result exit_status start_us end_us failures"."""
+    """The `last` file: "invocation result exit_status start_us end_us failures [attempt skip]"."""
     parts = text.split()
     if len(parts) < 6:
         return None
     try:
         status = int(parts[2])
         return RunRecord(check, parts[0], parts[1], None if status < 0 else status,
-                         int(parts[3]), int(parts[4]), int(parts[5]))
+                         int(parts[3]), int(parts[4]), int(parts[5]),
+                         attempt=int(parts[6]) if len(parts) > 6 else 1,
+                         skip=parts[7] if len(parts) > 7 and parts[7] != "-" else "")
     except ValueError:
         return None
 
@@ -137,6 +149,8 @@ def parse_record(check: str, message: str) -> RunRecord | None:
             consecutive_failures=int(values.get("consecutive_failures", "0")),
             signal="" if exited else values.get("exit_status", ""),
             cpu_us=int(values["cpu_usec"]) if (values.get("cpu_usec") or "").isdigit() else None,
+            attempt=int(values.get("attempt") or "1"), attempts=int(values.get("attempts") or "1"),
+            skip="" if (values.get("skip") or "-") == "-" else values["skip"],
         )
     except (KeyError, ValueError):
         return None
@@ -155,7 +169,8 @@ def record_message(record: RunRecord) -> str:
     return (f"{RECORD_PREFIX}result={record.result} exit_code={'exited' if exited else 'killed'} "
             f"exit_status={record.exit_status if exited else record.signal} start_usec={record.start_us} "
             f"end_usec={record.end_us} duration_usec={record.end_us - record.start_us} "
-            f"consecutive_failures={record.consecutive_failures} invocation={record.invocation}")
+            f"consecutive_failures={record.consecutive_failures} attempt={record.attempt} "
+            f"attempts={record.attempts} skip={record.skip or '-'} invocation={record.invocation}")
 
 
 def journal_fields(record: RunRecord) -> dict[str, object]:
@@ -168,18 +183,18 @@ def journal_fields(record: RunRecord) -> dict[str, object]:
 
 
 def history(journal: Journal, check: str, limit: int | None = None) -> list[RunRecord]:
-    """Run records of one check, newest first, one per invocation (a correction wins).
+    """Run records of one check, newest first, one per attempt of each invocation (a correction wins).
 
     Records only (the notifier's error rate); bamon.history.runs.read gives whole runs.
     """
     entries = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{check}"], grep=f"^{RECORD_PREFIX}",
                               lines=None if limit is None else limit * 2, reverse=True,
                               fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
-    seen: dict[str, RunRecord] = {}
+    seen: dict[tuple[str, int], RunRecord] = {}
     for entry in entries:
         record = from_entry(entry)
-        if record and record.invocation not in seen:
-            seen[record.invocation] = record
+        if record and (record.invocation, record.attempt) not in seen:
+            seen[(record.invocation, record.attempt)] = record
     ordered = sorted(seen.values(), key=lambda r: r.start_us, reverse=True)
     return ordered[:limit] if limit is not None else ordered
 
@@ -202,9 +217,10 @@ def _run_lines(record: RunRecord, messages: list[str]) -> tuple[list[str], bool]
     """
     lines: list[str] = []
     mine = f"invocation={record.invocation}"
+    attempt = f" attempt={record.attempt} "  # a retried run prints one record per attempt
     for message in messages:
         if message.startswith(RECORD_PREFIX):
-            if f"{mine} " in message or message.endswith(mine):
+            if (f"{mine} " in message or message.endswith(mine)) and (attempt in message or " attempt=" not in message):
                 return lines, True
             lines = []
             continue

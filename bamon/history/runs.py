@@ -24,16 +24,14 @@ from bamon.journal import Journal
 
 # systemd's "unit resources" message (systemd/src/systemd/sd-messages.h: SD_MESSAGE_UNIT_RESOURCES)
 RESOURCES_ID = "ae8f7b866b0347b9af31fe1c80b127c0"
-# "Scheduled restart job" (SD_MESSAGE_UNIT_RESTART_SCHEDULED): the run failed and Restart= retries it
-RESTART_ID = "5eb03494b6584870a536b337290809b3"
 # Nagios plugin exit codes; bamon's status words (CRITICAL is bamon's FAILED)
 NAGIOS_STATUS = {0: "OK", 1: "WARNING", 2: "FAILED", 3: "UNKNOWN"}
-STATUSES = ("OK", "WARNING", "FAILED", "UNKNOWN")
+STATUSES = ("OK", "WARNING", "FAILED", "UNKNOWN", "SKIPPED")
 OUTPUT_LINES = 50
 
 
 def status_of(record: RunRecord, output_format: str = "plain") -> str:
-    """OK | WARNING | FAILED | UNKNOWN for one run.
+    """OK | WARNING | FAILED | UNKNOWN | SKIPPED for one run.
 
     Plain checks: exit 0 is OK, anything else FAILED. Nagios checks (`output_format: nagios`):
     exit 0/1/2/3 = OK/WARNING/CRITICAL(FAILED)/UNKNOWN. A run systemd ended itself (timeout,
@@ -41,6 +39,8 @@ def status_of(record: RunRecord, output_format: str = "plain") -> str:
     """
     if record.ok:
         return "OK"
+    if record.skipped:
+        return "SKIPPED"  # recovery: a dependency failing, the circuit open, the host overloaded…
     if output_format == "nagios" and record.result == "exit-code" and record.exit_status is not None:
         return NAGIOS_STATUS.get(record.exit_status, "UNKNOWN")
     return "FAILED"
@@ -54,11 +54,14 @@ class Run:
     cpu_s: float | None  # systemd's "Consumed" record, else run-check's `times`; None if neither
     memory_peak: int | None  # bytes; systemd >= 255 logs it
     metrics: tuple[Metric, ...] = ()
-    attempt: int = 1  # 2 and up: a retry (Restart=) of the run before
     problems: tuple[str, ...] = ()  # output that breaks the perfdata / BAMON_METRIC grammar
 
     @property
     def reason(self) -> str:
+        if self.record.skipped:
+            from bamon.recovery import skips
+
+            return skips.describe(self.record.skip) if self.record.skip else "skipped"
         if self.record.result == "exit-code":
             return "" if self.record.ok else f"exit code {self.record.exit_status}"
         return REASONS.get(self.record.result, self.record.result)
@@ -69,7 +72,7 @@ class Run:
             "invocationId": r.invocation, "start": _iso(r.started), "end": _iso(r.ended),
             "duration": round(r.duration, 3), "status": self.status, "result": r.result,
             "exitCode": r.exit_status, "signal": r.signal or None, "reason": self.reason or None,
-            "consecutiveFailures": r.consecutive_failures, "attempt": self.attempt,
+            "consecutiveFailures": r.consecutive_failures, "attempt": r.attempt, "attempts": r.attempts,
             "cpu": None if self.cpu_s is None else round(self.cpu_s, 4), "memoryPeak": self.memory_peak,
             "output": list(self.output), "metrics": [m.as_dict() for m in self.metrics],
             "problems": list(self.problems),
@@ -89,7 +92,7 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
     """Runs from the journal entries of one check, oldest first (its lines in journal order).
 
     Entries are Journal.scan's: the check's own lines, and systemd's entries about its unit
-    (accounting, restarts) anywhere among them. A run's output is the lines between the
+    (accounting) anywhere among them. A run's output is the lines between the
     previous record and its own: run-check prints the record last on the run's own stream,
     and a unit runs once at a time. (Not by invocation id: journald leaves it out on lines of
     short runs it reads after they exited.) The last record of an invocation wins (the
@@ -98,15 +101,12 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
     records: dict[str, RunRecord] = {}
     lines: dict[str, list[str]] = {}
     usage: dict[str, tuple[int | None, int | None]] = {}
-    retried: set[str] = set()
     pending: list[str] = []
     for entry in entries:
         kind = entry.get("MESSAGE_ID")
         if kind:
             invocation = entry.get("INVOCATION_ID") or entry.get("USER_INVOCATION_ID", "")
-            if kind == RESTART_ID:
-                retried.add(invocation)
-            elif kind == RESOURCES_ID:
+            if kind == RESOURCES_ID:
                 usage[invocation] = (_int(entry, "CPU_USAGE_NSEC"), _int(entry, "MEMORY_PEAK"))
             continue
         message = entry.get("MESSAGE", "")
@@ -124,9 +124,8 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
         cpu, memory = usage.get(record.invocation, (None, None))
         cpu = cpu if cpu is not None else None if record.cpu_us is None else record.cpu_us * 1000
         metrics, problems = parse_metrics(output, output_format == "nagios") if output else ([], [])
-        attempt = runs[-1].attempt + 1 if runs and runs[-1].record.invocation in retried else 1
         runs.append(Run(record, status_of(record, output_format), tuple(output),
-                        None if cpu is None else cpu / 1e9, memory, tuple(metrics), attempt, tuple(problems)))
+                        None if cpu is None else cpu / 1e9, memory, tuple(metrics), tuple(problems)))
     return runs
 
 
@@ -151,8 +150,8 @@ def read_many(journal: Journal, formats: Mapping[str, str], *, since_us: int | N
     by_check: dict[str, list[dict[str, str]]] = {name: [] for name in formats}
     # by message id alone, the unit picked here: on systemd 252 a realtime seek with two ANDed
     # fields can find nothing where the entries are there
-    events = journal.scan_each("MESSAGE_ID", [RESOURCES_ID, RESTART_ID], _EVENT_FIELDS, **window)
-    for event in events[RESOURCES_ID] + events[RESTART_ID]:
+    events = journal.scan_each("MESSAGE_ID", [RESOURCES_ID], _EVENT_FIELDS, **window)
+    for event in events[RESOURCES_ID]:
         name = event.get(unit_field, "").removeprefix("bamon-").removesuffix(".service")
         if name in by_check:
             by_check[name].append(event)

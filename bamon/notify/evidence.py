@@ -88,8 +88,11 @@ def journalctl_command(record: RunRecord, user_mode: bool) -> str:
 
 
 def status_word(record: RunRecord, output_format: str = "plain") -> str:
-    """OK/WARNING/FAILED/UNKNOWN: Nagios checks' exit 1 is WARNING (history/runs.status_of)."""
-    return status_of(record, output_format)
+    """OK/WARNING/FAILED/UNKNOWN: Nagios checks' exit 1 is WARNING (history/runs.status_of).
+
+    A skipped record reaching an alert reads FAILED, as alerts always said."""
+    word = status_of(record, output_format)
+    return "FAILED" if word == "SKIPPED" else word
 
 
 def collect(record: RunRecord, script: Script | None, *, output: list[str], usage: dict[str, int | None],

@@ -12,7 +12,7 @@ import pytest
 
 from bamon.errors import BamonError
 from bamon.history.records import RunRecord, outputs, record_message
-from bamon.history.runs import RESOURCES_ID, RESTART_ID, assemble, read_many, select, status_of
+from bamon.history.runs import RESOURCES_ID, assemble, read_many, select, status_of
 from bamon.history.window import moment, window
 from bamon.journal import Journal
 
@@ -68,12 +68,16 @@ def test_assemble_without_invocation_ids_uses_the_order_of_lines() -> None:
     assert runs[0].cpu_s is None
 
 
-def test_a_retried_run_counts_its_attempts() -> None:
-    first, second = record("i1", "exit-code", 1, at=NOW - 20), record("i2", at=NOW - 10)
-    entries = entries_of("web", [(first, [], None)])
-    entries.append({"MESSAGE_ID": RESTART_ID, "INVOCATION_ID": "i1", "UNIT": "bamon-web.service"})
-    entries += entries_of("web", [(second, [], None)])
-    assert [r.attempt for r in assemble(entries, "web")] == [1, 2]
+def test_a_retried_run_shows_its_last_attempt_with_its_own_output() -> None:
+    """Recovery's retries run inside run-check: one record per attempt, one invocation."""
+    first = RunRecord("web", "i1", "exit-code", 1, 1, 2, 1, attempt=1, attempts=3)
+    second = RunRecord("web", "i1", "success", 0, 3, 4, 0, attempt=2, attempts=3)
+    line = record_message(first).replace(" invocation=", " attempt=1 attempts=3 skip=- invocation=")
+    entries = [{"MESSAGE": "try 1"}, {"MESSAGE": line}, {"MESSAGE": "try 2"},
+               {"MESSAGE": line.replace("result=exit-code", "result=success").replace("attempt=1 ", "attempt=2 ")}]
+    (run,) = assemble(entries, "web")
+    assert (run.status, run.record.attempt, run.record.attempts, run.output) == ("OK", 2, 3, ("try 2",))
+    assert run.as_dict()["attempt"] == 2 and second.attempts == 3
 
 
 def test_the_notifier_correction_wins() -> None:
@@ -96,7 +100,7 @@ def test_read_many_is_two_scans_for_all_checks_split_by_check(monkeypatch: pytes
     monkeypatch.setattr(Journal, "scan", fake)
     monkeypatch.setattr(Journal, "_reader", lambda self: None)  # as without python-systemd
     found = read_many(Journal(), {"a": "plain", "b": "plain"})
-    assert calls == [[[f"MESSAGE_ID={RESOURCES_ID}", f"MESSAGE_ID={RESTART_ID}"]],
+    assert calls == [[[f"MESSAGE_ID={RESOURCES_ID}"]],
                      [["SYSLOG_IDENTIFIER=bamon-a", "SYSLOG_IDENTIFIER=bamon-b"]]]
     assert [(r.output, r.cpu_s) for r in found["a"]] == [(("A",), 0.001)]
     assert [(r.output, r.cpu_s) for r in found["b"]] == [(("B",), 0.002)]
