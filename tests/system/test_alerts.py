@@ -239,3 +239,16 @@ EOT""")
     records = box.run(f"journalctl --no-pager -o cat _UID={uid} BAMON_EVENT=alert.decision "
                       "BAMON_CHECK=own_check").stdout
     assert "action=send" in records and "kind=recovery" in records
+
+
+def test_the_recovery_units_pass_systemd_analyze_verify(box: Container) -> None:
+    # templates are verified as an instance of themselves (verify wants a concrete unit)
+    box.run("mkdir -p /tmp/verify && cd /lib/systemd/system && "
+            "cp bamon.recover@.path /tmp/verify/bamon.recover@probe.path && "
+            "cp bamon.recovered@.service /tmp/verify/bamon.recovered@probe.service && "
+            "cp bamon.rearm.service /tmp/verify/")
+    result = box.run("cd /tmp/verify && systemd-analyze verify --man=no --recursive-errors=yes "
+                     "bamon.recover@probe.path bamon.recovered@probe.service bamon.rearm.service", check=False)
+    assert result.returncode == 0 and "Unknown" not in result.stderr, result.stderr
+    shown = box.run("systemctl show -p Wants --value bamon.target").stdout
+    assert "bamon.rearm.service" in shown
