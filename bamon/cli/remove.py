@@ -11,6 +11,7 @@ from bamon import audit
 from bamon.cli.context import Context
 from bamon.config.write import edit_script, locked
 from bamon.errors import BamonError
+from bamon.notify import escalation
 
 
 def register(sub: Any) -> None:
@@ -38,5 +39,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.systemd.reset_failed(script.unit)
             for base in ctx.paths.check_state_dirs:
                 shutil.rmtree(base / script.name, ignore_errors=True)
+            escalation.forget(ctx.systemd, script.name, ctx.paths.alert_state_dir)  # its alert state too
     print(f"removed {args.name}")
     return 0
