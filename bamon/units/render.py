@@ -98,7 +98,7 @@ def service_unit(script: Script, target: Target) -> str:
     user = hardening.run_as(script, target.user_mode)
     lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]
-    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent)
+    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent, target.user_mode)
     lines += _user_lines(script, user)
     lines += [
         "# --- limits (sandbox: timeout, max_cpu_time, max_file_size, max_virtual_memory) ---",
