@@ -170,7 +170,9 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
 def generate(config: Config, target: Target = Target()) -> Generated:
     """Every unit for `config`: service + timer per script, and a failing unit for problems."""
     out = Generated()
-    target = replace(target, load_threshold=config.load_threshold, max_concurrent=config.daemon.max_concurrent)
+    # max_concurrent holds by itself when there are no more checks than that: then no gate at all
+    limit = config.daemon.max_concurrent if len(config.scripts) > config.daemon.max_concurrent else None
+    target = replace(target, load_threshold=config.load_threshold, max_concurrent=limit)
     for script in config.scripts:
         out.units[naming.service(script.name)] = service_unit(script, target)
         if script.enabled:
