@@ -110,7 +110,10 @@ class Systemd:
         """Run `argv` once, `seconds` from now, as the transient unit `unit` (.timer + .service)."""
         result = self._runner([
             "systemd-run", *(["--user"] if self.user_mode else []), "--quiet", "--collect",
+            # RemainAfterElapse=no and --collect: both units go away once it ran, so the next
+            # episode can reuse the name
             f"--unit={unit}", f"--on-active={max(seconds, 1)}s", "--timer-property=AccuracySec=1s",
+            "--timer-property=RemainAfterElapse=no",
             f"--description={description}", *argv])
         return result.returncode == 0
 

@@ -13,10 +13,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bamon.config.model import Config, Script, load
-from bamon.history.records import RunRecord, history
+from bamon.history.records import RunRecord, history, read_state
 from bamon.journal import Journal
 from bamon.notify import escalation, events, evidence, messages, rules, silences
 from bamon.notify.alert import Alert, Delivery, Kind
@@ -157,13 +158,12 @@ class Notifier:
             state.episode, state.started, state.failures = "", 0.0, 0
 
     # --- helpers ------------------------------------------------------------------------------
-    def _check_dir(self, check: str) -> Any:
+    def _check_dir(self, check: str) -> Path | None:
+        """The check's state directory (where run-check leaves its `last` and `recovered`)."""
         found = self.paths.check_state_file(check)
         return found.parent if found else None
 
     def _last(self, check: str) -> RunRecord | None:
-        from bamon.history.records import read_state
-
         return read_state(check, self.paths.check_state_file(check))
 
     def _facts(self, record: RunRecord, script: Script | None, output: list[str]) -> rules.Facts:
