@@ -98,7 +98,7 @@ def service_unit(script: Script, target: Target) -> str:
     user = hardening.run_as(script, target.user_mode)
     lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]
-    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent)
+    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent, target.user_mode)
     lines += _user_lines(script, user)
     lines += [
         "# --- limits (sandbox: timeout, max_cpu_time, max_file_size, max_virtual_memory) ---",
@@ -170,7 +170,9 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
 def generate(config: Config, target: Target = Target()) -> Generated:
     """Every unit for `config`: service + timer per script, and a failing unit for problems."""
     out = Generated()
-    target = replace(target, load_threshold=config.load_threshold, max_concurrent=config.daemon.max_concurrent)
+    # max_concurrent holds by itself when there are no more checks than that: then no gate at all
+    limit = config.daemon.max_concurrent if len(config.scripts) > config.daemon.max_concurrent else None
+    target = replace(target, load_threshold=config.load_threshold, max_concurrent=limit)
     for script in config.scripts:
         out.units[naming.service(script.name)] = service_unit(script, target)
         if script.enabled:
