@@ -11,14 +11,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bamon import audit
-from bamon.atomic import atomic_write
+from bamon import manage
 from bamon.cli.context import Context
 from bamon.cli.output import note, print_json
 from bamon.config.defaults import render
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, load
-from bamon.config.write import dump, locked
+from bamon.config.write import dump
 from bamon.errors import BamonError
 
 
@@ -131,10 +130,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
                     for i in errors])
             if not sys.stdin.isatty() or input("Edit again? [Y/n] ").strip().lower() in ("n", "no"):
                 raise BamonError(f"{len(errors)} problem(s): {target} was not changed", "run `bamon config edit` again")
-        with locked(ctx.paths):
-            atomic_write(target, text)
-            audit.record(ctx.journal, "config-edit", None, before=original, after=text)
-            ctx.reload()
+        manage.replace_config(ctx, text, original)
         print(f"saved {target}")
         return 0
     finally:
@@ -148,14 +144,8 @@ def run_reset(args: argparse.Namespace, ctx: Context) -> int:
             raise BamonError(f"not replacing {target} without confirmation", "pass --yes")
         if input(f"Replace {target} with the default? A backup is kept. [y/N] ").strip().lower() not in ("y", "yes"):
             return 1
-    with locked(ctx.paths):
-        before = target.read_text(encoding="utf-8") if target.exists() else ""
-        if before:
-            backup = target.with_name(target.name + ".bak")
-            atomic_write(backup, before)
-            note(f"previous config saved as {backup}")
-        atomic_write(target, render())
-        audit.record(ctx.journal, "config-reset", None, before=before, after=render())
-        ctx.reload()
+    _, backup = manage.reset_config(ctx)
+    if backup:
+        note(f"previous config saved as {backup}")
     print(f"wrote the default config to {target}")
     return 0
