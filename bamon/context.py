@@ -63,7 +63,7 @@ class Context:
             hint = ("it is in the config but invalid: run `bamon config validate`" if self._has_entry(name) else
                     f"did you mean {close[0]!r}?" if close else
                     "see `bamon list` for the configured scripts")
-            raise BamonError(f"no script named {name!r}", hint)
+            raise BamonError(f"no script named {name!r}", hint, code="not_found")
         return script
 
     def script_fresh(self, name: str) -> Script:

@@ -79,7 +79,8 @@ def add(ctx: Context, data: dict[str, Any], actor: Actor = CLI) -> Change:
         existing = ctx.config(fresh=True).script(name)
         if existing is not None:
             raise BamonError(f"a script named {name!r} already exists",
-                             f"it is defined in {existing.source}; remove it first or pick another name")
+                             f"it is defined in {existing.source}; remove it first or pick another name",
+                             code="conflict")
         path, text = add_script(ctx.paths, data)
         change = _audit(ctx, Change("add", name, after=text, path=str(path)), actor)
         ctx.reload()
@@ -94,7 +95,7 @@ def update(ctx: Context, name: str, data: dict[str, Any], actor: Actor = CLI) ->
     """
     if data.get(NAME_KEY, name) != name:
         raise BamonError(f"the name of {name!r} cannot be changed",
-                         "add a check with the new name, then remove this one")
+                         "add a check with the new name, then remove this one", code="conflict")
     data = {NAME_KEY: name, **{k: v for k, v in data.items() if k != NAME_KEY}}
     if "schedule" in data:
         check_calendar(ctx, data["schedule"])

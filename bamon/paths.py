@@ -13,7 +13,9 @@ from pathlib import Path
 
 SYSTEM_CONFIG = Path("/etc/bamon/config.yaml")
 SYSTEM_STATE = Path("/var/lib/bamon")
-SYSTEM_UNIT_DIR = Path("/etc/systemd/system")  # where `bamon apply` writes units
+SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
+# bamon.web.service's StateDirectory= (users, tokens, sessions, layouts of the dashboard)
+SYSTEM_WEB_STATE = Path("/var/lib/bamon-web")  # where `bamon apply` writes units
 GENERATOR_DIRS = {
     False: Path("/usr/lib/systemd/system-generators"),
     True: Path("/usr/lib/systemd/user-generators"),
@@ -40,6 +42,10 @@ class Paths:
     def lock_file(self) -> Path:
         # Beside the config, so every writer of one config serialises on one lock.
         return self.config_file.parent / ".bamon.lock"
+
+    @property
+    def web_state_dir(self) -> Path:
+        return self.state_dir / "web" if self.user_mode else SYSTEM_WEB_STATE
 
     def check_state_file(self, name: str) -> Path | None:
         """The `last` file the check's unit writes after each run, if it exists."""

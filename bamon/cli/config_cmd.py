@@ -40,15 +40,7 @@ def effective(config: Config) -> dict[str, Any]:
     return {
         "daemon": vars(config.daemon).copy(),
         "sandbox": vars(config.sandbox).copy(),
-        "scripts": [{
-            "name": s.name, "command": s.command,
-            **({"schedule": s.schedule} if s.schedule else {"interval": s.interval}),
-            "timeout": s.limits.timeout, "enabled": s.enabled, "description": s.description,
-            "severity": s.severity, "tags": list(s.tags), "sandbox": s.limits.profile,
-            **({"user": s.user} if s.user else {}),
-            **({"environment": dict(s.environment)} if s.environment else {}),
-            "source": str(s.source),
-        } for s in config.scripts],
+        "scripts": [s.settings() for s in config.scripts],
     }
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import NoReturn
 
 from bamon import __version__
-from bamon.cli import add, apply, config_cmd, control, history, log, now, remove, status, toggle
+from bamon.cli import accounts, add, apply, config_cmd, control, history, log, now, remove, status, toggle
 from bamon.cli import list as list_cmd
 from bamon.cli.context import Context
 from bamon.cli.output import error
@@ -15,7 +15,7 @@ from bamon.errors import BamonError
 from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
-COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply)
+COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, accounts)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -44,6 +44,18 @@ class Script:
     limits: Limits
     source: Path  # the file it was written in (SourcePath=)
 
+    def settings(self) -> dict[str, Any]:
+        """The effective settings, defaults filled in (`bamon config show`, the web API)."""
+        return {
+            "name": self.name, "command": self.command,
+            **({"schedule": self.schedule} if self.schedule else {"interval": self.interval}),
+            "timeout": self.limits.timeout, "enabled": self.enabled, "description": self.description,
+            "severity": self.severity, "tags": list(self.tags), "sandbox": self.limits.profile,
+            **({"user": self.user} if self.user else {}),
+            **({"environment": dict(self.environment)} if self.environment else {}),
+            "source": str(self.source),
+        }
+
     @property
     def unit(self) -> str:
         return f"bamon-{self.name}.service"
@@ -61,6 +73,14 @@ class Daemon:
 
 
 @dataclass(frozen=True)
+class Web:
+    """The dashboard's socket addresses and idle timeout (section web:)."""
+
+    listen: tuple[str, ...] = ("127.0.0.1:8477",)
+    idle_exit: int = 300  # seconds
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded config: the usable scripts, plus every issue found on the way."""
 
@@ -69,6 +89,7 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    web: Web = field(default=Web())
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -128,7 +149,9 @@ def build(raw: RawConfig) -> Config:
                      s["max_virtual_memory"], s["profile"])
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
-    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file)
+    w = _section(raw, "web", bad_paths)
+    web = Web(tuple(w["listen"]) or Web().listen, parse_span(w["idle_exit"]))  # [] would listen nowhere
+    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file, web)
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:
