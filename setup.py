@@ -16,17 +16,27 @@ setup(
     license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
-    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"]},
+    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
+                  "bamon.web": ["static/*", "static/vendor/*"]},
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
-    # -requests); python3-systemd is optional: without it bamon writes to journald via logger.
+    # -requests, -starlette, -uvicorn, -argon2); python3-systemd is optional: without it bamon
+    # writes to journald via logger and the web service cannot be socket-activated.
     install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28"],
-    extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2"]},
+    extras_require={
+        "journal": ["systemd-python>=235"],
+        "web": ["starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
+        # httpx: Starlette's TestClient; schemathesis fuzzes the API from its OpenAPI document
+        "test": ["pytest>=7.2", "httpx>=0.23", "schemathesis>=3.19",
+                 "starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
+    },
     entry_points={
         "console_scripts": [
             "bamon = bamon.cli.main:main",
             "bamon-notify = bamon.notify.main:main",
             "bamon-generator = bamon.units.generator:main",
+            "bamon-web = bamon.web.server:main",
+            "bamon-web-manage = bamon.web.helper:main",
         ]
     },
     classifiers=["Operating System :: POSIX :: Linux", "Programming Language :: Python :: 3",
