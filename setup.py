@@ -20,9 +20,10 @@ setup(
                   "bamon.web": ["static/*", "static/vendor/*"]},
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
-    # -requests, -starlette, -uvicorn, -argon2); python3-systemd is optional: without it bamon
-    # writes to journald via logger and the web service cannot be socket-activated.
-    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28"],
+    # -requests, -structlog, -jinja2, -starlette, -uvicorn, -argon2); python3-systemd is optional:
+    # without it bamon writes to journald via logger and the web service is not socket-activated.
+    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
+                      "structlog>=22.3", "Jinja2>=3.1"],
     extras_require={
         "journal": ["systemd-python>=235"],
         "web": ["starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],

@@ -44,7 +44,9 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 SUITE = "bookworm"
-DEFAULT_CACHE = Path("/var/cache/bamon-tests/rootfs-bookworm")
+# Each recipe gets a directory of its own (rootfs-SUITE-HASH): a rebuild for a new recipe never
+# pulls the tree from under a container that another test run booted from the old one.
+CACHE_BASE = Path("/var/cache/bamon-tests")
 HOSTNAME = "bamon-test"
 
 # Packages installed on top of minbase: systemd as init plus everything the
@@ -60,6 +62,11 @@ INCLUDE = [
     "python3-systemd",
     "python3-ruamel.yaml",
     "python3-requests",
+    "python3-structlog",
+    "python3-jinja2",
+    "python3-starlette",
+    "python3-uvicorn",
+    "python3-argon2",
     "curl",
     "procps",
     "less",
@@ -220,16 +227,16 @@ def _configure_rootfs(root: Path) -> None:
 def ensure_rootfs(cache_dir: Path | None = None) -> Path:
     """Return a ready bookworm rootfs, debootstrapping it on first use.
 
-    The cache lives at cache_dir, else $BAMON_TEST_ROOTFS, else DEFAULT_CACHE.
-    It is rebuilt when INCLUDE, MASK or RECIPE_VERSION change (a stamp file
-    inside holds their hash).  A lock file beside it serialises concurrent
+    The cache lives at cache_dir, else $BAMON_TEST_ROOTFS, else
+    CACHE_BASE/rootfs-SUITE-HASH, where HASH covers INCLUDE, MASK and
+    RECIPE_VERSION (a stamp file inside holds it too).  A lock file beside it serialises concurrent
     runs; a build goes to a temporary directory that is renamed into place
     only once complete, so an interrupted build never looks finished.
     """
-    if cache_dir is None:
-        cache_dir = Path(os.environ.get("BAMON_TEST_ROOTFS") or DEFAULT_CACHE)
-    cache_dir = cache_dir.absolute()
     want = _recipe_hash()
+    if cache_dir is None:
+        cache_dir = Path(os.environ.get("BAMON_TEST_ROOTFS") or CACHE_BASE / f"rootfs-{SUITE}-{want[:12]}")
+    cache_dir = cache_dir.absolute()
     stamp = cache_dir / STAMP_NAME
 
     def fresh() -> bool:
