@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -99,6 +100,11 @@ class Broadcaster:
             event = to_event(entry)
             if event is not None:
                 self.publish(event)
+        # the reader ended (journalctl gone): close the clients; their pages reconnect and resync
+        logging.getLogger("bamon.web").warning("the journal reader stopped; closing live clients")
+        for queue in list(self._queues):
+            queue.put_nowait(None)
+        self._queues.clear()
 
 
 async def events(websocket: WebSocket) -> None:

@@ -64,7 +64,7 @@ def set_up(box: Container, idle_exit: int = 4) -> Dashboard:
     for role in ("viewer", "operator", "admin"):
         box.run(["bamon", "user", "add", role, "--role", role, "--password-stdin"], input=PASSWORD + "\n")
         dash.tokens[role] = box.run(["bamon", "token", "create", "--user", role]).stdout.strip()
-    box.run(["systemctl", "start", "bamon.web.socket"])
+    box.run(["systemctl", "restart", "bamon.web.socket"])
     return dash
 
 

@@ -149,21 +149,47 @@ function panel(name, body) {
 }
 
 function gridPanel() {
-  const tags = [...new Set(state.checks.flatMap((c) => c.tags))].sort();
   const select = (key, options) => el("select", { "aria-label": key, id: `filter-${key}`,
-    onchange: (e) => { state.filter[key] = e.target.value; render(); } },
+    onchange: (e) => { state.filter[key] = e.target.value; fillGrid(); } },
     el("option", { value: "" }, `any ${key}`), ...options.map((o) => el("option", { value: o, selected: state.filter[key] === o }, o)));
+  const node = panel("grid", [
+    el("div", { class: "filters" }, select("tag", []), select("status", ["OK", "FAILED", "WARNING", "UNKNOWN", "RUNNING", "DISABLED"])),
+    el("div", { class: "grid", id: "tiles" }),
+    el("p", { id: "tiles-empty" }),
+  ]);
+  queueMicrotask(fillGrid);
+  return node;
+}
+
+// Tiles are updated in place, keyed by check name: a live event must not rebuild what the
+// operator is looking at (or typing in), only change what changed.
+function fillGrid() {
+  const box = $("#tiles"), tagSelect = $("#filter-tag");
+  if (!box) return;
+  const tags = [...new Set(state.checks.flatMap((c) => c.tags))].sort();
+  if (tagSelect.dataset.tags !== tags.join(",")) {
+    tagSelect.dataset.tags = tags.join(",");
+    tagSelect.replaceChildren(el("option", { value: "" }, "any tag"),
+      ...tags.map((t) => el("option", { value: t, selected: state.filter.tag === t }, t)));
+  }
   const shown = state.checks.filter((c) => (!state.filter.tag || c.tags.includes(state.filter.tag)) &&
                                            (!state.filter.status || c.status === state.filter.status));
-  return panel("grid", [
-    el("div", { class: "filters" }, select("tag", tags), select("status", ["OK", "FAILED", "WARNING", "UNKNOWN", "RUNNING", "DISABLED"])),
-    el("div", { class: "grid" }, shown.map((c) =>
-      el("a", { class: `tile status-${c.status}`, href: `#/check/${encodeURIComponent(c.name)}`, "data-name": c.name, "data-status": c.status },
-        el("div", { class: "name" }, c.name),
-        el("div", { class: "meta" }, `${c.status} · ${ago(c.lastExecution)}`),
-        el("div", { class: "meta" }, c.duration === null ? "" : `${c.duration.toFixed(2)}s`)))),
-    shown.length ? null : el("p", {}, state.checks.length ? "No check matches." : "No checks yet."),
-  ]);
+  const existing = new Map([...box.children].map((t) => [t.dataset.name, t]));
+  shown.forEach((c, i) => {
+    let tile = existing.get(c.name);
+    if (!tile) {
+      tile = el("a", { href: `#/check/${encodeURIComponent(c.name)}`, "data-name": c.name },
+        el("div", { class: "name" }, c.name), el("div", { class: "meta when" }), el("div", { class: "meta took" }));
+    }
+    tile.className = `tile status-${c.status}`;
+    tile.dataset.status = c.status;
+    tile.querySelector(".when").textContent = `${c.status} · ${ago(c.lastExecution)}`;
+    tile.querySelector(".took").textContent = c.duration === null ? "" : `${c.duration.toFixed(2)}s`;
+    if (box.children[i] !== tile) box.insertBefore(tile, box.children[i] || null);
+    existing.delete(c.name);
+  });
+  for (const gone of existing.values()) gone.remove();
+  $("#tiles-empty").textContent = shown.length ? "" : state.checks.length ? "No check matches." : "No checks yet.";
 }
 
 function alertsPanel() {
@@ -263,7 +289,7 @@ async function showCheck(name) {
       may("admin") ? act("Delete", async () => {
         if (!confirm(`Remove ${name}?`)) return;
         await api("DELETE", path); location.hash = "#/"; }, "danger") : null),
-    el("div", { class: "panel" }, el("dl", {},
+    el("div", { class: "panel" }, el("dl", {}, [
       ["Command", check.command], ["Schedule", check.schedule || `every ${check.interval}s`], ["Last run", ago(check.lastExecution)],
       ["Next run", check.nextExecution ? new Date(check.nextExecution).toLocaleString() : "—"],
       ["Exit code", check.exitCode ?? "—"], ["Tags", check.tags.join(", ") || "—"], ["Description", check.description || "—"],
@@ -290,13 +316,24 @@ function render() {
   $("#detail").hidden = true;
   const dashboard = $("#dashboard");
   dashboard.hidden = false;
-  dashboard.replaceChildren(...visiblePanels().map((p) => PANEL_VIEWS[p]()));
+  const order = visiblePanels();
+  const shown = [...dashboard.children].map((p) => p.dataset.panel);
+  if (shown.join() !== order.join()) {  // the layout changed: build the panels
+    dashboard.replaceChildren(...order.map((p) => PANEL_VIEWS[p]()));
+    return;
+  }
+  fillGrid();  // only the data changed
+  const alerts = dashboard.querySelector('[data-panel="alerts"]');
+  if (alerts) alerts.replaceWith(alertsPanel());
 }
 
 window.addEventListener("hashchange", () => {
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
   if (route.startsWith("check/")) showCheck(route.slice(6)); else render();
 });
+
+// A safety net beside the live feed: resync every 30 s (cheap: the status is cached and ETagged).
+setInterval(() => { if (state.me && !document.hidden) refreshSoon(0); }, 30000);
 
 async function start() {
   $("#login").hidden = true;
