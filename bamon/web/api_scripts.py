@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from bamon.cli.status import as_json
 from bamon.context import Context
 from bamon.history.status import collect
 from bamon.web.errors import ApiError
-from bamon.web.http import Endpoint, page, read_json, requires, respond, state, who
+from bamon.web.http import Endpoint, encode, page, read_json, requires, respond, state, who
 
 STATUS_WORDS = ("OK", "FAILED", "WARNING", "UNKNOWN", "RUNNING", "SKIPPED", "DISABLED")
 
@@ -33,15 +34,27 @@ class StatusCache:
         self._value: list[dict[str, Any]] | None = None
         self._at = 0.0
         self._lock = asyncio.Lock()
+        self._encoded: dict[str, tuple[bytes, str]] = {}  # answers made from this value
 
     def invalidate(self) -> None:
         self._value = None
+
+    async def encoded(self, key: str, build: Callable[[list[dict[str, Any]]], Any]) -> tuple[bytes, str]:
+        """The JSON of `build(status)`, made once per collected status: with fifty dashboards
+        polling, serialising 200 checks for each request would be most of the work."""
+        checks = await self.get()
+        if key not in self._encoded:
+            if len(self._encoded) >= 64:  # queries vary without bound; keep the common ones cheap
+                self._encoded.clear()
+            self._encoded[key] = encode(build(checks))
+        return self._encoded[key]
 
     async def get(self) -> list[dict[str, Any]]:
         async with self._lock:
             if self._value is None or time.monotonic() - self._at > self.ttl:
                 self._value = await run_in_threadpool(self._collect)
                 self._at = time.monotonic()
+                self._encoded = {}
             return self._value
 
     def _collect(self) -> list[dict[str, Any]]:
@@ -82,7 +95,10 @@ async def list_scripts(request: Request) -> Response:
     responses:
       200: {description: A page of checks, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
     """
-    return respond(request, page(request, _filtered(request, await cache(request).get())))
+    key = f"scripts?{request.url.query}"  # the page depends on nothing but the query
+    checks = await cache(request).get()
+    encoded = await cache(request).encoded(key, lambda _: page(request, _filtered(request, checks)))
+    return respond(request, None, encoded=encoded)
 
 
 @requires("viewer")
@@ -92,10 +108,11 @@ async def status(request: Request) -> Response:
     responses:
       200: {description: Status, content: {application/json: {schema: {$ref: "#/components/schemas/Status"}}}}
     """
-    checks = await cache(request).get()
     keys = ("name", "enabled", "lastExecution", "result", "exitCode", "duration", "timeSince", "nextExecution",
             "output", "error", "status", "failureReason", "unit", "invocationId", "consecutiveFailures")
-    return respond(request, {"scripts": [{k: c[k] for k in keys} for c in checks]})
+    encoded = await cache(request).encoded("status", lambda checks: {"scripts": [{k: c[k] for k in keys}
+                                                                               for c in checks]})
+    return respond(request, None, encoded=encoded)
 
 
 @requires("viewer")

@@ -127,12 +127,18 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     return int(text)
 
 
-def respond(request: Request, data: Any, status: int = 200) -> Response:
-    """JSON; GET answers carry an ETag and become 304 when the client already has them."""
+def encode(data: Any) -> tuple[bytes, str]:
+    """The JSON bytes of an answer and their ETag."""
     payload = json.dumps(data, separators=(",", ":"), default=str).encode()
+    return payload, '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def respond(request: Request, data: Any, status: int = 200, encoded: tuple[bytes, str] | None = None) -> Response:
+    """JSON; GET answers carry an ETag and become 304 when the client already has them.
+    `encoded` passes bytes made earlier (the status cache keeps them between changes)."""
+    payload, tag = encoded or encode(data)
     if request.method != "GET" or status != 200:
         return Response(payload, status, media_type="application/json")
-    tag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)

@@ -71,8 +71,20 @@ $("#logout").addEventListener("click", async () => {
 });
 
 // --- data ----------------------------------------------------------------------------------
+// The latest run event per check. The status API reads each check's state file, which may be
+// written a moment after the journal record that produced the event: a refresh must not put
+// an older run back on screen.
+const latestRun = new Map();
+const RUN_FIELDS = ["status", "exitCode", "duration", "lastExecution", "consecutiveFailures"];
+
 async function refresh() {
   const page = await api("GET", "/api/v1/scripts?limit=1000");
+  for (const check of page.items) {
+    const run = latestRun.get(check.name);
+    if (run && Date.parse(run.lastExecution) > Date.parse(check.lastExecution || 0) + 999) {
+      for (const key of RUN_FIELDS) check[key] = run[key];
+    }
+  }
   state.checks = page.items;
   render();
 }
@@ -94,9 +106,9 @@ function connect() {
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "run") {
+      latestRun.set(event.check, event);
       const check = state.checks.find((c) => c.name === event.check);
-      if (check) Object.assign(check, { status: event.status, exitCode: event.exitCode, duration: event.duration,
-                                         lastExecution: event.lastExecution, consecutiveFailures: event.consecutiveFailures });
+      if (check) for (const key of RUN_FIELDS) check[key] = event[key];
       render();
       refreshSoon();  // output and next run time follow from the status API
     } else if (event.type === "change") { refreshSoon(); }
