@@ -17,7 +17,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
     package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
-                  "bamon.web": ["static/*", "static/vendor/*"]},
+                  "bamon.notify": ["templates/*.j2"],  # built-in alert templates
+                  "bamon.web": ["static/*"]},  # the dashboard
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests, -structlog, -jinja2, -starlette, -uvicorn, -argon2); python3-systemd is optional:
@@ -27,14 +28,16 @@ setup(
     extras_require={
         "journal": ["systemd-python>=235"],
         "web": ["starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
-        # httpx: Starlette's TestClient; schemathesis fuzzes the API from its OpenAPI document
-        "test": ["pytest>=7.2", "httpx>=0.23", "schemathesis>=3.19",
+        # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's
+        # row; httpx: Starlette's TestClient; schemathesis fuzzes the API from its OpenAPI document
+        "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise", "httpx>=0.23", "schemathesis>=3.19",
                  "starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
     },
     entry_points={
         "console_scripts": [
             "bamon = bamon.cli.main:main",
             "bamon-notify = bamon.notify.main:main",
+            "bamon-outbox = bamon.notify.drain:main",
             "bamon-generator = bamon.units.generator:main",
             "bamon-web = bamon.web.server:main",
             "bamon-web-manage = bamon.web.helper:main",

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bamon import audit
@@ -194,8 +196,9 @@ def reset_config(ctx: Context, actor: Actor = CLI) -> tuple[Change, str | None]:
         before = target.read_text(encoding="utf-8") if target.exists() else ""
         backup = None
         if before:
-            backup = str(target.with_name(target.name + ".bak"))
-            atomic_write(target.with_name(target.name + ".bak"), before)
+            # the original BAMON's name for it: config.yaml.backup.<timestamp>
+            backup = str(target.with_name(f"{target.name}.backup.{datetime.now().strftime('%Y%m%d_%H%M%S')}"))
+            atomic_write(Path(backup), before)
         atomic_write(target, render())
         change = _audit(ctx, Change("config-reset", None, before, render(), str(target)), actor)
         ctx.reload()

@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import ChannelSpec
+from bamon.config.channels import specs as channel_specs
 from bamon.config.issues import ConfigIssue
 from bamon.config.load import RawConfig, load_raw
 from bamon.config.timespec import parse_span, to_oncalendar
 from bamon.config.validate import validate
+from bamon.notify.conditions import Condition
+from bamon.notify.conditions import parse as parse_condition
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,8 @@ class Limits:
     max_cpu_time: int  # seconds → LimitCPU=
     max_file_size: int  # KiB → LimitFSIZE=
     max_virtual_memory: int  # KiB → MemoryMax=
-    profile: str  # strict | minimal
+    profile: str  # minimal | balanced | strict
+    user: str | None = None  # sandbox.user: the default of every script's `user`
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,14 @@ class Script:
     description: str
     severity: str
     tags: tuple[str, ...]
-    user: str | None
+    user: str | None  # as configured (script, else sandbox.user); units/hardening.run_as decides
     environment: tuple[tuple[str, str], ...]
     limits: Limits
     source: Path  # the file it was written in (SourcePath=)
+    network: str = "any"  # any | localhost | none
+    read_write_paths: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    hint: str = ""  # alerts: what to do when it fails, in its own words
 
     def settings(self) -> dict[str, Any]:
         """The effective settings, defaults filled in (`bamon config show`, the web API)."""
@@ -51,7 +60,9 @@ class Script:
             **({"schedule": self.schedule} if self.schedule else {"interval": self.interval}),
             "timeout": self.limits.timeout, "enabled": self.enabled, "description": self.description,
             "severity": self.severity, "tags": list(self.tags), "sandbox": self.limits.profile,
-            **({"user": self.user} if self.user else {}),
+            **({"user": self.user} if self.user else {}), "network": self.network,
+            **({"read_write_paths": list(self.read_write_paths)} if self.read_write_paths else {}),
+            **({"capabilities": list(self.capabilities)} if self.capabilities else {}),
             **({"environment": dict(self.environment)} if self.environment else {}),
             "source": str(self.source),
         }
@@ -81,6 +92,30 @@ class Web:
 
 
 @dataclass(frozen=True)
+class EscalationStep:
+    """From `after` seconds into an episode: tell `channels` too, at `severity` if set."""
+
+    after: int
+    channels: tuple[str, ...]
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alert rule (alerts.rules); `condition` is parsed and type-checked already."""
+
+    name: str
+    condition: Condition
+    channels: tuple[str, ...]  # empty: every channel
+    severity: tuple[str, ...]  # empty: any
+    tags: tuple[str, ...]  # empty: any
+    cooldown: int  # seconds
+    repeat: int | None  # seconds
+    window: int  # seconds, for error_rate
+    escalation: str  # immediate | gradual | a policy name
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded config: the usable scripts, plus every issue found on the way."""
 
@@ -89,6 +124,11 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    channels: tuple[ChannelSpec, ...] = ()  # alerts.channels, the usable ones
+    # alerts, the rule side (bamon/notify/): rules, named escalation policies, the gradual step
+    rules: tuple[Rule, ...] = ()
+    escalation_policies: tuple[tuple[str, tuple[EscalationStep, ...]], ...] = ()
+    gradual_step: int = 600
     web: Web = field(default=Web())
 
     @property
@@ -122,20 +162,62 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         max_file_size=sandbox.max_file_size,
         max_virtual_memory=sandbox.max_virtual_memory,
         profile=data.get("sandbox", sandbox.profile),
+        user=sandbox.user,
     )
     env = data.get("environment") or {}
     return Script(
         name=data["name"], command=data["command"], interval=interval,
         schedule=to_oncalendar(schedule) if schedule else None,
         enabled=bool(get("enabled")), description=str(get("description") or ""),
-        severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user"),
+        severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user") or sandbox.user,
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
-        limits=limits, source=source,
+        limits=limits, source=source, network=get("network"),
+        read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
+        hint=str(data.get("hint") or ""),
     )
 
 
 def _env_text(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _rules(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[Rule, ...]:
+    """The usable rules: one with any error (its condition, a missing channel) is left out."""
+    props = schema_mod.schema()["$defs"]["rule"]["properties"]
+    rules = []
+    for index, data in enumerate(alerts.get("rules") or []):
+        where = f"alerts.rules[{index}]"
+        if not isinstance(data, dict) or any(p == where or p.startswith((where + ".", where + "[")) for p in bad_paths):
+            continue
+
+        def get(key: str, data: dict[str, Any] = data) -> Any:
+            return data.get(key, props[key].get("default"))
+
+        repeat = data.get("repeat")
+        rules.append(Rule(
+            name=data["name"], condition=parse_condition(get("condition")),
+            channels=tuple(data.get("channels") or ()), severity=tuple(data.get("severity") or ()),
+            tags=tuple(data.get("tags") or ()),
+            cooldown=parse_span(data["cooldown"]) if "cooldown" in data else 0,
+            repeat=parse_span(repeat) if repeat is not None else None, window=parse_span(get("window")),
+            escalation=get("escalation"),
+        ))
+    return tuple(rules)
+
+
+def _policies(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[tuple[str, tuple[EscalationStep, ...]], ...]:
+    policies = alerts.get("escalation_policies") or {}
+    return tuple(
+        (name, tuple(sorted((EscalationStep(parse_span(step["after"]), tuple(step.get("channels") or ()),
+                                            step.get("severity")) for step in policy["steps"]),
+                            key=lambda step: step.after)))
+        for name, policy in policies.items()
+        if not any(p.startswith(f"alerts.escalation_policies.{name}") for p in bad_paths))
+
+
+def _web(raw: RawConfig, bad_paths: set[str]) -> Web:
+    w = _section(raw, "web", bad_paths)
+    return Web(tuple(w["listen"]) or Web().listen, parse_span(w["idle_exit"]))  # [] would listen nowhere
 
 
 def build(raw: RawConfig) -> Config:
@@ -146,12 +228,14 @@ def build(raw: RawConfig) -> Config:
     daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"])
     s = _section(raw, "sandbox", bad_paths)
     sandbox = Limits(parse_span(s["timeout"]), s["max_cpu_time"], s["max_file_size"],
-                     s["max_virtual_memory"], s["profile"])
+                     s["max_virtual_memory"], s["profile"], s.get("user"))
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
-    w = _section(raw, "web", bad_paths)
-    web = Web(tuple(w["listen"]) or Web().listen, parse_span(w["idle_exit"]))  # [] would listen nowhere
-    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file, web)
+    alerts = _section(raw, "alerts", bad_paths)
+    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file,
+                  channels=channel_specs(raw, bad_paths),
+                  rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
+                  gradual_step=parse_span(alerts["gradual_step"]), web=_web(raw, bad_paths))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

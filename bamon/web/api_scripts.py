@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bamon.cli.status import as_json
 from bamon.context import Context
 from bamon.history.status import collect
+from bamon.status_json import VERSION, check
 from bamon.web.errors import ApiError
 from bamon.web.http import Endpoint, encode, page, read_json, requires, respond, state, who
 
@@ -35,6 +35,7 @@ class StatusCache:
         self._at = 0.0
         self._lock = asyncio.Lock()
         self._encoded: dict[str, tuple[bytes, str]] = {}  # answers made from this value
+        self.status_keys: tuple[str, ...] = ()  # the keys of `bamon status --json` per check
 
     def invalidate(self) -> None:
         self._value = None
@@ -59,8 +60,12 @@ class StatusCache:
 
     def _collect(self) -> list[dict[str, Any]]:
         ctx: Context = self._factory()
-        return [{**c.script.settings(), **as_json(c)} for c in
-                collect(ctx.config(), ctx.paths, ctx.systemd, ctx.journal)]
+        result = []
+        for c in collect(ctx.config(), ctx.paths, ctx.systemd, ctx.journal):
+            entry = check(c)  # the CLI's document, so the API and `bamon status --json` agree
+            self.status_keys = tuple(entry)
+            result.append({**c.script.settings(), **entry})
+        return result
 
 
 def cache(request: Request) -> StatusCache:
@@ -108,10 +113,9 @@ async def status(request: Request) -> Response:
     responses:
       200: {description: Status, content: {application/json: {schema: {$ref: "#/components/schemas/Status"}}}}
     """
-    keys = ("name", "enabled", "lastExecution", "result", "exitCode", "duration", "timeSince", "nextExecution",
-            "output", "error", "status", "failureReason", "unit", "invocationId", "consecutiveFailures")
-    encoded = await cache(request).encoded("status", lambda checks: {"scripts": [{k: c[k] for k in keys}
-                                                                               for c in checks]})
+    status_cache = cache(request)
+    encoded = await status_cache.encoded("status", lambda checks: {
+        "version": VERSION, "scripts": [{k: c[k] for k in status_cache.status_keys} for c in checks]})
     return respond(request, None, encoded=encoded)
 
 

@@ -40,7 +40,8 @@ def components() -> dict[str, Any]:
         "name": {"type": "string"}, "enabled": {"type": "boolean"}, "status": {"type": "string"},
         "lastExecution": _NULLABLE_STR, "nextExecution": _NULLABLE_STR, "result": _NULLABLE_STR,
         "exitCode": {"type": ["integer", "null"]}, "duration": {"type": ["number", "null"]},
-        "timeSince": {"type": ["number", "null"]}, "output": {"type": "string"}, "error": _NULLABLE_STR,
+        "timeSince": {"type": ["number", "null"]}, "error": _NULLABLE_STR,
+        "output": {"type": ["string", "array", "null"], "items": {"type": "string"}},  # lines when several
         "failureReason": _NULLABLE_STR, "unit": {"type": "string"}, "invocationId": _NULLABLE_STR,
         "consecutiveFailures": {"type": "integer"}}}
     script: dict[str, Any] = copy.deepcopy(status_entry)
@@ -51,8 +52,9 @@ def components() -> dict[str, Any]:
             "Error": _ERROR,
             "ScriptInput": script_input,
             "Script": script,
-            "Status": {"type": "object", "required": ["scripts"],
-                       "properties": {"scripts": {"type": "array", "items": status_entry}}},
+            "Status": {"type": "object", "required": ["version", "scripts"],
+                       "properties": {"version": {"type": "integer"},
+                                      "scripts": {"type": "array", "items": status_entry}}},
             "Page": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
                 "items": {"type": "array"}, "total": {"type": "integer"}, "offset": {"type": "integer"},
                 "limit": {"type": "integer"}}},

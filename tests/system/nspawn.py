@@ -354,6 +354,7 @@ class Container:
         nspawn_env: Mapping[str, str] | None = None,
         unified_cgroup: bool = True,
         detach: bool = False,
+        persistent: bool = False,
     ) -> None:
         """rootfs defaults to ensure_rootfs().  nspawn_args are appended to
         the systemd-nspawn command line, nspawn_env is added to its
@@ -367,6 +368,10 @@ class Container:
         (e.g. memory) are missing: MemoryMax= is not enforced there.
 
         A detached container is not shut down when this process exits.
+
+        A persistent container keeps its changes across reboot() (an overlayfs whose upper
+        layer lives on the host until the container is shut down for good), like a real
+        machine's disk; the default throws them away at every shutdown.
         """
         self.rootfs = rootfs
         self.name = name or f"bamon-test-{secrets.token_hex(4)}"
@@ -379,6 +384,8 @@ class Container:
         self.process: subprocess.Popen[bytes] | None = None
         self._init_pid: int | None = None
         self._cgroups: list[Path] = []
+        self.persistent = persistent
+        self._overlay: Path | None = None  # persistent: host dir with upper/, work/, root/
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -393,6 +400,7 @@ class Container:
         tb: TracebackType | None,
     ) -> None:
         self.shutdown()
+        self.discard()
 
     @property
     def init_pid(self) -> int:
@@ -430,12 +438,42 @@ class Container:
             self.shutdown()
             raise
 
+    def _persistent_root(self, rootfs: Path) -> Path:
+        """An overlayfs of the cache plus a host-side upper layer that survives reboots."""
+        if self._overlay is None:
+            self._overlay = Path(tempfile.mkdtemp(prefix=f"{self.name}.", dir="/var/tmp"))
+            for part in ("upper", "work", "root"):
+                (self._overlay / part).mkdir()
+            options = f"lowerdir={rootfs},upperdir={self._overlay}/upper,workdir={self._overlay}/work"
+            subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(self._overlay / "root")],
+                           check=True)
+            atexit.register(self.discard)  # before shutdown's registration: runs after it
+        return self._overlay / "root"
+
+    def reboot(self) -> None:
+        """Power off and boot again: a persistent container keeps what it wrote."""
+        if not self.persistent:
+            raise ContainerError("reboot() of a volatile container would lose everything: use persistent=True")
+        self.shutdown()
+        self.boot()
+
+    def discard(self) -> None:
+        """Remove a persistent container's disk (after shutdown)."""
+        atexit.unregister(self.discard)
+        if self._overlay is not None:
+            # Only once unmounted: removing files through the overlay would only whiteout them, but
+            # a still-mounted tree is a sign the container is still running.
+            if subprocess.run(["umount", str(self._overlay / "root")], check=False).returncode == 0:
+                shutil.rmtree(self._overlay, ignore_errors=True)
+            self._overlay = None
+
     def _command(self, rootfs: Path) -> list[str]:
+        disk = (["-D", str(self._persistent_root(rootfs))] if self.persistent
+                else ["-D", str(rootfs), "--volatile=overlay"])  # read-only cache + tmpfs upper layer
         nspawn = [
             "systemd-nspawn",
             "-q",
-            "-D", str(rootfs),
-            "--volatile=overlay",  # read-only cache + tmpfs upper layer
+            *disk,
             "--boot",
             "--register=no",  # no machined on the host
             "--keep-unit",  # no transient scope: the host has no systemd bus
@@ -569,6 +607,19 @@ class Container:
         if check and proc.returncode != 0:
             raise CommandError(proc.returncode, cmd, stdout, stderr)
         return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+    def cpu_usec(self) -> int:
+        """CPU used so far by the whole container: its cgroup v2 tree's usage_usec, read from the host.
+
+        Commands run through `run` stay in the caller's cgroup, so measuring does not count itself.
+        """
+        for cgroup in self._cgroups:
+            stat = cgroup / "cpu.stat"
+            if stat.exists():
+                for line in stat.read_text().splitlines():
+                    if line.startswith("usage_usec "):
+                        return int(line.split()[1])
+        raise ContainerError(f"no cgroup v2 cpu.stat for container {self.name}")
 
     def path(self, inside: str) -> Path:
         """Host path of an absolute path inside the running container.

@@ -423,7 +423,8 @@ def test_defaults_come_from_the_schema(tmp_path: Path, load_config: LoadConfig) 
     assert script.limits.max_cpu_time == sandbox["max_cpu_time"]
     assert script.limits.max_file_size == sandbox["max_file_size"]
     assert script.limits.max_virtual_memory == sandbox["max_virtual_memory"]
-    assert script.limits.profile == sandbox["profile"] == "strict"
+    assert script.limits.profile == sandbox["profile"] == "balanced"
+    assert (script.network, script.read_write_paths, script.capabilities) == ("any", (), ())
     assert script.source == tmp_path / "config.yaml"
     assert (script.unit, script.timer) == ("bamon-minimal.service", "bamon-minimal.timer")
 
@@ -447,7 +448,7 @@ def test_spans_schedules_and_overrides_are_converted(load_config: LoadConfig) ->
     assert _errors(config) == []
     spans, cron, nickname, calendar, inherits, env = config.scripts
     assert (spans.interval, spans.schedule, spans.limits.timeout, spans.limits.profile) == (5400, None, 10, "minimal")
-    assert (cron.interval, cron.schedule, cron.limits.profile) == (None, "*-*-* *:00,20,40:00", "strict")
+    assert (cron.interval, cron.schedule, cron.limits.profile) == (None, "*-*-* *:00/20:00", "strict")
     assert nickname.schedule == "daily"
     assert calendar.schedule == "Mon..Fri *-*-* 02:00"
     assert (inherits.interval, inherits.limits.timeout) == (120, 60)

@@ -310,7 +310,7 @@ async function showCheck(name) {
       el("h2", {}, `Duration of the last ${runs.length} runs`),
       runs.length ? chart(runs, (r) => r.duration, (r) => (r.ok ? "#1f8a3b" : "#c62828"), "run durations") : el("p", {}, "No runs yet."),
       el("p", {}, runs.length ? `Success rate: ${((100 * ok) / runs.length).toFixed(1)} % (${ok} of ${runs.length})` : "")),
-    el("div", { class: "panel" }, el("h2", {}, "Recent output"), el("pre", { id: "output" }, check.output || "(none)")),
+    el("div", { class: "panel" }, el("h2", {}, "Recent output"), el("pre", { id: "output" }, [check.output].flat().join("\n") || "(none)")),
     may("admin") ? el("div", { class: "panel" }, el("h2", {}, "Edit"), scriptForm(check, async (body) => {
       await api("PUT", path, body); toast(`saved ${name}`); showCheck(name); }, "Save")) : null);
 }
