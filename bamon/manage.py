@@ -203,3 +203,28 @@ def reset_config(ctx: Context, actor: Actor = CLI) -> tuple[Change, str | None]:
         change = _audit(ctx, Change("config-reset", None, before, render(), str(target)), actor)
         ctx.reload()
     return change, backup
+
+
+def add_silence(ctx: Context, check: str, tag: str, seconds: int, reason: str, actor: Actor = CLI) -> Any:
+    """Keep alerts about a check (or every check with `tag`) quiet for `seconds`; audited."""
+    from bamon.config.timespec import format_span
+    from bamon.notify import silences
+
+    if seconds <= 0:
+        raise BamonError("a silence must last longer than 0 s", 'use a span such as "2h" or "30min"')
+    if check:
+        ctx.script(check)  # a clear error (with a suggestion) for a check that does not exist
+    silence = silences.add(ctx.paths.silences_file, check=check, tag=tag, seconds=seconds, reason=reason,
+                           by=actor.user or audit.who())
+    audit.record(ctx.journal, "silence", silence.target, after=f"{silence.id} for {format_span(seconds)} {reason}",
+                 actor=actor.user, via=actor.via)
+    return silence
+
+
+def remove_silence(ctx: Context, silence_id: str, actor: Actor = CLI) -> None:
+    from bamon.notify import silences
+
+    if not silences.remove(ctx.paths.silences_file, silence_id):
+        raise BamonError(f"no silence with id {silence_id!r}", "see `bamon silence list`", code="not_found")
+    audit.record(ctx.journal, "unsilence", silence_id, actor=actor.user, via=actor.via)
+

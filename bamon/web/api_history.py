@@ -14,7 +14,8 @@ from bamon import journal as journal_mod
 from bamon.context import Context
 from bamon.history.records import RunRecord, history
 from bamon.web.api_scripts import _one, cache
-from bamon.web.http import page, query_int, requires, respond, state
+from bamon.web.errors import ApiError
+from bamon.web.http import fields, page, query_int, read_json, requires, respond, state, who
 
 
 def _ctx(request: Request) -> Context:
@@ -120,7 +121,48 @@ async def alerts(request: Request) -> Response:
     return respond(request, page(request, failing))
 
 
+@requires("viewer")
+async def list_silences(request: Request) -> Response:
+    """
+    summary: Silences in force (alerts about these checks or tags are recorded, not sent)
+    responses:
+      200: {description: Silences, content: {application/json: {schema: {type: object}}}}
+    """
+    return respond(request, await run_in_threadpool(state(request).writer, "silences", "", {}, who(request).user))
+
+
+@requires("operator")
+async def add_silence(request: Request) -> Response:
+    """
+    summary: Silence a check or every check with a tag for a while
+    requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/NewSilence"}}}}
+    responses:
+      201: {description: The silence, content: {application/json: {schema: {type: object}}}}
+    """
+    data = await read_json(request)
+    fields(data, {"check": str, "tag": str, "for": (str, int), "reason": str}, required=("for",))
+    if bool(data.get("check")) == bool(data.get("tag")):
+        raise ApiError("invalid_body", "give either check or tag", '{"check": "web", "for": "2h"}')
+    result = await run_in_threadpool(state(request).writer, "silence", "", data, who(request).user)
+    return respond(request, result, 201)
+
+
+@requires("operator")
+async def remove_silence(request: Request) -> Response:
+    """
+    summary: End a silence now
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    responses:
+      200: {description: Removed, content: {application/json: {schema: {type: object}}}}
+    """
+    sid = request.path_params["id"]
+    return respond(request, await run_in_threadpool(state(request).writer, "unsilence", sid, {}, who(request).user))
+
+
 ROUTES = [
+    Route("/api/v1/silences", list_silences, methods=["GET"]),
+    Route("/api/v1/silences", add_silence, methods=["POST"]),
+    Route("/api/v1/silences/{id}", remove_silence, methods=["DELETE"]),
     Route("/api/v1/scripts/{id}/history", script_history, methods=["GET"]),
     Route("/api/v1/analytics", analytics, methods=["GET"]),
     Route("/api/v1/audit", audit, methods=["GET"]),

@@ -71,6 +71,9 @@ def components() -> dict[str, Any]:
             "NewUser": {"type": "object", "required": ["name", "role", "password"], "additionalProperties": False,
                         "properties": {"name": {"type": "string"}, "password": {"type": "string"},
                                        "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}}},
+            "NewSilence": {"type": "object", "required": ["for"], "additionalProperties": False, "properties": {
+                "check": {"type": "string"}, "tag": {"type": "string"}, "for": {"type": ["string", "integer"]},
+                "reason": {"type": "string"}}},
             "NewToken": {"type": "object", "additionalProperties": False, "properties": {"label": {"type": "string"}}},
         },
         "responses": {"Error": {"description": "The request was refused; code says why", "content": {

@@ -96,6 +96,12 @@ def test_login_and_a_check_turns_red_live(dash: Dashboard, browser: Any) -> None
         wait(browser, 30).until(lambda d: tile_status(d, "flappy") == "FAILED")
         assert browser.execute_script("return window.__notReloaded") is True  # live, not reloaded
         shot(browser, "red")
+        button = wait(browser).until(ec.element_to_be_clickable(
+            (By.CSS_SELECTOR, '.panel[data-panel="alerts"] button.silence')))
+        button.click()
+        wait(browser).until(ec.text_to_be_present_in_element((By.ID, "silences"), "flappy"))
+        silenced = dash.box.run(["bamon", "silence", "list", "--json"]).stdout
+        assert '"check": "flappy"' in silenced and '"by": "admin"' in silenced
     finally:
         dash.box.run(["rm", "-f", FLAG])
 

@@ -83,6 +83,18 @@ def test_api_write_shows_in_list_timers_and_audit(dash: Dashboard) -> None:
     assert not unit_exists(box, "bamon-from_api.service")
 
 
+def test_silences_through_the_helper(dash: Dashboard) -> None:
+    status, silence = dash.call("POST", "/api/v1/silences", {"tag": "prod", "for": "1h", "reason": "deploy"},
+                                role="operator")
+    assert status == 201, silence
+    assert silence["id"] in dash.box.run(["bamon", "silence", "list"]).stdout
+    status, listed = dash.call("GET", "/api/v1/silences", role="viewer")
+    assert status == 200 and [s["id"] for s in listed["items"]] == [silence["id"]]
+    assert dash.call("DELETE", f"/api/v1/silences/{silence['id']}", role="viewer")[0] == 403
+    assert dash.call("DELETE", f"/api/v1/silences/{silence['id']}", role="operator")[0] == 200
+    assert "no silences" in dash.box.run(["bamon", "silence", "list"]).stdout
+
+
 def test_roles_hold_against_the_real_service(dash: Dashboard) -> None:
     assert dash.call("GET", "/api/v1/status", role=None)[0] == 401
     assert dash.call("POST", "/api/v1/scripts", {"name": "nope", "command": "true"}, role="viewer")[0] == 403

@@ -69,6 +69,8 @@ ROUTES = [
     ("GET", "/api/v1/layout", None, "viewer"),
     ("PUT", "/api/v1/layout", {"panels": ["grid"]}, "viewer"),
     ("GET", "/api/v1/tokens", None, "viewer"),
+    ("GET", "/api/v1/silences", None, "viewer"),
+    ("POST", "/api/v1/silences", {"check": "web", "for": "2h", "reason": "deploy"}, "operator"),
     ("GET", "/api/v1/audit", None, "operator"),
     ("POST", "/api/v1/execute/web", None, "operator"),
     ("POST", "/api/v1/scripts/disk/disable", None, "operator"),
@@ -285,6 +287,25 @@ def test_users_and_tokens(api: Any) -> None:
                     headers=auth(api, "admin")).status_code == 422
     assert api.delete("/api/v1/users/viewer", headers=auth(api, "admin")).status_code == 200
     assert api.get("/api/v1/status", headers=auth(api, "viewer")).status_code == 401
+
+
+def test_silences_are_kept_and_audited(api: Any) -> None:
+    created = api.post("/api/v1/silences", json={"tag": "prod", "for": "30min", "reason": "maintenance"},
+                       headers=auth(api, "operator"))
+    assert created.status_code == 201, created.text
+    silence = created.json()
+    assert silence["tag"] == "prod" and silence["by"] == "operator"
+    listed = api.get("/api/v1/silences", headers=auth(api, "viewer")).json()["items"]
+    assert [s["id"] for s in listed] == [silence["id"]]
+    for body, code in (({"check": "nope", "for": "1h"}, "not_found"), ({"check": "web", "for": "soon"}, "invalid"),
+                       ({"for": "1h"}, "invalid_body"), ({"check": "web", "tag": "x", "for": "1h"}, "invalid_body"),
+                       ({"check": "web", "for": True}, "invalid_body")):
+        response = api.post("/api/v1/silences", json=body, headers=auth(api, "operator"))
+        assert error_code(response) == code, (body, response.text)
+    assert api.delete(f"/api/v1/silences/{silence['id']}", headers=auth(api, "operator")).status_code == 200
+    assert api.delete(f"/api/v1/silences/{silence['id']}", headers=auth(api, "operator")).status_code == 404
+    actions = [e.get("BAMON_AUDIT_ACTION") for e in api.sink.entries if e.get("BAMON_AUDIT_VIA") == "web"]
+    assert "silence" in actions and "unsilence" in actions
 
 
 def test_security_headers(api: Any) -> None:

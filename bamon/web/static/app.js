@@ -7,7 +7,7 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const RANK = { viewer: 0, operator: 1, admin: 2 };
 const PANELS = { grid: "Checks", alerts: "Open alerts", audit: "Recent changes", add: "Add a check" };
 const PANEL_ROLE = { grid: "viewer", alerts: "viewer", audit: "operator", add: "admin" };
-const state = { me: null, checks: [], layout: { panels: [], hidden: [] }, filter: { tag: "", status: "" }, socket: null };
+const state = { me: null, checks: [], silences: [], layout: { panels: [], hidden: [] }, filter: { tag: "", status: "" }, socket: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -206,10 +206,29 @@ function fillGrid() {
 
 function alertsPanel() {
   const failing = state.checks.filter((c) => c.status === "FAILED" || c.status === "WARNING");
-  return panel("alerts", failing.length ? el("ul", { class: "list" }, failing.map((c) => el("li", {},
-    el("span", { class: `badge status-${c.status}` }, c.severity), " ",
-    el("a", { href: `#/check/${encodeURIComponent(c.name)}` }, c.name), ` — ${c.error || c.status}, ${c.consecutiveFailures}× in a row`)))
-    : el("p", {}, "Nothing is failing."));
+  const silence = (body, label) => el("button", { class: "silence", onclick: async () => {
+    try { await api("POST", "/api/v1/silences", { for: "1h", reason: "from the dashboard", ...body }); toast(`${label} silenced for 1h`); loadSilences(); }
+    catch (error) { toast(error.message); } } }, "Silence 1h");
+  const silences = el("ul", { class: "list", id: "silences" }, state.silences.map((s) => el("li", {},
+    `🔕 ${s.check || "tag " + s.tag} until ${new Date(s.until * 1000).toLocaleTimeString()} ${s.reason ? "— " + s.reason : ""} `,
+    may("operator") ? el("button", { onclick: async () => {
+      await api("DELETE", `/api/v1/silences/${s.id}`).catch((e) => toast(e.message)); loadSilences(); } }, "End") : null)));
+  return panel("alerts", [
+    failing.length ? el("ul", { class: "list" }, failing.map((c) => el("li", {},
+      el("span", { class: `badge status-${c.status}` }, c.severity), " ",
+      el("a", { href: `#/check/${encodeURIComponent(c.name)}` }, c.name), ` — ${c.error || c.status}, ${c.consecutiveFailures}× in a row `,
+      may("operator") ? silence({ check: c.name }, c.name) : null)))
+      : el("p", {}, "Nothing is failing."),
+    silences,
+  ]);
+}
+
+// Silences live in root's alert state: each read is a helper process, so they are loaded on
+// start, after a change and with the 30 s resync, not on every live event.
+async function loadSilences() {
+  state.silences = (await api("GET", "/api/v1/silences").catch(() => ({ items: [] }))).items;
+  const alerts = $('#dashboard [data-panel="alerts"]');
+  if (alerts) alerts.replaceWith(alertsPanel());
 }
 
 function auditPanel() {
@@ -345,7 +364,7 @@ window.addEventListener("hashchange", () => {
 });
 
 // A safety net beside the live feed: resync every 30 s (cheap: the status is cached and ETagged).
-setInterval(() => { if (state.me && !document.hidden) refreshSoon(0); }, 30000);
+setInterval(() => { if (state.me && !document.hidden) { refreshSoon(0); loadSilences(); } }, 30000);
 
 async function start() {
   $("#login").hidden = true;
@@ -354,6 +373,7 @@ async function start() {
   $("#whoami").textContent = `${state.me.user} (${state.me.role})`;
   state.layout = await api("GET", "/api/v1/layout");
   await refresh();
+  loadSilences();
   connect();
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
   if (route.startsWith("check/")) showCheck(route.slice(6));
