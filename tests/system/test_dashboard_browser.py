@@ -96,9 +96,10 @@ def test_login_and_a_check_turns_red_live(dash: Dashboard, browser: Any) -> None
         wait(browser, 30).until(lambda d: tile_status(d, "flappy") == "FAILED")
         assert browser.execute_script("return window.__notReloaded") is True  # live, not reloaded
         shot(browser, "red")
-        button = wait(browser).until(ec.element_to_be_clickable(
-            (By.CSS_SELECTOR, '.panel[data-panel="alerts"] button.silence')))
-        button.click()
+        silence = '.panel[data-panel="alerts"] button.silence[data-check="flappy"]'
+        wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, silence)))
+        # the panel is rebuilt on live events: click through the page, not a kept handle
+        browser.execute_script("document.querySelector(arguments[0]).click()", silence)
         wait(browser).until(ec.text_to_be_present_in_element((By.ID, "silences"), "flappy"))
         silenced = dash.box.run(["bamon", "silence", "list", "--json"]).stdout
         assert '"check": "flappy"' in silenced and '"by": "admin"' in silenced

@@ -206,7 +206,7 @@ function fillGrid() {
 
 function alertsPanel() {
   const failing = state.checks.filter((c) => c.status === "FAILED" || c.status === "WARNING");
-  const silence = (body, label) => el("button", { class: "silence", onclick: async () => {
+  const silence = (body, label) => el("button", { class: "silence", "data-check": body.check, onclick: async () => {
     try { await api("POST", "/api/v1/silences", { for: "1h", reason: "from the dashboard", ...body }); toast(`${label} silenced for 1h`); loadSilences(); }
     catch (error) { toast(error.message); } } }, "Silence 1h");
   const silences = el("ul", { class: "list", id: "silences" }, state.silences.map((s) => el("li", {},
