@@ -121,3 +121,9 @@ def test_service_runs_unprivileged_and_hardened(dash: Dashboard) -> None:
     exposure = float(re.search(r"Overall exposure level for bamon\.web\.service: ([0-9.]+)", report).group(1))
     print(f"systemd-analyze security bamon.web.service: {exposure}")
     assert exposure <= 2.5, report
+    # the root helper, offline (an instance exists only during a write)
+    helper = box.run(["systemd-analyze", "security", "--no-pager", "--offline=yes",
+                      "/lib/systemd/system/bamon.web-manage@.service"], check=False).stdout
+    found = re.search(r"Overall exposure level for bamon\.web-manage@\S*\.service: ([0-9.]+)", helper)
+    print(f"systemd-analyze security --offline bamon.web-manage@.service: {found and found.group(1)}")
+    assert found and float(found.group(1)) <= 3.0, helper
