@@ -49,6 +49,8 @@ def effective(config: Config) -> dict[str, Any]:
         "daemon": vars(config.daemon).copy(),
         "sandbox": vars(config.sandbox).copy(),
         "scripts": [s.settings() for s in config.scripts],
+        # settings as written: a ${secret:NAME} stays a reference (only senders resolve it)
+        "channels": [{"name": c.name, "type": c.type, **c.settings} for c in config.channels],
     }
 
 
