@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from bamon import __version__
 from bamon.cli import (
+    accounts,
     add,
     alert,
     alerts,
@@ -36,8 +37,10 @@ from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, analytics, config_cmd, apply,
-            performance, alerts, alert, secret, silence, completions,
-            reset)  # reset: recovery's circuit breaker
+            performance,
+            alerts, alert, secret, silence, completions,
+            reset,  # reset: recovery's circuit breaker
+            accounts)
 
 
 class _Parser(argparse.ArgumentParser):

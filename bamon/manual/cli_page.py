@@ -55,6 +55,23 @@ The same for
 .TP
 .I /var/lib/bamon/
 State: the last result of each check, alert state.
+.TP
+.I /var/lib/bamon\\-web/
+The dashboard's users (argon2 password hashes), API token digests,
+sessions and layouts
+.RB ( "bamon user" ", " "bamon token" ).
+.SH DASHBOARD
+.B systemctl enable \\-\\-now bamon.web.socket
+listens on 127.0.0.1:8477
+.RB ( web.listen
+in config.yaml changes it; then restart the socket).
+The first connection starts
+.BR bamon.web.service ,
+which exits after
+.B web.idle_exit
+without requests. The REST API is under /api/v1
+(the OpenAPI document at /api/v1/openapi.json,
+live events on the WebSocket /api/v1/events).
 .SH ENVIRONMENT
 .TP
 .B BAMON_CONFIG
