@@ -24,7 +24,8 @@ def register(sub: Any) -> None:
     p.add_argument("--severity", choices=["info", "warning", "critical"])
     p.add_argument("--tag", action="append", dest="tags", help="a label (repeatable)")
     p.add_argument("--user", dest="run_as", metavar="USER", help="run the command as USER, or dynamic")
-    p.add_argument("--sandbox", choices=["strict", "minimal"])
+    p.add_argument("--sandbox", choices=["minimal", "balanced", "strict"])
+    p.add_argument("--network", choices=["any", "localhost", "none"], help="what network the check may use")
     p.add_argument("-e", "--env", action="append", metavar="NAME=VALUE", help="environment (repeatable)")
     p.add_argument("--disabled", action="store_true", help="add it without a timer")
     p.set_defaults(run=run)
@@ -42,6 +43,7 @@ def entry(args: argparse.Namespace) -> dict[str, Any]:
         "schedule": args.schedule, "description": args.description,
         "timeout": _number_or_text(args.timeout) if args.timeout else None,
         "severity": args.severity, "tags": args.tags, "user": args.run_as, "sandbox": args.sandbox,
+        "network": args.network,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     if args.env:

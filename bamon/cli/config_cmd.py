@@ -20,6 +20,7 @@ from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, load
 from bamon.config.write import dump, locked
 from bamon.errors import BamonError
+from bamon.units import hardening
 
 
 def register(sub: Any) -> None:
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
     show.set_defaults(run=run_show)
     check = verbs.add_parser("validate", help="report every problem; exit 1 if there is one")
     check.add_argument("--json", action="store_true")
+    check.add_argument("--run-as", action="store_true", help="also list the user every check runs as")
     check.set_defaults(run=run_validate)
     verbs.add_parser("edit", help="edit config.yaml; saved only if valid").set_defaults(run=run_edit)
     reset = verbs.add_parser("reset", help="write the commented default config (keeps a backup)")
@@ -46,7 +48,9 @@ def effective(config: Config) -> dict[str, Any]:
             **({"schedule": s.schedule} if s.schedule else {"interval": s.interval}),
             "timeout": s.limits.timeout, "enabled": s.enabled, "description": s.description,
             "severity": s.severity, "tags": list(s.tags), "sandbox": s.limits.profile,
-            **({"user": s.user} if s.user else {}),
+            **({"user": s.user} if s.user else {}), "network": s.network,
+            **({"read_write_paths": list(s.read_write_paths)} if s.read_write_paths else {}),
+            **({"capabilities": list(s.capabilities)} if s.capabilities else {}),
             **({"environment": dict(s.environment)} if s.environment else {}),
             "source": str(s.source),
         } for s in config.scripts],
@@ -83,9 +87,31 @@ def report(issues: list[ConfigIssue]) -> None:
             sys.stderr.write(f"  hint: {issue.hint}\n")
 
 
+_NOT_ROOT = "if it does not need root: drop user: root, or use sandbox balanced (which runs it as bamon)"
+
+
+def _root_notes(config: Config, user_mode: bool) -> list[ConfigIssue]:
+    """A note per check that runs as root: it is allowed, but the operator should know the price."""
+    notes = []
+    for script in config.scripts:
+        why = hardening.why_root(script, user_mode)
+        if why:
+            notes.append(ConfigIssue(str(script.source), None, f"{script.name}.user", why, _NOT_ROOT, fatal=False))
+    return notes
+
+
+def _print_run_as(config: Config, user_mode: bool) -> None:
+    by_user: dict[str, list[str]] = {}
+    for script in config.scripts:
+        user = hardening.run_as(script, user_mode) or ("root" if not user_mode else "(your user)")
+        by_user.setdefault(user, []).append(f"{script.name} ({script.limits.profile})")
+    for user, names in sorted(by_user.items()):
+        print(f"runs as {user}: {', '.join(names)}")
+
+
 def run_validate(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
-    issues = list(config.issues) + _calendar_issues(ctx, config)
+    issues = list(config.issues) + _calendar_issues(ctx, config) + _root_notes(config, ctx.user_mode)
     errors = [i for i in issues if i.fatal]
     if args.json:
         print_json({"valid": not errors, "scripts": len(config.scripts), "issues": [
@@ -93,6 +119,8 @@ def run_validate(args: argparse.Namespace, ctx: Context) -> int:
              "severity": "error" if i.fatal else "note"} for i in issues]})
     else:
         report(issues)
+        if args.run_as:
+            _print_run_as(config, ctx.user_mode)
         files = 1 + len(list(ctx.paths.scripts_dir.glob("*.yaml"))) if ctx.paths.scripts_dir.is_dir() else 1
         if errors:
             print(f"{len(errors)} problem(s) in {ctx.paths.config_file} and scripts.d/; "

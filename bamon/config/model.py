@@ -24,7 +24,8 @@ class Limits:
     max_cpu_time: int  # seconds → LimitCPU=
     max_file_size: int  # KiB → LimitFSIZE=
     max_virtual_memory: int  # KiB → MemoryMax=
-    profile: str  # strict | minimal
+    profile: str  # minimal | balanced | strict
+    user: str | None = None  # sandbox.user: the default of every script's `user`
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,13 @@ class Script:
     description: str
     severity: str
     tags: tuple[str, ...]
-    user: str | None
+    user: str | None  # as configured (script, else sandbox.user); units/hardening.run_as decides
     environment: tuple[tuple[str, str], ...]
     limits: Limits
     source: Path  # the file it was written in (SourcePath=)
+    network: str = "any"  # any | localhost | none
+    read_write_paths: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -101,15 +105,17 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         max_file_size=sandbox.max_file_size,
         max_virtual_memory=sandbox.max_virtual_memory,
         profile=data.get("sandbox", sandbox.profile),
+        user=sandbox.user,
     )
     env = data.get("environment") or {}
     return Script(
         name=data["name"], command=data["command"], interval=interval,
         schedule=to_oncalendar(schedule) if schedule else None,
         enabled=bool(get("enabled")), description=str(get("description") or ""),
-        severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user"),
+        severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user") or sandbox.user,
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
-        limits=limits, source=source,
+        limits=limits, source=source, network=get("network"),
+        read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
     )
 
 
@@ -125,7 +131,7 @@ def build(raw: RawConfig) -> Config:
     daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"])
     s = _section(raw, "sandbox", bad_paths)
     sandbox = Limits(parse_span(s["timeout"]), s["max_cpu_time"], s["max_file_size"],
-                     s["max_virtual_memory"], s["profile"])
+                     s["max_virtual_memory"], s["profile"], s.get("user"))
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
     return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file)

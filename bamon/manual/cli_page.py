@@ -54,7 +54,14 @@ The same for
 .BR "bamon \\-\\-user" .
 .TP
 .I /var/lib/bamon/
-State: the last result of each check, alert state.
+State: the last result of each check (owned by the user the check runs as),
+alert state.
+.TP
+.I /usr/lib/sysusers.d/bamon.conf
+The system user
+.B bamon
+that checks run as under the balanced (default) and strict sandbox profiles;
+a member of systemd\-journal and adm.
 .SH ENVIRONMENT
 .TP
 .B BAMON_CONFIG

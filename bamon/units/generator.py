@@ -35,7 +35,7 @@ def _log(message: str) -> None:
 def _unreadable(config_file: Path, exc: Exception) -> Config:
     issue = ConfigIssue(str(config_file), None, "", f"cannot be loaded: {type(exc).__name__}: {exc}",
                         "run `bamon config validate`")
-    limits = Limits(30, 60, 10240, 102400, "strict")
+    limits = Limits(30, 60, 10240, 102400, "balanced")
     return Config(Daemon(60, 10, 30), limits, (), (issue,), config_file)
 
 

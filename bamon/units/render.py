@@ -13,51 +13,10 @@ from pathlib import Path
 
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, Script
-from bamon.units import naming
+from bamon.units import hardening, naming
 from bamon.units.escape import env_assignment, exec_arg, plain
 
 RUN_CHECK = Path(__file__).with_name("run-check")
-
-# Each option: (setting, why). Kept as data so the unit explains itself (`systemctl cat`).
-_ALWAYS = (
-    ("NoNewPrivileges=yes", "the check cannot gain privileges through setuid binaries"),
-)
-_STRICT = (
-    ("PrivateTmp=yes", "a private /tmp and /var/tmp, discarded after the run"),
-    ("PrivateMounts=yes", "mounts made by the check stay in its own namespace"),
-    ("ProtectSystem=strict", "the whole file system is read-only to the check"),
-    ("ProtectHome=read-only", "home directories can be read, not changed"),
-    ("ProtectKernelTunables=yes", "/proc/sys and /sys are read-only"),
-    ("ProtectKernelModules=yes", "no kernel module loading"),
-    ("ProtectKernelLogs=yes", "no access to the kernel log buffer"),
-    ("ProtectControlGroups=yes", "the cgroup tree is read-only"),
-    ("ProtectClock=yes", "the system clock cannot be changed"),
-    ("ProtectHostname=yes", "the host name cannot be changed"),
-    ("RestrictSUIDSGID=yes", "no setuid/setgid files can be created"),
-    ("RestrictRealtime=yes", "no realtime scheduling"),
-    ("RestrictNamespaces=yes", "no new namespaces (containers) from the check"),
-    ("LockPersonality=yes", "the execution domain cannot be changed"),
-    ("SystemCallArchitectures=native", "only native system calls"),
-    ("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
-     "network access for HTTP/TCP checks, nothing exotic"),
-    ("SystemCallFilter=@system-service", "the system calls ordinary programs make, nothing else"),
-    ("SystemCallErrorNumber=EPERM", "a filtered system call fails with EPERM instead of killing the check"),
-)
-# Capabilities only matter under PID 1: a user manager cannot drop them, and the unit would
-# fail with status 218/CAPABILITIES. So user mode leaves out these two (PrivateDevices= drops
-# CAP_MKNOD and CAP_SYS_RAWIO).
-_STRICT_SYSTEM = (
-    ("PrivateDevices=yes", "no access to hardware devices (/dev holds only null, zero, random, …)"),
-    ("CapabilityBoundingSet=~" + " ".join(sorted((
-        "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_MODULE", "CAP_SYS_BOOT", "CAP_SYS_RAWIO", "CAP_SYS_TIME",
-        "CAP_SYS_PACCT", "CAP_SYS_TTY_CONFIG", "CAP_SYS_CHROOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_MKNOD",
-        "CAP_LINUX_IMMUTABLE", "CAP_BPF", "CAP_PERFMON", "CAP_BLOCK_SUSPEND", "CAP_LEASE", "CAP_WAKE_ALARM",
-        "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE", "CAP_AUDIT_CONTROL", "CAP_AUDIT_READ", "CAP_AUDIT_WRITE",
-        "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP",
-        "CAP_SETFCAP", "CAP_CHOWN", "CAP_FSETID", "CAP_FOWNER", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_KILL",
-        "CAP_SYSLOG"))),
-     "root checks keep what observing needs (reading any file, raw sockets for ping), not the power to change"),
-)
 
 
 @dataclass(frozen=True)
@@ -74,25 +33,6 @@ class Generated:
     wanted_by_target: list[str] = field(default_factory=list)
 
 
-def _comment_block(title: str, options: tuple[tuple[str, str], ...]) -> list[str]:
-    lines = [f"# {title}"]
-    for setting, why in options:
-        lines += [f"# {why}", setting]
-    return lines
-
-
-# The same for every check: built once, not 1,000 times per generator run.
-_HARDENING = {
-    "minimal": _comment_block("--- hardening that costs nothing measurable ---", _ALWAYS)
-    + ["# sandbox profile minimal: no mount namespace (cheap enough for every-second checks)"],
-    "strict-user": _comment_block("--- hardening that costs nothing measurable ---", _ALWAYS)
-    + _comment_block("--- sandbox profile strict: a mount namespace, which costs CPU per run ---", _STRICT),
-    "strict": _comment_block("--- hardening that costs nothing measurable ---", _ALWAYS)
-    + _comment_block("--- sandbox profile strict: a mount namespace, which costs CPU per run ---",
-                     _STRICT + _STRICT_SYSTEM),
-}
-
-
 def first_run_delay(script: Script) -> int:
     """Seconds after the timer starts before the first run.
 
@@ -103,7 +43,7 @@ def first_run_delay(script: Script) -> int:
     return 1 + zlib.crc32(script.name.encode()) % spread
 
 
-def _state_directory(script: Script) -> list[str]:
+def _state_directory(script: Script, user: str | None) -> list[str]:
     """Where run-check writes the `last` file that `bamon status` reads.
 
     StateDirectory= makes it writable inside the strict sandbox and owned by User=, but costs
@@ -112,10 +52,21 @@ def _state_directory(script: Script) -> list[str]:
     the directory on its first run.
     """
     path = f"bamon/checks/{script.name}"
-    if script.limits.profile == "minimal" and not script.user:
+    if script.limits.profile == "minimal" and user is None:
         return ["# run-check writes the last result here (creating it on the first run); `bamon status` reads it",
                 f'Environment="STATE_DIRECTORY=%S/{path}"']  # names are [A-Za-z0-9_.-]: nothing to escape
     return ["# run-check writes the last result here; `bamon status` reads it", f"StateDirectory={path}"]
+
+
+def _user_lines(script: Script, user: str | None) -> list[str]:
+    if user == "dynamic":
+        return ["# a throw-away user, made for each run", "DynamicUser=yes"]
+    if user == "root":
+        return ["# user: root — this check keeps root's access to every file (bamon config validate lists it)"]
+    if user is None:
+        return []
+    why = "unprivileged" if script.user is None else "user:"
+    return [f"# {why} — the check runs as {user}", f"User={user}"]
 
 
 def service_unit(script: Script, target: Target) -> str:
@@ -140,12 +91,10 @@ def service_unit(script: Script, target: Target) -> str:
         "# every journal entry of a run carries the check's name: history is one match",
         f"LogExtraFields=BAMON_CHECK={script.name}",
     ]
-    lines += _state_directory(script)
+    user = hardening.run_as(script, target.user_mode)
+    lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]
-    if script.user == "dynamic":
-        lines.append("DynamicUser=yes")
-    elif script.user:
-        lines.append(f"User={script.user}")
+    lines += _user_lines(script, user)
     lines += [
         "# --- limits (sandbox: timeout, max_cpu_time, max_file_size, max_virtual_memory) ---",
         f"TimeoutStartSec={limits.timeout}s",
@@ -159,8 +108,7 @@ def service_unit(script: Script, target: Target) -> str:
         f"MemoryMax={limits.max_virtual_memory}K",
         "MemorySwapMax=0",
     ]
-    profile = "strict-user" if limits.profile == "strict" and target.user_mode else limits.profile
-    lines += _HARDENING[profile]
+    lines += hardening.sandbox_lines(script, user, target.user_mode)
     return "\n".join(lines) + "\n"
 
 

@@ -581,6 +581,19 @@ class Container:
             raise CommandError(proc.returncode, cmd, stdout, stderr)
         return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
+    def cpu_usec(self) -> int:
+        """CPU used so far by the whole container: its cgroup v2 tree's usage_usec, read from the host.
+
+        Commands run through `run` stay in the caller's cgroup, so measuring does not count itself.
+        """
+        for cgroup in self._cgroups:
+            stat = cgroup / "cpu.stat"
+            if stat.exists():
+                for line in stat.read_text().splitlines():
+                    if line.startswith("usage_usec "):
+                        return int(line.split()[1])
+        raise ContainerError(f"no cgroup v2 cpu.stat for container {self.name}")
+
     def path(self, inside: str) -> Path:
         """Host path of an absolute path inside the running container.
 

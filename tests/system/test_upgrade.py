@@ -67,9 +67,9 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
     assert failures_before >= 1
     assert box.run(["bamon", "add", "web", "-c", "true"], check=False).returncode != 0  # 0.1: "reserved"
 
-    # The operator's own edits, scripts and state: the upgrade keeps every byte of them
-    box.run("echo '# kept across upgrades' >> /etc/bamon/config.yaml")
-    kept = "sha256sum /etc/bamon/config.yaml /etc/bamon/scripts.d/*.yaml"
+    # The operator's scripts and the checks' state: the upgrade keeps every byte and file of them.
+    # (config.yaml is a conffile: dpkg keeps an edited one, asking first when 0.2 changed it.)
+    kept = "sha256sum /etc/bamon/scripts.d/*.yaml"
     before = box.run(kept).stdout
     state_before = set(box.run("cd /var/lib/bamon && find . -type f").stdout.split())
 
@@ -95,3 +95,31 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
     for name in ("web", "notify", "config-error"):
         entry = wait_status(box, name, "OK", timeout=30, with_output=True)
         assert f"{name}-ok" in str(entry["output"])
+
+
+def test_upgrade_from_0_1_says_which_checks_stop_running_as_root(old_box: Container, bamon_deb: Path) -> None:
+    """0.1 ran every check as root; 0.2's default runs them as bamon. The operator is told, and
+    one line of config brings root back. Existing state directories change owner with the user."""
+    box = old_box
+    bamon(box, "add", "reads_shadow", "-c", "head -c 0 /etc/shadow && echo read", "-i", "2s")
+    bamon(box, "add", "plain", "-c", "echo plain", "-i", "2s")
+    wait_status(box, "reads_shadow", "OK", timeout=30)
+    wait_status(box, "plain", "OK", timeout=30)
+    assert box.run("stat -c %U /var/lib/bamon/checks/plain/last").stdout.strip() == "root"
+
+    upgrade = box.install_deb(bamon_deb)
+
+    told = upgrade.stdout + upgrade.stderr
+    assert "now run as the unprivileged user 'bamon'" in told and "sandbox: {user: root}" in told
+    assert "reads_shadow (balanced)" in told.split("runs as bamon:")[1].splitlines()[0]
+    assert "reads_shadow" in box.run("journalctl -t bamon-upgrade -o cat --no-pager").stdout
+    # As told: the check that needed root fails now, the others go on, as bamon, with their state
+    box.wait_for(lambda: status(box, "reads_shadow")["status"] == "FAILED", 30, 0.5, "reads_shadow to fail as bamon")
+    box.wait_for(lambda: box.run("stat -c %U /var/lib/bamon/checks/plain/last").stdout.strip() == "bamon", 30, 0.5,
+                 "plain's state file to be rewritten by bamon")
+    assert status(box, "plain")["status"] == "OK"
+    # The one line that keeps 0.1's behaviour for every check
+    config = box.path("/etc/bamon/config.yaml")
+    config.write_text(config.read_text().replace("sandbox:\n", "sandbox:\n  user: root\n", 1))
+    bamon(box, "apply")
+    box.wait_for(lambda: status(box, "reads_shadow")["status"] == "OK", 30, 0.5, "reads_shadow as root again")

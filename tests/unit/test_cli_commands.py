@@ -135,11 +135,12 @@ def test_show_json_has_defaults_and_converted_values(cli: Cli, config: Path) -> 
     assert result.code == 0
     document = json.loads(result.out)
     assert document["daemon"] == {"default_interval": 60, "max_concurrent": 10, "history_retention_days": 30}
-    assert document["sandbox"]["timeout"] == 30 and document["sandbox"]["profile"] == "strict"
+    assert document["sandbox"]["timeout"] == 30 and document["sandbox"]["profile"] == "balanced"
     web, disk = document["scripts"]
     assert web == {"name": "web_check", "command": "curl -s -o /dev/null -w '%{http_code}' http://localhost:1/",
                    "interval": 30, "timeout": 30, "enabled": True, "description": "HTTP health",
-                   "severity": "warning", "tags": [], "sandbox": "strict", "source": str(config)}
+                   "severity": "warning", "tags": [], "sandbox": "balanced", "network": "any",
+                   "source": str(config)}
     assert disk["schedule"] == "*-*-* *:00,05,10,15,20,25,30,35,40,45,50,55:00" and "interval" not in disk
 
 

@@ -423,7 +423,8 @@ def test_defaults_come_from_the_schema(tmp_path: Path, load_config: LoadConfig) 
     assert script.limits.max_cpu_time == sandbox["max_cpu_time"]
     assert script.limits.max_file_size == sandbox["max_file_size"]
     assert script.limits.max_virtual_memory == sandbox["max_virtual_memory"]
-    assert script.limits.profile == sandbox["profile"] == "strict"
+    assert script.limits.profile == sandbox["profile"] == "balanced"
+    assert (script.network, script.read_write_paths, script.capabilities) == ("any", (), ())
     assert script.source == tmp_path / "config.yaml"
     assert (script.unit, script.timer) == ("bamon-minimal.service", "bamon-minimal.timer")
 

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""What a host pays per check run: runs fired by timers, CPU of the container's whole cgroup.
+
+A `systemctl start` loop (bench/bench.py) adds the client's own constant cost to every unit and
+so hides ratios. Here, as on a real host, timers fire the runs and nothing else happens: for
+each variant, N services of `true` (bare units, or bamon checks of one profile) on timers every
+INTERVAL seconds, and the CPU of the container's cgroup v2 tree (PID 1, journald, the runs,
+everything) over a fixed window, divided by the runs that finished in it. An idle window (no
+timers) is measured the same way and subtracted. Variants are measured in interleaved rounds
+and the median is printed, because other load on the machine drifts over minutes.
+
+    sudo python3 bench/timers.py --deb dist/bamon_X_all.deb [--rounds 5] [--window 20]
+    sudo python3 bench/timers.py --deb … --options          # each hardening option alone
+    sudo python3 bench/timers.py --deb … --thousand         # 1,000 checks every 60 s, default profile
+
+It asserts nothing: it prints figures beside the goals of DESIGN §7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "system"))
+
+from nspawn import Container  # noqa: E402
+
+# systemd's "unit succeeded" journal message (SD_MESSAGE_UNIT_SUCCESS): one per finished run.
+UNIT_SUCCESS = "7ad2d189f7e94e70a38c781354912448"
+
+# Each hardening option alone, added to the bare unit. Kept in step with bamon/units/hardening.py.
+OPTIONS: dict[str, list[str]] = {
+    "User=bamon": ["User=bamon"],
+    "StateDirectory=": ["StateDirectory=bench/%N"],
+    "NoNewPrivileges=yes": ["NoNewPrivileges=yes"],
+    "SystemCallFilter=@system-service": ["NoNewPrivileges=yes", "SystemCallFilter=@system-service",
+                                         "SystemCallFilter=~@privileged @resources",
+                                         "SystemCallErrorNumber=EPERM"],
+    "SystemCallArchitectures=native": ["SystemCallArchitectures=native"],
+    "RestrictNamespaces=yes": ["RestrictNamespaces=yes"],
+    "LockPersonality=yes": ["LockPersonality=yes"],
+    "RestrictRealtime=yes": ["RestrictRealtime=yes"],
+    "RestrictSUIDSGID=yes": ["RestrictSUIDSGID=yes"],
+    "MemoryDenyWriteExecute=yes": ["MemoryDenyWriteExecute=yes"],
+    "CapabilityBoundingSet= (empty)": ["CapabilityBoundingSet="],
+    "RestrictAddressFamilies=": ["RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK"],
+    "ProtectClock=yes": ["ProtectClock=yes"],
+    "ProtectHostname=yes": ["ProtectHostname=yes"],
+    "UMask=0077": ["UMask=0077"],
+    "RemoveIPC=yes (with User=)": ["User=bamon", "RemoveIPC=yes"],
+    "PrivateNetwork=yes": ["PrivateNetwork=yes"],
+    "IPAddressDeny=any, allow localhost": ["IPAddressDeny=any", "IPAddressAllow=localhost"],
+    "PrivateTmp=yes": ["PrivateTmp=yes"],
+    "ProtectSystem=strict": ["ProtectSystem=strict"],
+    "ProtectHome=read-only": ["ProtectHome=read-only"],
+    "PrivateDevices=yes": ["PrivateDevices=yes"],
+    "PrivateMounts=yes": ["PrivateMounts=yes"],
+    "ProtectKernelTunables=yes": ["ProtectKernelTunables=yes"],
+    "ProtectKernelModules=yes": ["ProtectKernelModules=yes"],
+    "ProtectKernelLogs=yes": ["ProtectKernelLogs=yes"],
+    "ProtectControlGroups=yes": ["ProtectControlGroups=yes"],
+    "PrivateUsers=yes": ["PrivateUsers=yes"],
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """N services on timers: bare units with extra lines, or bamon checks of one profile."""
+
+    key: str  # unit-name safe
+    label: str
+    lines: tuple[str, ...] = ()
+    profile: str | None = None  # a bamon profile: the services are bamon's generated ones
+    # (profile, settings): that profile's generated unit without these settings, as a plain unit
+    without: tuple[str, tuple[str, ...]] | None = None
+
+    def service(self, i: int) -> str:
+        return f"bamon-bt-{self.key}-{i}.service" if self.profile else f"bt-{self.key}-{i}.service"
+
+    @property
+    def glob(self) -> str:
+        return ("bamon-" if self.profile else "") + f"bt-{self.key}-*.service"
+
+
+def bare_unit(lines: tuple[str, ...]) -> str:
+    return "\n".join(["[Unit]", "Description=bench %N", "[Service]", "Type=oneshot",
+                      "ExecStart=/bin/bash -c true", *lines]) + "\n"
+
+
+def install(box: Container, variants: list[Variant], count: int, interval: int) -> None:
+    """Write every variant's services, timers (spread over the interval) and target."""
+    units = box.path("/etc/systemd/system")
+    checks = []
+    for v in variants:
+        timers = []
+        for i in range(count):
+            if v.profile:
+                checks.append(f"  - {{name: bt-{v.key}-{i}, command: 'true', enabled: false, sandbox: {v.profile}}}")
+            else:
+                (units / v.service(i)).write_text(bare_unit(v.lines))
+            timer = f"bt-{v.key}-{i}.timer"
+            (units / timer).write_text(
+                f"[Unit]\nPartOf=bt-{v.key}.target\n[Timer]\nUnit={v.service(i)}\n"
+                f"OnActiveSec={1 + i * interval / count:.3f}s\nOnUnitActiveSec={interval}s\nAccuracySec=1s\n")
+            timers.append(timer)
+        (units / f"bt-{v.key}.target").write_text(f"[Unit]\nWants={' '.join(timers)}\n")
+    if checks:
+        box.path("/etc/bamon/config.yaml").write_text("scripts:\n" + "\n".join(checks) + "\n")
+    box.run("systemctl daemon-reload", timeout=600)
+    derived = [v for v in variants if v.without]
+    for v in derived:
+        assert v.without
+        profile, drop = v.without
+        text = box.path(f"/run/systemd/generator/bamon-bt-{profile}-0.service").read_text()
+        kept = "\n".join(line for line in text.splitlines() if line not in drop) + "\n"
+        for i in range(count):
+            (units / v.service(i)).write_text(kept.replace(f"bt-{profile}-0", f"bt-{v.key}-{i}"))
+    if derived:
+        box.run("systemctl daemon-reload", timeout=600)
+
+
+def runs_so_far(box: Container, v: Variant) -> int:
+    out = box.run(f"journalctl -q -o cat --no-pager -u '{v.glob}' MESSAGE_ID={UNIT_SUCCESS} | wc -l",
+                  timeout=300).stdout
+    return int(out.strip() or 0)
+
+
+def window(box: Container, v: Variant | None, seconds: float, warmup: float) -> tuple[float, int]:
+    """(CPU ms used by the container, runs finished) over one window of `v` (None: idle)."""
+    if v:
+        box.run(f"systemctl start bt-{v.key}.target")
+    time.sleep(warmup)
+    runs0 = runs_so_far(box, v) if v else 0
+    cpu0 = box.cpu_usec()
+    time.sleep(seconds)
+    cpu1 = box.cpu_usec()
+    runs1 = runs_so_far(box, v) if v else 0
+    if v:
+        box.run(f"systemctl stop bt-{v.key}.target")
+    return (cpu1 - cpu0) / 1000, runs1 - runs0
+
+
+def measure(box: Container, variants: list[Variant], rounds: int, seconds: float, warmup: float) -> dict[str, float]:
+    """Median CPU ms per run of each variant, idle subtracted, in interleaved rounds."""
+    per_run: dict[str, list[float]] = {v.key: [] for v in variants}
+    for r in range(rounds):
+        idle_ms, _ = window(box, None, seconds, 1)
+        for v in variants:
+            cpu, runs = window(box, v, seconds, warmup)
+            per_run[v.key].append((cpu - idle_ms) / max(runs, 1))
+            print(f"    round {r + 1}: {v.label:<44} {runs:5d} runs {per_run[v.key][-1]:7.2f} ms/run "
+                  f"(idle {idle_ms / seconds:.1f} ms/s)", file=sys.stderr, flush=True)
+    return {key: statistics.median(values) for key, values in per_run.items()}
+
+
+def exposure(box: Container, unit: str) -> str:
+    out = box.run(["systemd-analyze", "security", "--offline=yes", "--no-pager", unit], check=False).stdout
+    return next((line.split(":", 1)[-1].strip() for line in out.splitlines() if "Overall exposure" in line), "?")
+
+
+def unit_path(v: Variant) -> str:
+    return f"/run/systemd/generator/{v.service(0)}" if v.profile else f"/etc/systemd/system/{v.service(0)}"
+
+
+PROFILES = [Variant("bare", "bare oneshot, ExecStart=/bin/bash -c true"),
+            Variant("minimal", "bamon check `true`, minimal", profile="minimal"),
+            Variant("balanced", "bamon check `true`, balanced (default)", profile="balanced"),
+            Variant("strict", "bamon check `true`, strict", profile="strict")]
+# Ablations: what the balanced profile costs without its second (deny) system call filter, and
+# without any system call filter.
+ABLATIONS = [
+    Variant("bal_nodeny", "balanced without SystemCallFilter=~@privileged…",
+            without=("balanced", ("SystemCallFilter=~@privileged @resources",))),
+    Variant("bal_nofilter", "balanced without any SystemCallFilter=",
+            without=("balanced", ("SystemCallFilter=~@privileged @resources", "SystemCallFilter=@system-service",
+                                  "SystemCallErrorNumber=EPERM"))),
+]
+GOALS = {"minimal": 1.3, "balanced": 2.0, "strict": 4.0}
+EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
+
+
+def bench_profiles(box: Container, args: argparse.Namespace) -> None:
+    variants = PROFILES + (ABLATIONS if args.ablations else [])
+    install(box, variants, args.count, args.interval)
+    print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
+          f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
+    result = measure(box, variants, args.rounds, args.window, args.interval)
+    bare = result["bare"]
+    for v in variants:
+        ratio = result[v.key] / bare
+        goal = f"≤ {GOALS[v.key]}× bare" if v.key in GOALS else "(reference 4.0–5.1 ms)"
+        score = exposure(box, unit_path(v))
+        goal += f"; exposure ≤ {EXPOSURE_GOALS[v.key]}" if v.key in EXPOSURE_GOALS else ""
+        print(f"  {v.label:<44} {result[v.key]:6.2f} ms  {ratio:4.2f}×  exposure {score:<10}  goal: {goal}")
+
+
+def bench_options(box: Container, args: argparse.Namespace) -> None:
+    variants = [Variant("bare", "bare oneshot")] + [
+        Variant(f"o{i}", label, tuple(lines)) for i, (label, lines) in enumerate(OPTIONS.items())]
+    install(box, variants, args.count, args.interval)
+    print(f"\n== each option alone on the bare oneshot ({args.rounds} interleaved rounds of {args.window:g} s)")
+    result = measure(box, variants, args.rounds, args.window, args.interval)
+    bare = result["bare"]
+    print(f"  {'bare oneshot':<44} {bare:6.2f} ms")
+    for v in variants[1:]:
+        print(f"  {v.label:<44} {result[v.key]:6.2f} ms  {result[v.key] - bare:+6.2f} ms")
+
+
+def bench_thousand(box: Container, args: argparse.Namespace) -> None:
+    v = Variant("k", "1,000 bamon checks every 60 s, default profile", profile="balanced")
+    lines = ["scripts:"] + [f"  - {{name: bt-k-{i}, command: 'true', interval: 60}}" for i in range(1000)]
+    box.path("/etc/bamon/config.yaml").write_text("\n".join(lines) + "\n")
+    box.run("systemctl daemon-reload && systemctl start bamon.target", timeout=600)
+    print(f"\n== {v.label} (their own timers; {args.rounds} windows of 60 s after a 70 s warm-up)")
+    time.sleep(70)
+    shares = []
+    for _ in range(args.rounds):
+        runs0, cpu0 = runs_so_far(box, v), box.cpu_usec()
+        time.sleep(60)
+        cpu1, runs1 = box.cpu_usec(), runs_so_far(box, v)
+        shares.append((cpu1 - cpu0) / 60e6 * 100)
+        print(f"    {runs1 - runs0} runs, {shares[-1]:.1f} % of a core", file=sys.stderr, flush=True)
+    print(f"  CPU of the whole container: {statistics.median(shares):.1f} % of one core (median)   goal: ≤ 10 %")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deb", type=Path, required=True, help="the bamon package to measure")
+    parser.add_argument("--count", type=int, default=50, help="units per variant")
+    parser.add_argument("--interval", type=int, default=5, help="seconds between runs of one unit")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--window", type=float, default=20, help="seconds measured per variant and round")
+    parser.add_argument("--options", action="store_true", help="each hardening option alone")
+    parser.add_argument("--thousand", action="store_true", help="1,000 checks every 60 s")
+    parser.add_argument("--ablations", action="store_true", help="also balanced without its system call filters")
+    args = parser.parse_args()
+    print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
+    with Container() as box:
+        box.install_deb(args.deb)
+        box.run("systemctl stop bamon.target")  # the sample checks would add noise
+        print("  " + box.run("systemctl --version").stdout.splitlines()[0])
+        if args.thousand:
+            bench_thousand(box, args)
+        elif args.options:
+            bench_options(box, args)
+        else:
+            bench_profiles(box, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
