@@ -61,7 +61,7 @@ alert state.
 The system user
 .B bamon
 that checks run as under the balanced (default) and strict sandbox profiles;
-a member of systemd\-journal and adm.
+a member of systemd\\-journal and adm.
 .SH ENVIRONMENT
 .TP
 .B BAMON_CONFIG
