@@ -88,3 +88,15 @@ def test_bamon_1_points_to_the_other_pages(extras: Path) -> None:
     for name in PAGES[1:]:
         page, section = name.rsplit(".", 1)
         assert f"{page}({section})" in see_also
+
+
+def test_any_other_program_gets_a_page_from_its_help(tmp_path: Path) -> None:
+    """A program that lands later (a web service, a helper) is documented from its --help."""
+    import sys
+
+    subprocess.run([sys.executable, "-m", "bamon.manual", str(tmp_path), "bamon-other=bamon.cli.main:main"],
+                   check=True, capture_output=True)
+    page = tmp_path / "bamon-other.8"
+    lint = subprocess.run([need("mandoc"), "-Tlint", "-W", "all", str(page)], capture_output=True, text=True)
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout
+    assert "--config PATH" in _plain(page)
