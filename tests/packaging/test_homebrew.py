@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import subprocess
 
-from conftest import REPO, need
+from conftest import REPO, install_requires, need, normal
 
 FORMULA = REPO / "homebrew" / "bamon.rb"
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def install_requires() -> set[str]:
-    """The normalised names in setup.py's install_requires."""
-    for node in ast.walk(ast.parse((REPO / "setup.py").read_text())):
-        if isinstance(node, ast.keyword) and node.arg == "install_requires":
-            return {_normal(re.split(r"[<>=!~;\[ ]", ast.literal_eval(item))[0])
-                    for item in node.value.elts}  # type: ignore[attr-defined]
-    raise AssertionError("setup.py has no install_requires")
 
 
 def test_ruby_syntax() -> None:
@@ -35,7 +21,7 @@ def test_every_dependency_is_a_pinned_sdist_resource() -> None:
     assert len(blocks) == text.count('resource "'), "a resource without url and sha256"
     for name, url, _sha256 in blocks:
         assert url.startswith("https://files.pythonhosted.org/") and url.endswith(".tar.gz"), (name, url)
-    missing = install_requires() - {name for name, _url, _sha in blocks}
+    missing = install_requires() - {normal(name) for name, _url, _sha in blocks}
     assert not missing, f"run homebrew/update-resources: no resource for {sorted(missing)}"
 
 

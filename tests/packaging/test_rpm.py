@@ -49,6 +49,8 @@ def test_files_are_where_fedora_expects_them(rpm_file: Path) -> None:
         "/usr/share/licenses/bamon/LICENSE",
         *(f"/usr/lib/systemd/{manager}/{unit}" for manager in ("system", "user") for unit in units),
     }
+    if list((REPO / "debian").glob("*.sysusers")):
+        expected.add("/usr/lib/sysusers.d/bamon.conf")
     assert expected <= files, sorted(expected - files)
     assert any(re.fullmatch(r"/usr/lib/python3\.\d+/site-packages/bamon/cli/main\.py", f) for f in files)
     # nothing in the places Fedora reserves for others or no longer uses
