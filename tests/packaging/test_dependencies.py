@@ -20,11 +20,6 @@ DISTRO_NAMES = {
     "jinja2": ("python3-jinja2", "python3-jinja2"),
     "starlette": ("python3-starlette", "python3-starlette"),
     "uvicorn": ("python3-uvicorn", "python3-uvicorn"),
-    "prometheus-client": ("python3-prometheus-client", "python3-prometheus_client"),
-    "python-multipart": ("python3-multipart", "python3-multipart"),
-    "itsdangerous": ("python3-itsdangerous", "python3-itsdangerous"),
-    "httpx": ("python3-httpx", "python3-httpx"),
-    "websockets": ("python3-websockets", "python3-websockets"),
 }
 
 
