@@ -19,8 +19,9 @@ setup(
     package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"]},
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
-    # -requests); python3-systemd is optional: without it bamon writes to journald via logger.
-    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28", "structlog>=22.3", "Jinja2>=3.1"],
+    # -requests, -structlog, -jinja2); python3-systemd is optional: without it bamon writes to journald via logger.
+    install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
+                      "structlog>=22.3", "Jinja2>=3.1"],
     extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2"]},
     entry_points={
         "console_scripts": [
