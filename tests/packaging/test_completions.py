@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need
+from packaging_support import need
 
 HERE = Path(__file__).resolve().parent
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, need
+from packaging_support import REPO, need
 
 
 @pytest.fixture(scope="module")

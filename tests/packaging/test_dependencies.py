@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO, install_requires
+from packaging_support import REPO, install_requires
 
 # PyPI name (normalised) -> (Debian package, Fedora package)
 DISTRO_NAMES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from conftest import REPO, install_requires, need, normal
+from packaging_support import REPO, install_requires, need, normal
 
 FORMULA = REPO / "homebrew" / "bamon.rb"
 

