@@ -16,17 +16,20 @@ setup(
     license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
-    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"]},
+    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
+                  "bamon.notify": ["templates/*.j2"]},  # built-in alert templates
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests, -structlog, -jinja2); python3-systemd is optional: without it bamon writes to journald via logger.
     install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
                       "structlog>=22.3", "Jinja2>=3.1"],
-    extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2"]},
+    # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's row
+    extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise"]},
     entry_points={
         "console_scripts": [
             "bamon = bamon.cli.main:main",
             "bamon-notify = bamon.notify.main:main",
+            "bamon-outbox = bamon.notify.drain:main",
             "bamon-generator = bamon.units.generator:main",
         ]
     },

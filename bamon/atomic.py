@@ -11,14 +11,15 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
-    """Write `text` to `path` through a temporary file and a rename; keep the file's mode.
+def atomic_write(path: Path, text: str, *, durable: bool = True, mode: int = 0o644) -> None:
+    """Write `text` to `path` through a temporary file and a rename; keep the file's mode
+    (`mode` for a new file).
 
     `durable` also fsyncs before the rename: wanted for the operator's config, not for files
     that are regenerated anyway (units written by `bamon apply`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    mode = path.stat().st_mode & 0o7777 if path.exists() else mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from bamon.errors import BamonError
 
 # MESSAGE_ID of the audit records (journalctl MESSAGE_ID=…): one per change to the config.
 AUDIT_ID = "f84e75758ce842fcaa04acb843d014d6"
@@ -60,6 +62,31 @@ class Journal:
             except ValueError:
                 continue
         return out
+
+    def stream(self, args: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """journalctl -o json with `args`, entry by entry as it prints them (so --follow works).
+
+        A journalctl error (a bad --since, say) becomes a BamonError with its own words.
+        """
+        argv = self.base_command() + ["-q", *args, "-o", "json"]
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace") as proc:
+            assert proc.stdout is not None and proc.stderr is not None
+            done = False
+            try:
+                for line in proc.stdout:
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        continue
+                done = True
+            finally:
+                if not done:  # the reader stopped early (`bamon log -f | head`, Ctrl-C): so does journalctl
+                    proc.terminate()
+            problem = proc.stderr.read().strip()
+        if proc.returncode not in (0, None) and problem:
+            raise BamonError(f"journalctl: {problem.splitlines()[0]}",
+                             "times are written 1h, 2d, yesterday or '2026-01-31 12:00'; see man journalctl")
 
     def lines_of_runs(self, invocations: Sequence[str]) -> dict[str, list[str]]:
         """{invocation id: its stdout/stderr lines} for the given runs of units.

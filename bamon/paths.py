@@ -2,7 +2,8 @@
 
 System mode reads /etc/bamon and keeps state in /var/lib/bamon; user mode (`bamon --user`,
 the systemd user manager) uses the XDG directories of the invoking user. `--config PATH` and
-$BAMON_CONFIG point at another config.yaml (its scripts.d/ is the one beside it).
+$BAMON_CONFIG point at another config.yaml (its scripts.d/ is the one beside it); the original
+BAMON's $BAMON_CONFIG_FILE is read too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 SYSTEM_CONFIG = Path("/etc/bamon/config.yaml")
 SYSTEM_STATE = Path("/var/lib/bamon")
+SYSTEM_CREDENTIALS = Path("/etc/bamon/credentials")  # bamon secret: systemd-creds files
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")  # where `bamon apply` writes units
 GENERATOR_DIRS = {
     False: Path("/usr/lib/systemd/system-generators"),
@@ -41,6 +43,21 @@ class Paths:
         # Beside the config, so every writer of one config serialises on one lock.
         return self.config_file.parent / ".bamon.lock"
 
+    # --- alerts (bamon/notify/): state per check, silences, operator templates -------------------
+    @property
+    def alert_state_dir(self) -> Path:
+        """One JSON file (and its lock) per check: the open episode, what each rule sent."""
+        return self.state_dir / "alerts"
+
+    @property
+    def silences_file(self) -> Path:
+        return self.state_dir / "silences.json"
+
+    @property
+    def templates_dir(self) -> Path:
+        """Operator overrides of the alert templates (/etc/bamon/templates, ~/.config/bamon/templates)."""
+        return self.config_file.parent / "templates"
+
     def check_state_file(self, name: str) -> Path | None:
         """The `last` file the check's unit writes after each run, if it exists."""
         for base in self.check_state_dirs:
@@ -49,13 +66,30 @@ class Paths:
                 return candidate
         return None
 
+    @property
+    def outbox_dir(self) -> Path:
+        """Alerts waiting for a channel (bamon.outbox.path watches it; it uses %S/bamon/outbox).
+
+        A user manager's %S is $XDG_STATE_HOME since systemd 254 and $XDG_CONFIG_HOME before:
+        the path unit creates the one its systemd means (MakeDirectory=), so take the existing one.
+        """
+        candidates = [base.parent / "outbox" for base in self.check_state_dirs]
+        return next((c for c in candidates if c.is_dir()), candidates[0])
+
+    @property
+    def credentials_dir(self) -> Path:
+        """Stored secrets (bamon secret): encrypted credentials, or 0600 files in user mode."""
+        if self.user_mode:
+            return _xdg("XDG_CONFIG_HOME", ".config", Path.home()) / "bamon" / "credentials"
+        return SYSTEM_CREDENTIALS
+
     def generator_installed(self) -> bool:
         return (GENERATOR_DIRS[self.user_mode] / GENERATOR_NAME).exists()
 
 
 def resolve(user_mode: bool = False, config: str | None = None) -> Paths:
     """The paths for this invocation."""
-    override = config or os.environ.get("BAMON_CONFIG") or None
+    override = config or os.environ.get("BAMON_CONFIG") or os.environ.get("BAMON_CONFIG_FILE") or None
     if user_mode:
         home = Path.home()
         config_home = _xdg("XDG_CONFIG_HOME", ".config", home)

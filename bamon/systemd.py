@@ -11,7 +11,9 @@ import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fnmatch import fnmatch
+from pathlib import Path
 
 from bamon.errors import BamonError
 
@@ -32,6 +34,26 @@ class UnitState:
     load: str  # loaded | not-found | masked | error
     active: str  # active | inactive | activating | failed | …
     sub: str  # running | waiting | exited | dead | …
+
+
+_DATE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?: (\S+))?$")
+
+
+def timestamp(text: str) -> datetime | None:
+    """A time property of `systemctl show --timestamp=unix`, or None when unset.
+
+    Most come as "@1700000000", but systemd 252 ignores --timestamp for some (a timer's
+    NextElapseUSecRealtime): those come as "Fri 2026-11-27 04:00:00 UTC", in the local zone
+    of systemctl, which is ours too (same environment).
+    """
+    text = text.strip()
+    if text.startswith("@") and text[1:].isdigit():
+        return datetime.fromtimestamp(int(text[1:]), tz=UTC)
+    match = _DATE.search(text)
+    if match is None:
+        return None  # "", "n/a", "0"
+    moment = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S")
+    return moment.replace(tzinfo=UTC) if match[2] in ("UTC", "GMT") else moment.astimezone(UTC)
 
 
 _DENIED = re.compile(r"Access denied|Interactive authentication required|not permitted", re.I)
@@ -66,8 +88,8 @@ class Systemd:
     def stop(self, *units: str) -> None:
         self._systemctl("stop", *units, check=False)
 
-    def restart(self, *units: str) -> None:
-        self._systemctl("restart", *units)
+    def restart(self, *units: str, wait: bool = True) -> None:
+        self._systemctl("restart", *([] if wait else ["--no-block"]), *units)
 
     def enable(self, *units: str, now: bool = False) -> None:
         self._systemctl("enable", *(["--now"] if now else []), *units)
@@ -80,6 +102,15 @@ class Systemd:
 
     def reset_failed(self, *units: str) -> None:
         self._systemctl("reset-failed", *units, check=False)
+
+    # --- alerts: transient timers (escalation steps) — timed by systemd, no resident process ----
+    def start_timer(self, unit: str, seconds: int, argv: Sequence[str], description: str) -> bool:
+        """Run `argv` once, `seconds` from now, as the transient unit `unit` (.timer + .service)."""
+        result = self._runner([
+            "systemd-run", *(["--user"] if self.user_mode else []), "--quiet", "--collect",
+            f"--unit={unit}", f"--on-active={max(seconds, 1)}s", "--timer-property=AccuracySec=1s",
+            f"--description={description}", *argv])
+        return result.returncode == 0
 
     # --- queries (batched: one call for all units) ----------------------------------------------
     def list_units(self, *patterns: str) -> dict[str, UnitState]:
@@ -123,3 +154,28 @@ class Systemd:
                 lines = (result.stderr or result.stdout).strip().splitlines()
                 errors[expression] = lines[-1] if lines else "not a valid calendar expression"
         return errors
+
+    # --- credentials (systemd-creds; values only on stdin/stdout, never in argv) --------------------
+    def _creds(self, args: Sequence[str], data: str) -> subprocess.CompletedProcess[str]:
+        argv = ["systemd-creds", *args]
+        try:
+            result = subprocess.run(argv, input=data, capture_output=True, text=True, check=False, timeout=60)
+        except FileNotFoundError:
+            raise BamonError("systemd-creds not found", "it comes with systemd 250 or later") from None
+        if result.returncode != 0:
+            lines = result.stderr.strip().splitlines()
+            raise BamonError(f"systemd-creds {args[0]} failed: {lines[-1] if lines else result.returncode}",
+                             "run as root; see `systemd-creds --help`")
+        return result
+
+    def has_tpm2(self) -> bool:
+        return self._runner(["systemd-creds", "has-tpm2", "--quiet"]).returncode == 0
+
+    def encrypt_credential(self, name: str, value: str, path: Path) -> None:
+        """Encrypt `value` into `path` with the host key, and the TPM2 too where there is one."""
+        key = "host+tpm2" if self.has_tpm2() else "host"
+        self._creds(["encrypt", f"--with-key={key}", f"--name={name}", "-", str(path)], value)
+        path.chmod(0o600)
+
+    def decrypt_credential(self, path: Path, name: str) -> str:
+        return self._creds(["decrypt", f"--name={name}", str(path), "-"], "").stdout.rstrip("\n")

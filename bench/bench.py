@@ -173,6 +173,12 @@ def bench_add(box: Container) -> None:
     row("bamon add", f"{add * 1000:.0f} ms", "≤ 2 s")
 
 
+def package(given: Path | None) -> Path:
+    """The .deb to measure: the one given, else one built from the work tree (also for bench/alerts.py)."""
+    return given or Path(subprocess.run([str(REPO / "dev" / "build-deb")], capture_output=True, text=True,
+                                        check=True).stdout.split()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deb", type=Path, help="the package to measure (default: build one)")
@@ -180,8 +186,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=100_000, help="synthetic run records for status")
     parser.add_argument("--run-cost-only", action="store_true", help="only the systemctl start loop figures")
     args = parser.parse_args()
-    deb = args.deb or Path(subprocess.run([str(REPO / "dev" / "build-deb")], capture_output=True, text=True,
-                                          check=True).stdout.split()[-1])
+    deb = package(args.deb)
     print(f"bamon bench: {deb.name}, systemd in systemd-nspawn (Debian 12), {time.strftime('%Y-%m-%d')}")
     with Container() as box:  # boots; shut down on exit
         box.install_deb(deb)

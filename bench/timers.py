@@ -76,8 +76,8 @@ class Variant:
     label: str
     lines: tuple[str, ...] = ()
     profile: str | None = None  # a bamon profile: the services are bamon's generated ones
-    # (profile, settings): that profile's generated unit without these settings, as a plain unit
-    without: tuple[str, tuple[str, ...]] | None = None
+    # (profile, {setting: replacement or ""}): that profile's generated unit, edited, as a plain unit
+    edit: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
     def service(self, i: int) -> str:
         return f"bamon-bt-{self.key}-{i}.service" if self.profile else f"bt-{self.key}-{i}.service"
@@ -112,12 +112,13 @@ def install(box: Container, variants: list[Variant], count: int, interval: int) 
     if checks:
         box.path("/etc/bamon/config.yaml").write_text("scripts:\n" + "\n".join(checks) + "\n")
     box.run("systemctl daemon-reload", timeout=600)
-    derived = [v for v in variants if v.without]
+    derived = [v for v in variants if v.edit]
     for v in derived:
-        assert v.without
-        profile, drop = v.without
+        assert v.edit
+        profile, changes = v.edit
         text = box.path(f"/run/systemd/generator/bamon-bt-{profile}-0.service").read_text()
-        kept = "\n".join(line for line in text.splitlines() if line not in drop) + "\n"
+        edits = dict(changes)
+        kept = "\n".join(edits.get(line, line) for line in text.splitlines() if edits.get(line, line)) + "\n"
         for i in range(count):
             (units / v.service(i)).write_text(kept.replace(f"bt-{profile}-0", f"bt-{v.key}-{i}"))
     if derived:
@@ -171,14 +172,16 @@ PROFILES = [Variant("bare", "bare oneshot, ExecStart=/bin/bash -c true"),
             Variant("minimal", "bamon check `true`, minimal", profile="minimal"),
             Variant("balanced", "bamon check `true`, balanced (default)", profile="balanced"),
             Variant("strict", "bamon check `true`, strict", profile="strict")]
-# Ablations: what the balanced profile costs without its second (deny) system call filter, and
-# without any system call filter.
+# Ablations: what parts of the balanced profile cost.
+DENY = "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap"
 ABLATIONS = [
-    Variant("bal_nodeny", "balanced without SystemCallFilter=~@privileged…",
-            without=("balanced", ("SystemCallFilter=~@privileged @resources",))),
     Variant("bal_nofilter", "balanced without any SystemCallFilter=",
-            without=("balanced", ("SystemCallFilter=~@privileged @resources", "SystemCallFilter=@system-service",
-                                  "SystemCallErrorNumber=EPERM"))),
+            edit=("balanced", (("SystemCallFilter=~@privileged @resources", ""),
+                               ("SystemCallFilter=@system-service", ""), ("SystemCallErrorNumber=EPERM", "")))),
+    Variant("bal_deny", "balanced, deny list instead of @system-service",
+            edit=("balanced", (("SystemCallFilter=@system-service", DENY),))),
+    Variant("bal_nouser", "balanced without User= and StateDirectory=",
+            edit=("balanced", (("User=bamon", ""), ("StateDirectory=bamon/checks/bt-balanced-0", "")))),
 ]
 GOALS = {"minimal": 1.3, "balanced": 2.0, "strict": 4.0}
 EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
@@ -237,7 +240,7 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=20, help="seconds measured per variant and round")
     parser.add_argument("--options", action="store_true", help="each hardening option alone")
     parser.add_argument("--thousand", action="store_true", help="1,000 checks every 60 s")
-    parser.add_argument("--ablations", action="store_true", help="also balanced without its system call filters")
+    parser.add_argument("--ablations", action="store_true", help="also variants of balanced (see ABLATIONS)")
     args = parser.parse_args()
     print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
     with Container() as box:

@@ -27,7 +27,9 @@ def register(sub: Any) -> None:
     p.add_argument("--sandbox", choices=["minimal", "balanced", "strict"])
     p.add_argument("--network", choices=["any", "localhost", "none"], help="what network the check may use")
     p.add_argument("-e", "--env", action="append", metavar="NAME=VALUE", help="environment (repeatable)")
-    p.add_argument("--disabled", action="store_true", help="add it without a timer")
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--enabled", action="store_true", help="schedule it at once (the default)")
+    state.add_argument("--disabled", action="store_true", help="add it without a timer")
     p.set_defaults(run=run)
 
 

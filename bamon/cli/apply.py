@@ -8,9 +8,12 @@ of removed scripts pruned. Where the generator is installed, apply only reloads 
 from __future__ import annotations
 
 import argparse
+import pwd
 from typing import Any
 
 from bamon.cli.context import Context
+from bamon.cli.output import note
+from bamon.units import hardening
 
 
 def register(sub: Any) -> None:
@@ -23,4 +26,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     how = ("bamon-generator regenerated them" if ctx.paths.generator_installed()
            else f"units written to {ctx.paths.unit_dir}")
     print(f"applied {len(ctx.config().scripts)} check(s): {how}")
+    _missing_users(ctx)
     return 0
+
+
+def _missing_users(ctx: Context) -> None:
+    """Checks of a user that does not exist fail at every start (status 217/USER): say so now.
+
+    The packages create `bamon` (sysusers.d); a pip install has to do it once by hand.
+    """
+    config = ctx.config()
+    users = {hardening.run_as(s, ctx.user_mode) for s in config.scripts} - {None, "root", "dynamic"}
+    for user in sorted(u for u in users if u is not None):
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            hint = (" (create it: useradd --system --no-create-home --shell /usr/sbin/nologin"
+                    " --groups systemd-journal,adm bamon)" if user == hardening.CHECK_USER else "")
+            note(f"user {user!r} does not exist: the checks that run as it will fail{hint}")

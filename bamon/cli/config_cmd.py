@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +28,21 @@ from bamon.units import hardening
 def register(sub: Any) -> None:
     p = sub.add_parser("config", help="show, check or change the configuration")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    show = verbs.add_parser("show", help="the effective configuration, defaults filled in")
-    show.add_argument("--json", action="store_true")
+    show = verbs.add_parser("show", help="the config files as written (comments kept)")
+    show.add_argument("-p", "--pretty", action="store_true", help="re-indented evenly, comments kept")
+    show.add_argument("--effective", action="store_true", help="the merged config bamon runs, defaults filled in")
+    show.add_argument("--json", action="store_true", help="the effective config as JSON")
     show.set_defaults(run=run_show)
     check = verbs.add_parser("validate", help="report every problem; exit 1 if there is one")
+    check.add_argument("-v", "--verbose", action="store_true", help="also list the files read and the scripts")
     check.add_argument("--json", action="store_true")
     check.add_argument("--run-as", action="store_true", help="also list the user every check runs as")
     check.set_defaults(run=run_validate)
-    verbs.add_parser("edit", help="edit config.yaml; saved only if valid").set_defaults(run=run_edit)
+    edit = verbs.add_parser("edit", help="edit config.yaml; saved only if valid")
+    edit.add_argument("-e", "--editor", help="the editor to use (default: $VISUAL, $EDITOR, sensible-editor, vi)")
+    edit.set_defaults(run=run_edit)
     reset = verbs.add_parser("reset", help="write the commented default config (keeps a backup)")
-    reset.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    reset.add_argument("-f", "--force", "-y", "--yes", dest="yes", action="store_true", help="do not ask")
     reset.set_defaults(run=run_reset)
 
 
@@ -57,12 +64,58 @@ def effective(config: Config) -> dict[str, Any]:
     }
 
 
+def config_files(ctx: Context) -> list[Path]:
+    """config.yaml, then scripts.d/*.yaml in the order bamon reads them."""
+    files = [ctx.paths.config_file] if ctx.paths.config_file.exists() else []
+    if ctx.paths.scripts_dir.is_dir():
+        files += sorted(ctx.paths.scripts_dir.glob("*.yaml"))
+    return files
+
+
+def _pretty(text: str) -> str:
+    """`text` re-indented evenly (2 spaces, list dashes indented), comments kept."""
+    from ruamel.yaml import YAML  # only --pretty needs it
+    from ruamel.yaml.error import YAMLError
+
+    handler = YAML()
+    handler.preserve_quotes = True
+    handler.width = 4096
+    handler.indent(mapping=2, sequence=4, offset=2)
+    try:
+        doc = handler.load(text)
+    except YAMLError:
+        return text  # not YAML: shown as written, `bamon config validate` says what is wrong
+    _block_style(doc)
+    out = io.StringIO()
+    handler.dump(doc, out)
+    return out.getvalue()
+
+
+def _block_style(node: Any) -> None:
+    """{a: 1} and [x, y] written out as block mappings and lists, as yq -P prints them."""
+    if hasattr(node, "fa"):
+        node.fa.set_block_style()
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        _block_style(child)
+
+
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
-    data = effective(ctx.config())
-    if args.json:
-        print_json(data)
-    else:
-        sys.stdout.write(dump(data))
+    if args.json or args.effective:
+        data = effective(ctx.config())
+        if args.json:
+            print_json(data)
+        else:
+            sys.stdout.write(dump(data))
+        return 0
+    files = config_files(ctx)
+    if not files:
+        raise BamonError(f"no configuration at {ctx.paths.config_file}", "create one with `bamon config reset`")
+    for index, path in enumerate(files):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if len(files) > 1:  # which file each part is in; a comment, so the output stays YAML
+            sys.stdout.write(("\n" if index else "") + f"# ==> {path} <==\n")
+        sys.stdout.write(_pretty(text) if args.pretty else text)
     return 0
 
 
@@ -121,7 +174,14 @@ def run_validate(args: argparse.Namespace, ctx: Context) -> int:
         report(issues)
         if args.run_as:
             _print_run_as(config, ctx.user_mode)
-        files = 1 + len(list(ctx.paths.scripts_dir.glob("*.yaml"))) if ctx.paths.scripts_dir.is_dir() else 1
+        files = len(config_files(ctx))
+        if args.verbose:
+            for path in config_files(ctx):
+                print(f"read {path}")
+            for s in config.scripts:
+                when = s.schedule or f"every {s.interval}s"
+                print(f"  {s.name}: {when}, timeout {s.limits.timeout}s, "
+                      f"{'enabled' if s.enabled else 'disabled'} ({s.source})")
         if errors:
             print(f"{len(errors)} problem(s) in {ctx.paths.config_file} and scripts.d/; "
                   f"{len(config.scripts)} valid script(s) are still monitored")
@@ -130,11 +190,19 @@ def run_validate(args: argparse.Namespace, ctx: Context) -> int:
     return 1 if errors else 0
 
 
-def _editor() -> list[str]:
-    for candidate in (os.environ.get("VISUAL"), os.environ.get("EDITOR"), "sensible-editor", "vi"):
+def _editor(chosen: str | None = None) -> list[str]:
+    for candidate in (chosen, os.environ.get("VISUAL"), os.environ.get("EDITOR"), "sensible-editor", "vi"):
         if candidate:
             return shlex.split(candidate)
     return ["vi"]  # pragma: no cover
+
+
+def _edit(editor: str | None, draft: Path) -> int:
+    try:
+        return subprocess.run([*_editor(editor), str(draft)], check=False).returncode
+    except FileNotFoundError:
+        raise BamonError(f"editor not found: {_editor(editor)[0]}",
+                         "pass --editor with an installed editor, or set $EDITOR") from None
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:
@@ -146,7 +214,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
         os.write(fd, original.encode())
         os.close(fd)
         while True:
-            if subprocess.run([*_editor(), str(draft)], check=False).returncode != 0:
+            if _edit(args.editor, draft) != 0:
                 raise BamonError("the editor failed; nothing was saved", "set $EDITOR to an editor that works")
             text = draft.read_text(encoding="utf-8")
             if text == original:
@@ -169,17 +237,31 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
         draft.unlink(missing_ok=True)
 
 
+def _confirmed(question: str) -> bool | None:
+    """The answer to a y/N question on stdin (a terminal or a pipe); None when none came."""
+    if sys.stdin.isatty():  # a pipe gets no prompt: its answer is already written
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        return None
+    return answer.strip().lower() in ("y", "yes")
+
+
 def run_reset(args: argparse.Namespace, ctx: Context) -> int:
     target = ctx.paths.config_file
     if not args.yes and target.exists():
-        if not sys.stdin.isatty():
-            raise BamonError(f"not replacing {target} without confirmation", "pass --yes")
-        if input(f"Replace {target} with the default? A backup is kept. [y/N] ").strip().lower() not in ("y", "yes"):
-            return 1
+        answer = _confirmed(f"Replace {target} with the default? A backup is kept.")
+        if answer is None:
+            raise BamonError(f"not replacing {target} without confirmation", "pass --force")
+        if not answer:
+            print("nothing changed")
+            return 0
     with locked(ctx.paths):
         before = target.read_text(encoding="utf-8") if target.exists() else ""
         if before:
-            backup = target.with_name(target.name + ".bak")
+            # the original's name for it: config.yaml.backup.<timestamp>
+            backup = target.with_name(f"{target.name}.backup.{datetime.now().strftime('%Y%m%d_%H%M%S')}")
             atomic_write(backup, before)
             note(f"previous config saved as {backup}")
         atomic_write(target, render())

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import print_json, table
+from bamon.cli.output import NOTHING_CONFIGURED, print_json, table
 from bamon.config.model import Script
 from bamon.config.timespec import format_span
 
@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("list", help="configured checks")
     group = p.add_mutually_exclusive_group()
     group.add_argument("-e", "--enabled-only", action="store_true")
-    group.add_argument("--disabled-only", action="store_true")
+    group.add_argument("-d", "--disabled-only", action="store_true")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         } for s in scripts]})
         return 0
     if not scripts:
-        print("no checks configured (add one: bamon add NAME -c COMMAND)")
+        print("No scripts match." if ctx.config().scripts else NOTHING_CONFIGURED)
         return 0
     print(table(("NAME", "ENABLED", "SCHEDULE", "TIMEOUT", "SEVERITY", "COMMAND", "DESCRIPTION"),
                 [(s.name, "yes" if s.enabled else "no", schedule_text(s), f"{s.limits.timeout}s",

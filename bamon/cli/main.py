@@ -7,7 +7,24 @@ import sys
 from typing import NoReturn
 
 from bamon import __version__
-from bamon.cli import add, apply, completions, config_cmd, control, history, log, now, remove, status, toggle
+from bamon.cli import (
+    add,
+    alert,
+    alerts,
+    apply,
+    completions,
+    config_cmd,
+    control,
+    history,
+    log,
+    now,
+    performance,
+    remove,
+    secret,
+    silence,
+    status,
+    toggle,
+)
 from bamon.cli import list as list_cmd
 from bamon.cli.context import Context
 from bamon.cli.output import error
@@ -16,8 +33,8 @@ from bamon.errors import BamonError
 from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
-COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply,
-            completions)
+COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, performance,
+            alerts, alert, secret, silence, completions)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bamon", description="Health checks on systemd timers: run, record, alert.")
-    p.add_argument("--version", action="version", version=f"bamon {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"bamon {__version__}")
     p.add_argument("--user", action="store_true", help="your own checks, under your systemd user manager")
     p.add_argument("--config", metavar="PATH", help="another config.yaml (default /etc/bamon/config.yaml)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

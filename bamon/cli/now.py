@@ -17,10 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import color_status, print_json, table
-from bamon.cli.status import as_json, render_table, select
+from bamon.cli.output import NOTHING_CONFIGURED, note, print_json
+from bamon.cli.status import render_table, select
 from bamon.config.model import Script
 from bamon.errors import BamonError
+from bamon.history.records import RunRecord
+from bamon.history.status import CheckStatus
+from bamon.status_json import document
 from bamon.units import naming
 
 
@@ -29,6 +32,8 @@ def register(sub: Any) -> None:
     p.add_argument("-n", "--name", action="append", help="only this check (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--local", action="store_true", help="run directly, without systemd")
+    p.add_argument("-a", "--async", dest="concurrent", action="store_true",
+                   help="accepted for the original BAMON: runs are always concurrent here")
     p.set_defaults(run=run)
 
 
@@ -39,9 +44,11 @@ def _targets(args: argparse.Namespace, ctx: Context) -> list[Script]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.concurrent:
+        note("--async: checks always run concurrently (each is its own unit); the option is ignored")
     scripts = _targets(args, ctx)
     if not scripts:
-        print("no enabled checks to run")
+        print("No enabled scripts to run." if ctx.config().scripts else NOTHING_CONFIGURED)
         return 0
     if args.local:
         return _run_local(scripts, ctx.config().daemon.max_concurrent, args.json)
@@ -52,7 +59,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _wait_for_notifier(ctx)
     checks = select(ctx, [s.name for s in scripts])
     if args.json:
-        print_json({"scripts": [as_json(c) for c in checks]})
+        print_json(document(checks))
     else:
         print(render_table(checks))
     return 0 if all(c.status == "OK" for c in checks) else 1
@@ -66,11 +73,9 @@ def _wait_for_notifier(ctx: Context, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def _run_one(script: Script) -> dict[str, Any]:
+def _run_one(script: Script) -> CheckStatus:
     started = time.time()
     env = {**os.environ, **dict(script.environment)}
-    code: int | None
-    reason: str | None
     # A session of its own, so that a timeout ends everything the command started (like the
     # unit's cgroup under systemd): killing bash alone leaves `sleep`, pipelines and background
     # jobs running, and holding the output pipes open.
@@ -84,24 +89,19 @@ def _run_one(script: Script) -> dict[str, Any]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
-    if timed_out:
-        code, reason = None, "timeout"
-        output = out + err + f"\nTimeout after {script.limits.timeout}s"
-    else:
-        code, reason = proc.returncode, None if proc.returncode == 0 else "exit-code"
-        output = out + err
-    return {"name": script.name, "status": "OK" if code == 0 else "FAILED", "exitCode": code,
-            "failureReason": reason, "duration": round(time.time() - started, 3), "output": output.strip()}
+    code = None if timed_out else proc.returncode
+    result = "timeout" if timed_out else "success" if code == 0 else "exit-code"
+    # the same record a run under systemd leaves, so the table and JSON are the same too
+    record = RunRecord(script.name, "", result, code, int(started * 1e6), int(time.time() * 1e6), 0)
+    return CheckStatus(script=script, status="OK" if record.ok else "FAILED", record=record,
+                       output=tuple((out + err).strip().splitlines()), next_run=None)
 
 
 def _run_local(scripts: list[Script], concurrency: int, as_json_out: bool) -> int:
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results = list(pool.map(_run_one, scripts))
+        checks = list(pool.map(_run_one, scripts))
     if as_json_out:
-        print_json({"scripts": results})
+        print_json(document(checks))
     else:
-        print(table(("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION"),
-                    [(r["name"], color_status(r["status"]), "-" if r["exitCode"] is None else str(r["exitCode"]),
-                      r["output"].splitlines()[-1] if r["output"] else "", f"{r['duration']:.2f}s") for r in results],
-                    squeeze="OUTPUT"))
-    return 0 if all(r["status"] == "OK" for r in results) else 1
+        print(render_table(checks))
+    return 0 if all(c.status == "OK" for c in checks) else 1

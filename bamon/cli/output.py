@@ -12,6 +12,9 @@ from typing import Any
 
 from bamon.config.timespec import format_span
 
+# what list, status and now say on an empty config (the original's words, and how to add one)
+NOTHING_CONFIGURED = "No scripts configured. Add one with: bamon add NAME --command 'COMMAND'"
+
 _COLORS = {"OK": "32", "FAILED": "31", "WARNING": "33", "RUNNING": "36", "UNKNOWN": "2", "DISABLED": "2"}
 
 
@@ -19,9 +22,11 @@ def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def color_status(word: str) -> str:
+def color_status(word: str, shown: str | None = None) -> str:
+    """`shown` (default: the status word itself) in the colour of status `word`."""
+    text = shown or word
     code = _COLORS.get(word)
-    return f"\033[{code}m{word}\033[0m" if code and use_color() else word
+    return f"\033[{code}m{text}\033[0m" if code and use_color() else text
 
 
 def _visible_len(text: str) -> int:

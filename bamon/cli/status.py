@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import ago, color_status, iso, note, print_json, table, until
+from bamon.cli.output import NOTHING_CONFIGURED, ago, color_status, iso, note, print_json, table, until
 from bamon.errors import BamonError
 from bamon.history.status import CheckStatus, collect
+from bamon.status_json import WORDS, document, error_text
 
 HEADERS = ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION")
 _ORDER = {"FAILED": 0, "WARNING": 1, "RUNNING": 2, "UNKNOWN": 3, "OK": 4, "SKIPPED": 5, "DISABLED": 6}
@@ -25,49 +25,32 @@ def register(sub: Any) -> None:
     p.add_argument("-n", "--name", action="append", help="only this check (repeatable)")
     p.add_argument("-f", "--failed-only", action="store_true", help="only failing checks")
     p.add_argument("-v", "--verbose", action="store_true", help="full output and unit details")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-j", "--json", action="store_true", help="machine-readable output (docs/status.schema.json)")
     p.add_argument("--sort", choices=sorted(_SORT_KEYS), help="order of the rows (default: config order)")
     p.add_argument("--webhook", metavar="URL", help="also POST the JSON document to URL")
     p.set_defaults(run=run)
 
 
-def as_json(c: CheckStatus) -> dict[str, Any]:
-    """One check in the original BAMON's keys, with sane types, plus bamon's additions."""
-    r = c.record
-    return {
-        "name": c.script.name,
-        "enabled": c.script.enabled,
-        "lastExecution": iso(r.started) if r else None,
-        "result": ("success" if r.ok else "failure") if r else None,
-        "exitCode": r.exit_status if r else None,
-        "duration": round(r.duration, 3) if r else None,
-        "timeSince": round(_since(c), 1) if r else None,
-        "nextExecution": iso(c.next_run),
-        "output": "\n".join(c.output),
-        "error": (c.reason_text() + (f": {c.output[-1]}" if c.output else "")) if r and not r.ok else None,
-        "status": c.status,
-        "failureReason": c.failure_reason,
-        "unit": c.script.unit,
-        "invocationId": r.invocation if r else None,
-        "consecutiveFailures": r.consecutive_failures if r else 0,
-    }
-
-
-def _since(c: CheckStatus) -> float:
-    return (datetime.now(UTC) - c.record.ended).total_seconds() if c.record else 0.0
+# Longer output, or more than one line, is cut in the table; --json has all of it.
+CELL = 40
+TRUNCATED = " (truncated - use --json)"
 
 
 def _output_cell(c: CheckStatus) -> str:
-    last = next((line for line in reversed(c.output) if line.strip()), "")
     if c.record and not c.record.ok and c.record.result != "exit-code":
-        return c.reason_text() + (f": {last}" if last else "")
+        text = error_text(c) or ""
+        return text if len(text) <= CELL else text[:CELL] + TRUNCATED
+    lines = [line for line in c.output if line.strip()]
+    last = lines[-1] if lines else ""
+    if len(lines) > 1 or len(last) > CELL:
+        return last[:CELL] + TRUNCATED
     return last
 
 
 def render_table(checks: list[CheckStatus]) -> str:
     rows = [(
         c.script.name,
-        color_status(c.status),
+        color_status(c.status, WORDS[c.status]),
         "-" if not c.record or c.record.exit_status is None else str(c.record.exit_status),
         _output_cell(c),
         f"{c.record.duration:.2f}s" if c.record else "-",
@@ -101,11 +84,11 @@ def select(ctx: Context, names: list[str] | None, failed_only: bool = False,
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     checks = select(ctx, args.name, args.failed_only, args.sort)
-    document = {"scripts": [as_json(c) for c in checks]}
+    doc = document(checks)
     if args.json:
-        print_json(document)
+        print_json(doc)
     elif not checks:
-        print("no failing checks" if args.failed_only else "no checks configured (add one: bamon add NAME -c COMMAND)")
+        print("No failing scripts." if args.failed_only and ctx.config().scripts else NOTHING_CONFIGURED)
     else:
         print(render_table(checks))
         if args.verbose:
@@ -114,7 +97,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: "
              "run `bamon config validate`")
     if args.webhook:
-        _post(args.webhook, document)
+        _post(args.webhook, doc)
     return 0
 
 

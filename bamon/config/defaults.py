@@ -37,7 +37,10 @@ def render() -> str:
         lines += _comment(section.get("description", ""), "") + [f"{name}:"]
         for key, prop in props.items():
             lines += _comment(prop.get("description", ""), "  ")
-            lines.append(f"  {key}: {_value(prop.get('default', prop.get('x-example', '')))}")
+            if "default" in prop:
+                lines.append(f"  {key}: {_value(prop['default'])}")
+            else:  # unset means something (sandbox.user: the profile decides): show it, commented
+                lines.append(f"  # {key}: {_value(prop.get('x-example', ''))}")
         lines.append("")
     script = schema_mod.script_schema()
     lines += _comment(root["properties"]["scripts"]["description"], "")

@@ -87,7 +87,10 @@ def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     """The schema as one closure: it is walked once per process, not once per value."""
     checks: list[Check] = []
     for keyword, arg in schema.items():
-        if keyword in _ANNOTATIONS or keyword in _STRUCTURE:
+        if keyword in _ANNOTATIONS or keyword in _STRUCTURE or keyword in ("then", "else"):
+            continue
+        if keyword == "if":  # with its then/else: the per-type settings of alerts.channels
+            checks.append(_conditional(schema, root))
             continue
         factory = _KEYWORDS.get(keyword)
         if factory is None:
@@ -123,6 +126,17 @@ def _object_check(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     return check
 
 
+def _conditional(schema: dict[str, Any], root: dict[str, Any]) -> Check:
+    test = _compile(schema["if"], root)
+    then = _compile(schema["then"], root) if "then" in schema else None
+    other = _compile(schema["else"], root) if "else" in schema else None
+
+    def check(value: Any) -> bool:
+        branch = then if test(value) else other
+        return branch is None or branch(value)
+    return check
+
+
 def _type(arg: str | list[str], root: dict[str, Any]) -> Check:
     kinds = [_TYPES[k] for k in ([arg] if isinstance(arg, str) else arg)]
     return lambda v: any(kind(v) for kind in kinds)
@@ -150,13 +164,20 @@ def _items(arg: dict[str, Any], root: dict[str, Any]) -> Check:
     return lambda v: not isinstance(v, list) or all(inner(i) for i in v)
 
 
+def _all(checks: list[Check]) -> Check:
+    return lambda v: all(check(v) for check in checks)
+
+
 _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
     "type": _type,
     "$ref": _ref,
     "enum": lambda arg, root: lambda v: any(v == a and type(v) is type(a) for a in arg),
     "pattern": _pattern,
     "minimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v >= arg,
+    "maximum": lambda arg, root: lambda v: not _TYPES["number"](v) or v <= arg,
     "minLength": lambda arg, root: lambda v: not isinstance(v, str) or len(v) >= arg,
+    "const": lambda arg, root: lambda v: v == arg and type(v) is type(arg),
+    "allOf": lambda arg, root: _all([_compile(s, root) for s in arg]),
     "format": lambda arg, root: lambda v: _format_ok(arg, v),
     "not": _not,
     "items": _items,

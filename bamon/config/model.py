@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import ChannelSpec
+from bamon.config.channels import specs as channel_specs
 from bamon.config.issues import ConfigIssue
 from bamon.config.load import RawConfig, load_raw
 from bamon.config.timespec import parse_span, to_oncalendar
 from bamon.config.validate import validate
+from bamon.notify.conditions import Condition
+from bamon.notify.conditions import parse as parse_condition
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Script:
     network: str = "any"  # any | localhost | none
     read_write_paths: tuple[str, ...] = ()
     capabilities: tuple[str, ...] = ()
+    hint: str = ""  # alerts: what to do when it fails, in its own words
 
     @property
     def unit(self) -> str:
@@ -65,6 +70,30 @@ class Daemon:
 
 
 @dataclass(frozen=True)
+class EscalationStep:
+    """From `after` seconds into an episode: tell `channels` too, at `severity` if set."""
+
+    after: int
+    channels: tuple[str, ...]
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alert rule (alerts.rules); `condition` is parsed and type-checked already."""
+
+    name: str
+    condition: Condition
+    channels: tuple[str, ...]  # empty: every channel
+    severity: tuple[str, ...]  # empty: any
+    tags: tuple[str, ...]  # empty: any
+    cooldown: int  # seconds
+    repeat: int | None  # seconds
+    window: int  # seconds, for error_rate
+    escalation: str  # immediate | gradual | a policy name
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded config: the usable scripts, plus every issue found on the way."""
 
@@ -73,6 +102,11 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    channels: tuple[ChannelSpec, ...] = ()  # alerts.channels, the usable ones
+    # alerts, the rule side (bamon/notify/): rules, named escalation policies, the gradual step
+    rules: tuple[Rule, ...] = ()
+    escalation_policies: tuple[tuple[str, tuple[EscalationStep, ...]], ...] = ()
+    gradual_step: int = 600
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -116,11 +150,46 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
         limits=limits, source=source, network=get("network"),
         read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
+        hint=str(data.get("hint") or ""),
     )
 
 
 def _env_text(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _rules(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[Rule, ...]:
+    """The usable rules: one with any error (its condition, a missing channel) is left out."""
+    props = schema_mod.schema()["$defs"]["rule"]["properties"]
+    rules = []
+    for index, data in enumerate(alerts.get("rules") or []):
+        where = f"alerts.rules[{index}]"
+        if not isinstance(data, dict) or any(p == where or p.startswith((where + ".", where + "[")) for p in bad_paths):
+            continue
+
+        def get(key: str, data: dict[str, Any] = data) -> Any:
+            return data.get(key, props[key].get("default"))
+
+        repeat = data.get("repeat")
+        rules.append(Rule(
+            name=data["name"], condition=parse_condition(get("condition")),
+            channels=tuple(data.get("channels") or ()), severity=tuple(data.get("severity") or ()),
+            tags=tuple(data.get("tags") or ()),
+            cooldown=parse_span(data["cooldown"]) if "cooldown" in data else 0,
+            repeat=parse_span(repeat) if repeat is not None else None, window=parse_span(get("window")),
+            escalation=get("escalation"),
+        ))
+    return tuple(rules)
+
+
+def _policies(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[tuple[str, tuple[EscalationStep, ...]], ...]:
+    policies = alerts.get("escalation_policies") or {}
+    return tuple(
+        (name, tuple(sorted((EscalationStep(parse_span(step["after"]), tuple(step.get("channels") or ()),
+                                            step.get("severity")) for step in policy["steps"]),
+                            key=lambda step: step.after)))
+        for name, policy in policies.items()
+        if not any(p.startswith(f"alerts.escalation_policies.{name}") for p in bad_paths))
 
 
 def build(raw: RawConfig) -> Config:
@@ -134,7 +203,11 @@ def build(raw: RawConfig) -> Config:
                      s["max_virtual_memory"], s["profile"], s.get("user"))
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
-    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file)
+    alerts = _section(raw, "alerts", bad_paths)
+    return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file,
+                  channels=channel_specs(raw, bad_paths),
+                  rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
+                  gradual_step=parse_span(alerts["gradual_step"]))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

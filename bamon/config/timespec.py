@@ -130,16 +130,34 @@ def cron_to_oncalendar(line: str) -> str:
     if text.lower() in _CRON_NICKNAMES:
         return _CRON_NICKNAMES[text.lower()]
     fields = [_cron_field(f, i) for i, f in enumerate(text.split())]
-    minute, hour, dom, month, dow = fields
+    dom, dow = fields[2], fields[4]
     if dom is not None and dow is not None:
         # cron runs when EITHER matches; OnCalendar needs both: there is no faithful translation.
         raise ValueError("cron lines restricting both day of month and day of week are not supported")
 
-    def join(values: list[int] | None, width: int = 1) -> str:
-        return "*" if values is None else ",".join(f"{v:0{width}d}" for v in values)
+    def join(index: int) -> str:
+        # A lone step keeps its form (cron */5 is OnCalendar 00/5): enumerated, `bamon list`
+        # showed `*/1` as sixty comma-separated minutes.
+        step = _cron_step(raw[index], index)
+        values = fields[index]
+        return step or ("*" if values is None else ",".join(f"{v:02d}" for v in values))
 
+    raw = text.split()
     weekday = "" if dow is None else ",".join(_SYSTEMD_DAYS[d] for d in dow) + " "
-    return f"{weekday}*-{join(month, 2)}-{join(dom, 2)} {join(hour, 2)}:{join(minute, 2)}:00"
+    return f"{weekday}*-{join(3)}-{join(2)} {join(1)}:{join(0)}:00"
+
+
+_STEP = re.compile(r"^(\*|\d+)/(\d+)$")
+
+
+def _cron_step(field: str, index: int) -> str | None:
+    """The OnCalendar repetition ("00/5", "*") for a cron field that is one step ("*/5", "10/20")."""
+    match = _STEP.match(field)
+    if match is None or index == 4:  # weekdays have no repetition in OnCalendar: listed by name
+        return None
+    start = _CRON_FIELDS[index][1] if match[1] == "*" else int(match[1])
+    step = int(match[2])
+    return "*" if match[1] == "*" and step == 1 else f"{start:02d}/{step}"
 
 
 def to_oncalendar(schedule: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bamon.config import schema as schema_mod
+from bamon.config.channels import channel_issues
 from bamon.config.fastcheck import FORMATS, check_format, conforms
 from bamon.config.issues import ConfigIssue, format_path
 from bamon.config.load import RawConfig, RawScript, line_of
@@ -92,9 +93,12 @@ def _hint(error: Any, schema: dict[str, Any]) -> str:
     """
     hint, node = _GENERIC_HINT, schema
     for part in error.schema_path:
-        if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
-            hint = node["x-hint"]
         try:
+            # jsonschema ≥ 4.18 leaves "$ref" out of the path: follow a reference the path steps over.
+            while isinstance(node, dict) and "$ref" in node and part != "$ref" and part not in node:
+                node = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+            if isinstance(node, dict) and isinstance(node.get("x-hint"), str):
+                hint = node["x-hint"]
             ref = node["$ref"] if part == "$ref" else None
             node = schema["$defs"][ref.removeprefix("#/$defs/")] if ref else node[part]
         except (KeyError, IndexError, TypeError, AttributeError):
@@ -161,6 +165,54 @@ def _script_rules(script: RawScript) -> list[ConfigIssue]:
     return []
 
 
+def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
+    """Alert rules: each condition parses and type-checks; named channels and policies exist.
+
+    Only entries the schema already accepted are looked at (its errors are reported once).
+    """
+    alerts = main.get("alerts")
+    if not isinstance(alerts, dict) or not (alerts.get("rules") or alerts.get("escalation_policies")):
+        return []
+    from bamon.notify.conditions import ConditionError, parse  # only configs with rules pay for it
+
+    channels: list[Any] = alerts["channels"] if isinstance(alerts.get("channels"), list) else []
+    # a channel without a name is called by its type (as ChannelSpec names it)
+    known = {str(c.get("name") or c.get("type")) for c in channels if isinstance(c, dict)}
+    policies = alerts.get("escalation_policies")
+    policy_names = set(policies) if isinstance(policies, dict) else set()
+    issues = []
+    rules: list[Any] = alerts["rules"] if isinstance(alerts.get("rules"), list) else []
+
+    def issue(path: tuple[str | int, ...], message: str, hint: str) -> None:
+        issues.append(ConfigIssue(file, line_of(Path(file), path), format_path(path), message, hint))
+
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            continue
+        base: tuple[str | int, ...] = ("alerts", "rules", index)
+        if isinstance(rule.get("condition"), str):
+            try:
+                parse(rule["condition"])
+            except ConditionError as exc:
+                issue(base + ("condition",), f"condition {rule['condition']!r}: {exc}", exc.hint)
+        for position, name in enumerate(rule.get("channels") or []):
+            if isinstance(name, str) and name not in known:
+                issue(base + ("channels", position), f"no channel named {name!r}",
+                      _did_you_mean(name, known).replace("valid keys", "channels") if known
+                      else "add it under alerts.channels")
+        escalation = rule.get("escalation")
+        if isinstance(escalation, str) and escalation not in {"immediate", "gradual", *policy_names}:
+            issue(base + ("escalation",), f"no escalation policy named {escalation!r}",
+                  "use immediate, gradual, or define it under alerts.escalation_policies")
+    for name, policy in (policies or {}).items() if isinstance(policies, dict) else ():
+        for step_index, step in enumerate(policy.get("steps") or [] if isinstance(policy, dict) else []):
+            for position, channel in enumerate(step.get("channels") or [] if isinstance(step, dict) else []):
+                if isinstance(channel, str) and channel not in known:
+                    issue(("alerts", "escalation_policies", name, "steps", step_index, "channels", position),
+                          f"no channel named {channel!r}", "add it under alerts.channels")
+    return issues
+
+
 def entry_issues(script: RawScript) -> list[ConfigIssue]:
     """The problems of one script entry on its own (its shape and its own rules)."""
     return _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
@@ -176,6 +228,8 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
         main_without_scripts["scripts"] = raw.main["scripts"]
     issues += _schema_issues(main_without_scripts, "root", main_file, ())
     issues += _superseded_notes(raw.main, main_file)
+    issues += channel_issues(raw)
+    issues += _rule_issues(raw.main, main_file)
     seen: dict[str, RawScript] = {}
     for index, script in enumerate(raw.scripts):
         found = entry_issues(script)

@@ -16,7 +16,7 @@ from bamon.config.model import Config, Script
 from bamon.history.records import REASONS, RunRecord, outputs, read_states
 from bamon.journal import Journal
 from bamon.paths import Paths
-from bamon.systemd import Systemd
+from bamon.systemd import Systemd, timestamp
 from bamon.units import naming
 
 
@@ -71,10 +71,10 @@ def _calendar_next(systemd: Systemd, scripts: list[Script]) -> dict[str, datetim
     shown = systemd.show(timers, ["NextElapseUSecRealtime"]) if timers else {}
     result = {}
     for unit, props in shown.items():
-        text = props.get("NextElapseUSecRealtime", "")
         name = naming.script_of(unit)
-        if name and text.startswith("@") and text[1:].isdigit():  # --timestamp=unix
-            result[name] = datetime.fromtimestamp(int(text[1:]), tz=UTC)
+        moment = timestamp(props.get("NextElapseUSecRealtime", ""))
+        if name and moment:
+            result[name] = moment
     return result
 
 

@@ -1,5 +1,5 @@
 """python3 -m bamon.manual DIR [PROGRAM=module:function …]: write the generated manual pages into
-DIR (package builds); each PROGRAM also gets a page made from its --help."""
+DIR (package builds); each PROGRAM also gets a page made from its module's docstring."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         print(out / name)
     for spec in args[1:]:
         program, entry = spec.split("=", 1)
-        (out / f"{program}.8").write_text(programs.render(program, programs.program_help(entry, program)),
+        (out / f"{program}.8").write_text(programs.render(program, programs.docstring(entry)),
                                           encoding="utf-8")
         print(out / f"{program}.8")
     return 0

@@ -1,44 +1,32 @@
-"""A manual page for a helper program, made from its own --help (as help2man would).
+"""A manual page for a helper program, made from its module's docstring.
 
 Packages give every program in /usr/bin a page. bamon(1) and the unit pages cover bamon,
-bamon-notify and bamon-generator; any other entry point that lands (a web service, a helper)
-gets this page, so a new program never ships undocumented and the page never drifts from it.
+bamon-notify and bamon-generator; any other entry point that lands (the outbox drain, a web
+service) gets this page from the docstring of the module its entry point names. Nothing is run:
+these programs act when started (deliver alerts, bind ports), so --help is not a safe source.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import io
 
 from bamon import __version__
-from bamon.manual.roff import header, literal, text
+from bamon.manual.roff import header, literal, para
 
 
-def program_help(entry: str, program: str) -> str:
-    """What `program --help` prints, entry being setup.py's "module:function"."""
-    module, _, function = entry.partition(":")
-    main = getattr(importlib.import_module(module), function)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
-        import sys
-
-        saved, sys.argv = sys.argv, [program, "--help"]
-        try:
-            main()
-        finally:
-            sys.argv = saved
-    return out.getvalue()
+def docstring(entry: str) -> str:
+    """The docstring of the module of setup.py's "module:function" entry."""
+    module = importlib.import_module(entry.partition(":")[0])
+    return (module.__doc__ or "").strip()
 
 
-def render(program: str, helptext: str, section: int = 8) -> str:
-    lines = helptext.strip().splitlines()
-    usage = next((line for line in lines if line.startswith("usage:")), program)
-    summary = next((line.strip() for line in lines[1:] if line.strip() and not line.startswith(" ")), "")
-    summary = summary.rstrip(".") or f"a program of bamon {__version__}"
-    body = "\n".join(text(line) if line.strip() else "" for line in lines)
+def render(program: str, doc: str, section: int = 8) -> str:
+    first, _, rest = doc.partition("\n\n")
+    summary = " ".join(first.split()).removeprefix(f"{program}:").strip().rstrip(".")
+    summary = summary or f"a program of bamon {__version__}"
+    body = "\n.PP\n".join(para(block) for block in rest.split("\n\n") if block.strip())
     return (header(program, section, __version__, "System Administration")
-            + f".SH NAME\n{literal(program)} \\- {text(summary[:1].lower() + summary[1:])}\n"
-            + f".SH SYNOPSIS\n{text(usage.removeprefix('usage: '))}\n"
-            + f".SH DESCRIPTION\n.nf\n{body}\n.fi\n"
+            + f".SH NAME\n{literal(program)} \\-\n{para(summary)}\n"
+            + f".SH SYNOPSIS\n.B {literal(program)}\n"
+            + (f".SH DESCRIPTION\n{body}\n" if body else "")
             + ".SH SEE ALSO\n.BR bamon (1)\n")

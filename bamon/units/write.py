@@ -82,21 +82,25 @@ PACKAGED_UNIT_DIRS = {False: (Path("/usr/lib/systemd/system"), Path("/lib/system
 def install_static_units(directory: Path, user_mode: bool) -> list[str]:
     """For installs without a package: copy the static units from share/bamon/units.
 
-    The notifier's ExecStart= names /usr/bin/bamon-notify; a pip install has it elsewhere.
+    The notifier's and the outbox's ExecStart= name /usr/bin/bamon-notify and /usr/bin/bamon-outbox;
+    a pip install has them elsewhere.
     """
     if any((d / "bamon.target").exists() for d in PACKAGED_UNIT_DIRS[user_mode]):
         return []
     source = Path(sys.prefix) / "share" / "bamon" / "units"
     import shutil  # only for `bamon apply` without a package: the generator never needs it
 
-    notify = shutil.which("bamon-notify") or str(Path(sys.prefix) / "bin" / "bamon-notify")
+    programs = {name: shutil.which(name) or str(Path(sys.prefix) / "bin" / name)
+                for name in ("bamon-notify", "bamon-outbox")}
     written = []
     for legacy in naming.LEGACY:  # 0.1's copy under its old name would fight the new one
         old = directory / legacy
         if old.is_file() and "bamon-notify" in old.read_text(encoding="utf-8", errors="replace"):
             old.unlink()
     for unit in sorted(source.glob("bamon*")) if source.is_dir() else []:
-        text = unit.read_text(encoding="utf-8").replace("/usr/bin/bamon-notify", notify)
+        text = unit.read_text(encoding="utf-8")
+        for name, path in programs.items():
+            text = text.replace(f"/usr/bin/{name}", path)
         atomic_write(directory / unit.name, text, durable=False)
         written.append(unit.name)
     return written

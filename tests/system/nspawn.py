@@ -363,6 +363,7 @@ class Container:
         unified_cgroup: bool = True,
         detach: bool = False,
         suite: str = SUITE,
+        persistent: bool = False,
     ) -> None:
         """rootfs defaults to ensure_rootfs().  nspawn_args are appended to
         the systemd-nspawn command line, nspawn_env is added to its
@@ -377,6 +378,10 @@ class Container:
 
         A detached container is not shut down when this process exits.
         suite picks the Debian release of the default rootfs ("trixie": Debian 13).
+
+        A persistent container keeps its changes across reboot() (an overlayfs whose upper
+        layer lives on the host until the container is shut down for good), like a real
+        machine's disk; the default throws them away at every shutdown.
         """
         self.suite = suite
         self.rootfs = rootfs
@@ -390,6 +395,8 @@ class Container:
         self.process: subprocess.Popen[bytes] | None = None
         self._init_pid: int | None = None
         self._cgroups: list[Path] = []
+        self.persistent = persistent
+        self._overlay: Path | None = None  # persistent: host dir with upper/, work/, root/
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -404,6 +411,7 @@ class Container:
         tb: TracebackType | None,
     ) -> None:
         self.shutdown()
+        self.discard()
 
     @property
     def init_pid(self) -> int:
@@ -441,12 +449,42 @@ class Container:
             self.shutdown()
             raise
 
+    def _persistent_root(self, rootfs: Path) -> Path:
+        """An overlayfs of the cache plus a host-side upper layer that survives reboots."""
+        if self._overlay is None:
+            self._overlay = Path(tempfile.mkdtemp(prefix=f"{self.name}.", dir="/var/tmp"))
+            for part in ("upper", "work", "root"):
+                (self._overlay / part).mkdir()
+            options = f"lowerdir={rootfs},upperdir={self._overlay}/upper,workdir={self._overlay}/work"
+            subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(self._overlay / "root")],
+                           check=True)
+            atexit.register(self.discard)  # before shutdown's registration: runs after it
+        return self._overlay / "root"
+
+    def reboot(self) -> None:
+        """Power off and boot again: a persistent container keeps what it wrote."""
+        if not self.persistent:
+            raise ContainerError("reboot() of a volatile container would lose everything: use persistent=True")
+        self.shutdown()
+        self.boot()
+
+    def discard(self) -> None:
+        """Remove a persistent container's disk (after shutdown)."""
+        atexit.unregister(self.discard)
+        if self._overlay is not None:
+            # Only once unmounted: removing files through the overlay would only whiteout them, but
+            # a still-mounted tree is a sign the container is still running.
+            if subprocess.run(["umount", str(self._overlay / "root")], check=False).returncode == 0:
+                shutil.rmtree(self._overlay, ignore_errors=True)
+            self._overlay = None
+
     def _command(self, rootfs: Path) -> list[str]:
+        disk = (["-D", str(self._persistent_root(rootfs))] if self.persistent
+                else ["-D", str(rootfs), "--volatile=overlay"])  # read-only cache + tmpfs upper layer
         nspawn = [
             "systemd-nspawn",
             "-q",
-            "-D", str(rootfs),
-            "--volatile=overlay",  # read-only cache + tmpfs upper layer
+            *disk,
             "--boot",
             "--register=no",  # no machined on the host
             "--keep-unit",  # no transient scope: the host has no systemd bus

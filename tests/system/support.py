@@ -26,6 +26,12 @@ def status(box: Container, name: str, user: str | None = None) -> dict[str, Any]
     return entries[0]
 
 
+def output_text(entry: dict[str, Any]) -> str:
+    """A status entry's output as one text: `output` is a string for one line, an array for several."""
+    output = entry["output"]
+    return "\n".join(output) if isinstance(output, list) else output or ""
+
+
 def wait_status(box: Container, name: str, want: str, timeout: float = 30, user: str | None = None,
                 with_output: bool = False) -> dict[str, Any]:
     """Wait until the check's status word is `want` (OK, FAILED, …); its status entry.

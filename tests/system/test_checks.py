@@ -31,7 +31,7 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
     bamon(container, "add", "tick", "-c", 'echo "tick $(date +%s%N)"', "-i", "2s")
     wait_for(lambda: len(run_records(container, "tick")) >= 3, 30, 0.5, "three runs of tick")
     entry = wait_status(container, "tick", "OK", with_output=True)
-    assert entry["status"] == "OK" and entry["result"] == "success" and entry["exitCode"] == 0
+    assert entry["status"] == "OK" and entry["result"] == "Success" and entry["exitCode"] == 0
     assert entry["output"].startswith("tick ")
     assert entry["unit"] == "bamon-tick.service" and entry["failureReason"] is None
     assert entry["consecutiveFailures"] == 0 and entry["nextExecution"] and entry["lastExecution"]
@@ -57,12 +57,12 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
 def test_exit_3_with_stderr_is_failed_with_exit_code_and_text(container: Container) -> None:
     bamon(container, "add", "broken_app", "-c", 'echo "disk on fire" >&2; exit 3', "-i", "2s")
     entry = wait_status(container, "broken_app", "FAILED", with_output=True)
-    assert entry["exitCode"] == 3 and entry["result"] == "failure"
+    assert entry["exitCode"] == 3 and entry["result"] == "Failed"
     assert entry["failureReason"] == "exit-code"
     assert "disk on fire" in entry["output"] and "disk on fire" in entry["error"]
     wait_for(lambda: status(container, "broken_app")["consecutiveFailures"] >= 2, 20, 0.5, "a second failure")
     table = bamon(container, "status", "-n", "broken_app")
-    assert "FAILED" in table and "disk on fire" in table
+    assert "Failed" in table and "disk on fire" in table
     bamon(container, "remove", "-f", "broken_app")
 
 
@@ -132,12 +132,12 @@ def test_bamon_now_runs_waits_and_prints_the_table(container: Container) -> None
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0].split()
     assert header[:3] == ["NAME", "STATUS", "EXIT"]
-    assert "manual" in result.stdout and "OK" in result.stdout and "ran-now" in result.stdout
+    assert "manual" in result.stdout and "Success" in result.stdout and "ran-now" in result.stdout
     failing = container.run(["bamon", "now", "-n", "manual", "--json"], check=False)
     assert json.loads(failing.stdout)["scripts"][0]["output"] == "ran-now"
     bamon(container, "add", "nowfail", "-c", "exit 4", "--disabled")
     result = container.run(["bamon", "now", "-n", "nowfail"], check=False)
-    assert result.returncode == 1 and "FAILED" in result.stdout
+    assert result.returncode == 1 and "Failed" in result.stdout
     for name in ("manual", "nowfail"):
         bamon(container, "remove", "-f", name)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from nspawn import Container, wait_for
-from support import bamon, status, wait_status
+from support import bamon, output_text, status, wait_status
 
 HTTP_PORT = 18163  # the container shares the host's network: a port in the tests' range
 PROFILE_GOALS = {"balanced": 4.0, "strict": 2.5}
@@ -182,7 +182,7 @@ def test_network_none_fails_a_curl_check_with_a_clear_reason(bpf_container: Cont
     out = output_of(box, "offline")
     assert "Failed to connect to 127.0.0.1" in out
     assert "bamon: this check has no network (network: none" in out
-    assert "network: none" in entry["output"]  # the reason is the last line bamon status shows
+    assert "network: none" in output_text(entry).splitlines()[-1]  # the reason is the last line bamon status shows
     bamon(box, "remove", "-f", "offline")
 
 
@@ -194,7 +194,7 @@ def test_network_localhost_reaches_127_0_0_1_only(bpf_container: Container, http
     bamon(box, "add", "local_net", "-c", f"{local} && ! {other} && echo local-only", "-i", "1h",
           "--network", "localhost")
     assert wait_status(box, "any_net", "OK", with_output=True)["output"] == "both"
-    output = wait_status(box, "local_net", "OK", timeout=40, with_output=True)["output"]
+    output = output_text(wait_status(box, "local_net", "OK", timeout=40, with_output=True))
     # systemd's BPF filter drops the packets to any other address: the connection times out
     assert output.endswith("local-only") and "timed out" in output
     for name in ("any_net", "local_net"):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bamon import paths as bamon_paths
 from bamon.cli import main as cli_main
 from bamon.cli.context import Context
 from bamon.config.model import Config, load
@@ -60,8 +61,8 @@ class JournalSink:
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the caller's bamon config, home directory, sudo user or terminal colours."""
     home = tmp_path_factory.mktemp("home")
-    for name in ("BAMON_CONFIG", "SUDO_USER", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "SYSTEMD_SCOPE",
-                 "INVOCATION_ID", "STATE_DIRECTORY"):
+    for name in ("BAMON_CONFIG", "BAMON_CONFIG_FILE", "SUDO_USER", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                 "SYSTEMD_SCOPE", "INVOCATION_ID", "STATE_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("NO_COLOR", "1")
@@ -132,3 +133,32 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], run
         return CliResult(code, out, err)
 
     return run
+
+
+Runs = dict[str, tuple[str, str, int, int, float, int]]
+
+
+FakeChecks = Callable[[Path, Runs, dict[str, list[str]], Sequence[str], int], None]
+
+
+@pytest.fixture
+def fake_checks(monkeypatch: pytest.MonkeyPatch, runner: FakeRunner) -> FakeChecks:
+    """fake_checks(state dir, runs, output, timers, now_us): what `bamon status` reads at its
+    three seams — `last` files, unit states, output lines.
+
+    runs: {name: (invocation, result, exit status, seconds ago, duration in s, failures)}.
+    """
+    return lambda *args: _fake_checks(monkeypatch, runner, *args)
+
+
+def _fake_checks(monkeypatch: pytest.MonkeyPatch, runner: FakeRunner, state: Path, runs: Runs,
+                 output: dict[str, list[str]], timers: Sequence[str], now_us: int) -> None:
+    monkeypatch.setattr(bamon_paths, "SYSTEM_STATE", state)
+    for name, (inv, result, status, ago, duration, failures) in runs.items():
+        start = now_us - ago * 1_000_000
+        last = state / "checks" / name / "last"
+        last.parent.mkdir(parents=True)
+        last.write_text(f"{inv} {result} {status} {start} {start + int(duration * 1e6)} {failures}\n")
+    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: output[i] for i in ids if i in output})
+    runner.on(["systemctl", "list-units"], stdout="".join(
+        f"bamon-{n}.timer loaded active waiting bamon timer for check {n}\n" for n in timers))

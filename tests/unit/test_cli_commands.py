@@ -8,6 +8,7 @@ non-zero; argparse errors exit 2; stderr never shows a traceback.
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import os
 import subprocess
@@ -119,7 +120,7 @@ def test_validate_checks_schedules_with_systemd_analyze(cli: Cli, config: Path, 
     result = cli("--config", str(config), "config", "validate")
     assert result.code == 1
     assert "disk_check.schedule" in result.err and "Failed to parse calendar specification" in result.err
-    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00,05,10,15,20,25,30,35,40,45,50,55:00"] in (
+    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00/5:00"] in (
         runner.calls)
 
 
@@ -141,7 +142,7 @@ def test_show_json_has_defaults_and_converted_values(cli: Cli, config: Path) -> 
                    "interval": 30, "timeout": 30, "enabled": True, "description": "HTTP health",
                    "severity": "warning", "tags": [], "sandbox": "balanced", "network": "any",
                    "source": str(config)}
-    assert disk["schedule"] == "*-*-* *:00,05,10,15,20,25,30,35,40,45,50,55:00" and "interval" not in disk
+    assert disk["schedule"] == "*-*-* *:00/5:00" and "interval" not in disk
 
 
 def test_show_yaml_reads_back(cli: Cli, config: Path) -> None:
@@ -208,7 +209,7 @@ def test_now_local_honours_the_timeout(cli: Cli, write_config: WriteConfig) -> N
     assert result.code == 1
     (run,) = json.loads(result.out)["scripts"]
     assert (run["status"], run["failureReason"], run["exitCode"]) == ("FAILED", "timeout", None)
-    assert "Timeout after 1s" in run["output"]
+    assert run["error"] == "Timeout after 1s" and run["output"] is None
 
 
 def _running(pid: int) -> bool:
@@ -273,17 +274,37 @@ def test_reset_writes_a_default_that_validates(cli: Cli, tmp_path: Path, sink: J
     assert [e["BAMON_AUDIT_ACTION"] for e in sink.entries] == ["config-reset"]
 
 
-def test_reset_keeps_a_backup(cli: Cli, config: Path) -> None:
+@pytest.mark.parametrize("flag", ["--yes", "--force", "-f", "-y"])
+def test_reset_keeps_a_timestamped_backup(cli: Cli, config: Path, flag: str) -> None:
     before = config.read_text()
-    result = cli("--config", str(config), "config", "reset", "--yes")
+    result = cli("--config", str(config), "config", "reset", flag)
     assert result.code == 0
-    assert config.with_name("config.yaml.bak").read_text() == before
+    (backup,) = config.parent.glob("config.yaml.backup.*")  # the original's name
+    assert backup.read_text() == before
     assert "previous config saved" in result.err
 
 
-def test_reset_refuses_without_yes_when_not_interactive(cli: Cli, config: Path) -> None:
+def test_reset_refuses_without_an_answer(cli: Cli, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
     message, hint = _one_error(cli("--config", str(config), "config", "reset"))
-    assert "without confirmation" in message and hint == "pass --yes"
+    assert "without confirmation" in message and hint == "pass --force"
+
+
+@pytest.mark.parametrize(("answer", "replaced"), [("n\n", False), ("\n", False), ("y\n", True)])
+def test_reset_reads_the_answer_from_a_pipe(cli: Cli, config: Path, monkeypatch: pytest.MonkeyPatch,
+                                            answer: str, replaced: bool) -> None:
+    before = config.read_text()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    result = cli("--config", str(config), "config", "reset")
+    assert result.code == 0, result.err
+    assert (config.read_text() != before) == replaced
+    assert result.out.strip() == ("wrote the default config to " + str(config) if replaced else "nothing changed")
+
+
+def test_reset_honours_the_originals_config_variable(cli: Cli, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAMON_CONFIG_FILE", str(config))
+    assert cli("config", "reset", "--force").code == 0
+    assert list(config.parent.glob("config.yaml.backup.*"))
 
 
 def test_reset_example_is_valid_once_uncommented(cli: Cli, tmp_path: Path) -> None:
@@ -329,9 +350,9 @@ def test_add_multi_line_command_round_trips(cli: Cli, config: Path) -> None:
 
 def test_add_with_a_cron_schedule(cli: Cli, config: Path, runner: FakeRunner) -> None:
     assert cli("--config", str(config), "add", "cron", "-c", "true", "-s", "*/10 * * * *").code == 0
-    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00,10,20,30,40,50:00"] in runner.calls
+    assert ["systemd-analyze", "calendar", "--iterations=1", "*-*-* *:00/10:00"] in runner.calls
     script = load(config, config.parent / "scripts.d").script("cron")
-    assert script is not None and script.schedule == "*-*-* *:00,10,20,30,40,50:00"
+    assert script is not None and script.schedule == "*-*-* *:00/10:00"
 
 
 def test_add_rejects_a_schedule_systemd_rejects(cli: Cli, config: Path, runner: FakeRunner) -> None:

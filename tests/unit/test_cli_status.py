@@ -18,11 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from bamon import paths
-from bamon.journal import Journal
-
 if TYPE_CHECKING:
-    from conftest import CliResult, FakeRunner
+    from conftest import CliResult, FakeChecks
 
 Cli = Callable[..., "CliResult"]
 
@@ -44,19 +41,11 @@ OUTPUT = {"inv-a": ["alpha says hi"], "inv-b": ["first line", "disk on fire"], "
 
 
 @pytest.fixture
-def status_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: FakeRunner) -> Path:
+def status_config(tmp_path: Path, fake_checks: FakeChecks) -> Path:
     config = tmp_path / "etc" / "config.yaml"
     config.parent.mkdir()
     config.write_text(CONFIG)
-    monkeypatch.setattr(paths, "SYSTEM_STATE", tmp_path / "state")
-    for name, (inv, result, status, ago, duration, failures) in RUNS.items():
-        start = NOW_US - ago * 1_000_000
-        last = tmp_path / "state" / "checks" / name / "last"
-        last.parent.mkdir(parents=True)
-        last.write_text(f"{inv} {result} {status} {start} {start + int(duration * 1e6)} {failures}\n")
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: OUTPUT[i] for i in ids if i in OUTPUT})
-    runner.on(["systemctl", "list-units"], stdout="".join(
-        f"bamon-{n}.timer loaded active waiting bamon timer for check {n}\n" for n in ("alpha", "bravo", "charlie")))
+    fake_checks(tmp_path / "state", RUNS, OUTPUT, ("alpha", "bravo", "charlie"), NOW_US)
     return config
 
 
@@ -76,10 +65,11 @@ def test_table_has_the_original_columns_and_reasons(cli: Cli, status_config: Pat
     for column in ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION"):
         assert column in header
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert "OK" in rows["alpha"] and "alpha says hi" in rows["alpha"]
-    assert "FAILED" in rows["bravo"] and "disk on fire" in rows["bravo"]
+    # the original's words; two lines of output are cut, and the table says so
+    assert "Success" in rows["alpha"] and rows["alpha"].split("alpha says hi")[1].startswith("  ")
+    assert "Failed" in rows["bravo"] and "disk on fire (truncated - use --json)" in rows["bravo"]
     assert "Timeout after 2s" in rows["charlie"]
-    assert "DISABLED" in rows["delta"] and "disabled" in rows["delta"]
+    assert "Disabled" in rows["delta"] and "disabled" in rows["delta"]
 
 
 def test_json_document(cli: Cli, status_config: Path) -> None:
@@ -87,14 +77,15 @@ def test_json_document(cli: Cli, status_config: Path) -> None:
     bravo = scripts["bravo"]
     assert (bravo["status"], bravo["exitCode"], bravo["failureReason"], bravo["consecutiveFailures"]) == \
         ("FAILED", 3, "exit-code", 4)
-    assert bravo["output"] == "first line\ndisk on fire" and bravo["error"] == "Exit code 3: disk on fire"
+    assert bravo["output"] == ["first line", "disk on fire"] and bravo["error"] == "Exit code 3: disk on fire"
     assert bravo["invocationId"] == "inv-b" and bravo["unit"] == "bamon-bravo.service"
     assert isinstance(bravo["duration"], float) and 15 < bravo["timeSince"] < 60
     assert bravo["lastExecution"].endswith("Z") and bravo["nextExecution"].endswith("Z")
     assert scripts["charlie"]["exitCode"] is None and scripts["charlie"]["failureReason"] == "timeout"
     delta = scripts["delta"]
     assert (delta["status"], delta["lastExecution"], delta["result"], delta["nextExecution"]) == \
-        ("DISABLED", None, None, None)
+        ("DISABLED", None, "Unknown", None)
+    assert scripts["alpha"]["output"] == "alpha says hi" and scripts["alpha"]["result"] == "Success"
 
 
 def test_failed_only(cli: Cli, status_config: Path) -> None:

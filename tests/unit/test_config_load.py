@@ -448,7 +448,7 @@ def test_spans_schedules_and_overrides_are_converted(load_config: LoadConfig) ->
     assert _errors(config) == []
     spans, cron, nickname, calendar, inherits, env = config.scripts
     assert (spans.interval, spans.schedule, spans.limits.timeout, spans.limits.profile) == (5400, None, 10, "minimal")
-    assert (cron.interval, cron.schedule, cron.limits.profile) == (None, "*-*-* *:00,20,40:00", "strict")
+    assert (cron.interval, cron.schedule, cron.limits.profile) == (None, "*-*-* *:00/20:00", "strict")
     assert nickname.schedule == "daily"
     assert calendar.schedule == "Mon..Fri *-*-* 02:00"
     assert (inherits.interval, inherits.limits.timeout) == (120, 60)

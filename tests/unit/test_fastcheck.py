@@ -197,7 +197,7 @@ def test_validator_is_draft_2020_12_with_bamon_formats() -> None:
 
 
 @pytest.mark.parametrize("schema", [
-    {"maximum": 10},
+    {"exclusiveMaximum": 10},
     {"multipleOf": 2},
     {"oneOf": [{"type": "integer"}]},
     {"$ref": "https://example.com/schema"},
@@ -209,3 +209,62 @@ def test_unknown_keywords_answer_no(schema: dict[str, Any]) -> None:
 def test_ref_into_defs() -> None:
     assert conforms(BASE_SCRIPT, {"$ref": "#/$defs/script"}, ROOT)
     assert not conforms({"name": "x"}, {"$ref": "#/$defs/script"}, ROOT)
+
+
+# --- alerts.channels: per-type settings through allOf/if/then/const --------------------------------
+
+MIN_CHANNELS: dict[str, dict[str, Any]] = {
+    "email": {"type": "email", "smtp_server": "smtp.example.com", "to": "ops@example.com"},
+    "slack": {"type": "slack", "webhook_url": "https://hooks.slack.com/services/x"},
+    "teams": {"type": "teams", "webhook_url": "${secret:teams}"},
+    "discord": {"type": "discord", "webhook_url": "https://discord.com/api/webhooks/1/x"},
+    "webhook": {"type": "webhook", "url": "https://example.com/hook"},
+    "pagerduty": {"type": "pagerduty", "routing_key": "R0"},
+    "ntfy": {"type": "ntfy", "topic": "alerts"},
+    "apprise": {"type": "apprise", "urls": ["json://localhost/"]},
+}
+
+
+def channel_cases() -> Iterator[tuple[str, list[Any]]]:
+    for type_, base in MIN_CHANNELS.items():
+        props = ROOT["$defs"][f"channel_{type_}"]["properties"]
+        cases = [{**base, key: value} for key, prop in props.items() if key != "type" for value in samples(prop)]
+        cases += [base, {**base, "type": "carrier-pigeon"}, {"type": type_}, {**base, "unknown": 1}]
+        yield type_, [{"alerts": {"channels": [case]}} for case in cases]
+
+
+@pytest.mark.parametrize("type_, cases", sorted(channel_cases()))
+def test_channel_settings_agree_with_jsonschema(type_: str, cases: list[Any]) -> None:
+    problems, verdicts = _disagreements("root", ROOT, cases)
+    assert problems == [], f"channel {type_}: fastcheck and jsonschema disagree"
+    assert verdicts == {True, False}
+
+
+# --- alerts: channels (allOf of if/then per type, const, maximum) and rules ------------------------
+
+HOOK = {"type": "webhook", "url": "https://example.com/hook"}
+ALERTS: list[Any] = [
+    {}, {"channels": []}, {"channels": [HOOK]}, {"channels": [{**HOOK, "name": "ops", "timeout": 2, "retries": 0}]},
+    {"channels": [{**HOOK, "bogus": 1}]}, {"channels": [{"type": "webhook"}]}, {"channels": [{"url": "x"}]},
+    {"channels": [{"type": "fax"}]}, {"channels": [{**HOOK, "method": "GET"}]}, {"channels": [{**HOOK, "timeout": 0}]},
+    {"channels": [{"type": "email", "smtp_server": "mx", "to": "a@b.c", "port": 70000}]},
+    {"channels": [{"type": "email", "smtp_server": "mx", "to": ["a@b.c"], "port": 587}]},
+    {"channels": [{"type": "pagerduty", "routing_key": "k" * 32}]}, {"channels": [{"type": "slack"}]},
+    {"channels": [{"type": "slack", "webhook_url": "${secret:slack}"}]}, {"channels": "webhook"},
+    {"rules": [{"name": "r", "condition": "status == 'FAILED'", "cooldown": "5m", "escalation": "gradual"}]},
+    {"rules": [{"name": "r", "cooldown": 0}]}, {"rules": [{"condition": "x"}]}, {"rules": [{"name": "r", "x": 1}]},
+    {"rules": [{"name": "r", "severity": ["critical", "urgent"]}]}, {"gradual_step": "10m"}, {"gradual_step": "soon"},
+    {"escalation_policies": {"night": {"steps": [{"after": "5m", "channels": ["a"], "severity": "critical"}]}}},
+    {"escalation_policies": {"gradual": {"steps": [{"after": 5}]}}},
+    {"escalation_policies": {"night": {"steps": [{"channels": ["a"]}]}}},
+]
+
+
+@pytest.mark.parametrize("alerts", ALERTS, ids=[str(i) for i in range(len(ALERTS))])
+def test_alerts_section_agrees_with_jsonschema(alerts: Any) -> None:
+    problems, _ = _disagreements("root", ROOT, [{"alerts": alerts}])
+    assert problems == []
+
+
+def test_a_valid_alerts_section_needs_no_jsonschema() -> None:
+    assert conforms({"alerts": {"channels": [HOOK], "rules": [{"name": "r"}]}}, ROOT, ROOT)

@@ -136,7 +136,7 @@ def test_why_root_names_the_reason_and_the_price(load_config: LoadConfig, tmp_pa
         """)
     why = {s.name: hardening.why_root(s, user_mode=False) for s in config.scripts}
     assert why["default"] is None
-    assert why["asked"] is not None and "(user: root)" in why["asked"] and "4.0 instead of 3.2" in why["asked"]
+    assert why["asked"] is not None and "(user: root)" in why["asked"] and "4.3 instead of 3.4" in why["asked"]
     assert why["cheap"] is not None and "sandbox minimal" in why["cheap"]
     assert all(hardening.why_root(s, user_mode=True) is None for s in config.scripts if s.name != "asked")
 
@@ -147,3 +147,21 @@ def test_config_validate_lists_root_checks_and_who_runs_what(cli: Cli, write_con
     assert result.code == 0  # running as root is allowed; the note tells its price
     assert "backup.user: runs as root (user: root)" in result.err and "site.user" not in result.err
     assert "runs as bamon: site (balanced)" in result.out and "runs as root: backup (balanced)" in result.out
+
+
+def test_apply_warns_when_the_check_user_does_not_exist(load_config: LoadConfig, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A pip install has no sysusers.d: every balanced check would fail with 217/USER, so say it."""
+    from types import SimpleNamespace
+
+    from bamon.cli import apply
+
+    config = load_config("scripts:\n  - {name: a, command: x}\n  - {name: b, command: x, sandbox: minimal}\n")
+
+    def getpwnam(name: str) -> object:
+        raise KeyError(name)
+
+    monkeypatch.setattr(apply.pwd, "getpwnam", getpwnam)
+    apply._missing_users(SimpleNamespace(config=lambda: config, user_mode=False))  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert "user 'bamon' does not exist" in err and "useradd --system" in err

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bamon.cli.status import as_json, render_table
+from bamon.cli.status import render_table
 from bamon.config.model import Config
 from bamon.history.records import (
     REASONS,
@@ -30,7 +30,8 @@ from bamon.history.records import (
 from bamon.history.status import CheckStatus, collect
 from bamon.journal import field
 from bamon.paths import Paths
-from bamon.systemd import Systemd
+from bamon.status_json import check as as_json
+from bamon.systemd import Systemd, timestamp
 
 if TYPE_CHECKING:
     from conftest import FakeRunner
@@ -271,7 +272,7 @@ def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str,
     for document in documents.values():
         assert set(document) == ORIGINAL_KEYS | ADDED_KEYS
     timing_out = documents["timing_out"]
-    assert timing_out["result"] == "failure" and timing_out["status"] == "FAILED"
+    assert timing_out["result"] == "Failed" and timing_out["status"] == "FAILED"
     assert timing_out["failureReason"] == "timeout" and timing_out["error"] == "Timeout after 2s"
     assert timing_out["exitCode"] is None and timing_out["duration"] == 2.0
     assert timing_out["lastExecution"].endswith("Z")
@@ -280,11 +281,11 @@ def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str,
     failing = documents["failing"]
     assert (failing["exitCode"], failing["consecutiveFailures"], failing["invocationId"]) == (1, 3, "i-fail")
     assert failing["unit"] == "bamon-failing.service"
-    assert documents["ok_check"]["result"] == "success" and documents["ok_check"]["error"] is None
+    assert documents["ok_check"]["result"] == "Success" and documents["ok_check"]["error"] is None
     never = documents["never_ran"]
-    assert [never[k] for k in ("lastExecution", "result", "exitCode", "duration", "timeSince", "nextExecution")] == [
-        None] * 6
-    assert (never["status"], never["consecutiveFailures"], never["output"]) == ("UNKNOWN", 0, "")
+    assert [never[k] for k in ("lastExecution", "exitCode", "duration", "timeSince", "nextExecution")] == [None] * 5
+    assert (never["result"], never["status"], never["consecutiveFailures"], never["output"]) == (
+        "Unknown", "UNKNOWN", 0, None)
     assert documents["nightly"]["nextExecution"] == "2030-03-17T17:46:40Z"
 
 
@@ -294,6 +295,26 @@ def test_status_table_has_the_original_columns(statuses: dict[str, CheckStatus])
     for column in ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION"):
         assert column in lines[0]
     timing_out = next(line for line in lines if line.startswith("timing_out"))
-    assert "FAILED" in timing_out and "Timeout after 2s" in timing_out
+    assert "Failed" in timing_out and "Timeout after 2s" in timing_out
     paused = next(line for line in lines if line.startswith("paused "))
-    assert "DISABLED" in paused and paused.rstrip().endswith("disabled")
+    assert "Disabled" in paused and paused.rstrip().endswith("disabled")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("@1900000000", datetime.fromtimestamp(1900000000, tz=UTC)),
+    # systemd 252 prints a timer's NextElapseUSecRealtime as a date even with --timestamp=unix
+    ("Fri 2026-11-27 04:00:00 UTC", datetime(2026, 11, 27, 4, 0, tzinfo=UTC)),
+    ("", None), ("n/a", None), ("0", None),
+])
+def test_systemd_timestamps_in_both_forms(text: str, expected: datetime | None) -> None:
+    assert timestamp(text) == expected
+
+
+def test_local_zone_dates_are_read_in_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Warsaw")
+    time.tzset()
+    try:
+        assert timestamp("Fri 2026-11-27 05:00:00 CET") == datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -58,8 +58,10 @@ def test_verdict_from_monitor_environment(runner: FakeRunner) -> None:
     env = {"MONITOR_SERVICE_RESULT": "oom-kill", "MONITOR_EXIT_CODE": "killed", "MONITOR_EXIT_STATUS": "KILL",
            "MONITOR_INVOCATION_ID": "0123abcd", "MONITOR_UNIT": "bamon-web.service"}
     seen = verdict("web", env, Systemd(runner=runner))
-    assert seen == {"invocation": "0123abcd", "result": "oom-kill", "code": "killed", "status": "KILL",
-                    "start": "@1700000000", "end": "@1700000002"}
+    assert _verdict_only(seen) == {"invocation": "0123abcd", "result": "oom-kill", "code": "killed",
+                                   "status": "KILL", "start": "@1700000000", "end": "@1700000002"}
+    # the unit's accounting comes along for the alert's evidence, from the same call
+    assert seen["InvocationID"] == "0123abcd" and "CPUUsageNSec" in seen and "MemoryPeak" in seen
     (call,) = runner.calls
     assert call[:3] == ["systemctl", "show", "--timestamp=unix"] and call[-1] == "bamon-web.service"
 
@@ -69,14 +71,18 @@ def test_verdict_from_monitor_environment_ignores_times_of_another_run(runner: F
     env = {"MONITOR_SERVICE_RESULT": "exit-code", "MONITOR_EXIT_CODE": "exited", "MONITOR_EXIT_STATUS": "3",
            "MONITOR_INVOCATION_ID": "ffff"}
     seen = verdict("web", env, Systemd(runner=runner))
-    assert seen == {"invocation": "ffff", "result": "exit-code", "code": "exited", "status": "3"}
+    assert _verdict_only(seen) == {"invocation": "ffff", "result": "exit-code", "code": "exited", "status": "3"}
 
 
 def test_verdict_from_systemctl_show(runner: FakeRunner) -> None:
     runner.on(["systemctl", "show"], SHOW)
     seen = verdict("web", {}, Systemd(runner=runner))
-    assert seen == {"invocation": "0123abcd", "result": "timeout", "code": "killed", "status": "15",
-                    "start": "@1700000000", "end": "@1700000002"}
+    assert _verdict_only(seen) == {"invocation": "0123abcd", "result": "timeout", "code": "killed", "status": "15",
+                                   "start": "@1700000000", "end": "@1700000002"}
+
+
+def _verdict_only(seen: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in seen.items() if k.islower()}
 
 
 def test_verdict_of_a_user_unit_asks_the_user_manager(runner: FakeRunner) -> None:

@@ -80,7 +80,10 @@ def test_format_span_reads_back_when_exact(seconds: int) -> None:
 
 @pytest.mark.parametrize(("cron", "calendar"), [
     ("* * * * *", "*-*-* *:*:00"),
-    ("*/15 * * * *", "*-*-* *:00,15,30,45:00"),
+    ("*/15 * * * *", "*-*-* *:00/15:00"),
+    ("*/1 * * * *", "*-*-* *:*:00"),
+    ("0 */2 * * *", "*-*-* 00/2:00:00"),
+    ("0 0 */10 * *", "*-*-01/10 00:00:00"),
     ("5 * * * *", "*-*-* *:05:00"),
     ("0 2 * * *", "*-*-* 02:00:00"),
     ("0 9-11 * * *", "*-*-* 09,10,11:00:00"),
@@ -88,7 +91,7 @@ def test_format_span_reads_back_when_exact(seconds: int) -> None:
     ("30 1 1,15 * *", "*-*-01,15 01:30:00"),
     ("0 0 1 jan *", "*-01-01 00:00:00"),
     ("0 0 1 Jan-Mar *", "*-01,02,03-01 00:00:00"),
-    ("0 0 * */6 *", "*-01,07-* 00:00:00"),
+    ("0 0 * */6 *", "*-01/6-* 00:00:00"),
     ("0 8 * * mon-fri", "Mon,Tue,Wed,Thu,Fri *-*-* 08:00:00"),
     ("0 8 * * 1-5", "Mon,Tue,Wed,Thu,Fri *-*-* 08:00:00"),
     ("0 0 * * 0", "Sun *-*-* 00:00:00"),
@@ -96,7 +99,7 @@ def test_format_span_reads_back_when_exact(seconds: int) -> None:
     ("0 0 * * 0,7", "Sun *-*-* 00:00:00"),
     ("0 0 * * 5-7", "Sun,Fri,Sat *-*-* 00:00:00"),
     ("0 0 * * SAT,sun", "Sun,Sat *-*-* 00:00:00"),
-    ("10/20 * * * *", "*-*-* *:10,30,50:00"),
+    ("10/20 * * * *", "*-*-* *:10/20:00"),
 ])
 def test_cron_to_oncalendar(cron: str, calendar: str) -> None:
     assert cron_to_oncalendar(cron) == calendar
@@ -145,7 +148,7 @@ def test_oncalendar_text_is_not_cron(text: str) -> None:
 
 
 def test_to_oncalendar_translates_cron() -> None:
-    assert to_oncalendar("*/30 * * * *") == "*-*-* *:00,30:00"
+    assert to_oncalendar("*/30 * * * *") == "*-*-* *:00/30:00"
 
 
 @pytest.mark.parametrize("text", ["", "  ", "daily\nhourly", "*-*-*\t02:00", "50% of days", "60 * * * *"])

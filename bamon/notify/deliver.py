@@ -1,0 +1,74 @@
+"""Sending one alert to its channels: the entry point the notifier and the outbox drain call.
+
+Each channel is built from its spec (secrets resolved here, in the sending process, and never
+kept), sent in a bounded pool of threads so one slow receiver does not hold up the others, and
+reported as one `alert.delivery` journald record. A channel that cannot be built is a PERMANENT
+Delivery like any other: it never stops the rest. TRANSIENT ones go to the outbox.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from bamon.config.channels import ChannelSpec
+from bamon.errors import BamonError
+from bamon.journal import Journal
+from bamon.notify import events
+from bamon.notify.alert import Alert, Delivery, Outcome
+from bamon.notify.channels import SettingsError, build
+from bamon.notify.outbox import Outbox
+from bamon.paths import Paths
+from bamon.secrets import Resolver
+
+MAX_THREADS = 4  # a notifier is short-lived; a handful of receivers in parallel is plenty
+
+
+def default_resolver(paths: Paths) -> Resolver:
+    from bamon.systemd import Systemd
+
+    return Resolver(paths, decrypt=Systemd(paths.user_mode).decrypt_credential, environ=os.environ)
+
+
+def send_one(alert: Alert, spec: ChannelSpec, resolver: Resolver) -> Delivery:
+    """Build the channel and send; every failure becomes a Delivery."""
+    try:
+        channel = build(spec.type, spec.name, resolver.value(dict(spec.settings)))
+    except (SettingsError, BamonError) as exc:
+        # BamonError.message names the secret or variable, never its value.
+        text = getattr(exc, "message", None) or str(exc)
+        return Delivery(spec.name, Outcome.PERMANENT, f"cannot send: {text}", attempts=0)
+    try:
+        return channel.send(alert)
+    except Exception as exc:  # noqa: BLE001 - the Channel contract says never raises; hold it to that
+        return Delivery(spec.name, Outcome.TRANSIENT, f"channel failed: {type(exc).__name__}")
+
+
+def record(journal: Journal, alert: Alert, delivery: Delivery, event: str = "alert.delivery",
+           **extra: object) -> None:
+    level = "info" if delivery.outcome is Outcome.DELIVERED else "warning"
+    log = events.logger(journal, bamon_check=alert.check)
+    getattr(log, level)(event, alert_id=alert.id, kind=alert.kind.value, channel=delivery.channel,
+                        outcome=delivery.outcome.value, detail=delivery.detail, attempts=delivery.attempts,
+                        retry_after=delivery.retry_after, **extra)
+
+
+def send_all(alert: Alert, specs: Sequence[ChannelSpec], resolver: Resolver) -> list[Delivery]:
+    if not specs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(specs))) as pool:
+        return list(pool.map(lambda spec: send_one(alert, spec, resolver), specs))
+
+
+def deliver(alert: Alert, specs: Sequence[ChannelSpec], *, paths: Paths, journal: Journal,
+            resolver: Callable[[Paths], Resolver] = default_resolver) -> list[Delivery]:
+    """Send `alert` to every spec; record each result; spool the transient ones."""
+    deliveries = send_all(alert, specs, resolver(paths))
+    outbox = Outbox(paths.outbox_dir)
+    for delivery in deliveries:
+        spooled = delivery.outcome is Outcome.TRANSIENT
+        record(journal, alert, delivery, spooled="outbox" if spooled else None)
+        if spooled:
+            outbox.spool(alert, delivery)
+    return deliveries

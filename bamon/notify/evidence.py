@@ -1,0 +1,125 @@
+"""The evidence an alert carries: what happened to that one run, read from systemd and journald.
+
+Everything here is data (Alert.evidence); the words around it live in the templates. CPU time
+and peak memory come from the unit's properties when systemd still has them at OnFailure= time,
+else from the "Consumed …" record systemd writes for the run (systemd 252 logs CPU time there,
+newer versions also the memory peak).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from bamon.config.model import Script
+from bamon.history.records import REASONS, RECORD_PREFIX, RunRecord
+from bamon.journal import Journal, field
+from bamon.systemd import Systemd
+from bamon.units import naming
+
+OUTPUT_LINES = 20  # the tail an alert shows; the journalctl command gives the rest
+_UNIT_RESOURCES = "ae8f7b866b0347b9af31fe1c80b127c0"  # systemd's "Consumed …" record of a run
+_UNSET = {"", "[not set]", "18446744073709551615", "infinity"}
+
+# A first step per failure reason; the check's own `hint:` comes after it.
+HINTS = {
+    "exit-code": "run the command by hand as the check's user to see why it exits non-zero",
+    "timeout": "the command ran past its timeout: is what it probes hanging? raise `timeout:` if it is just slow",
+    "oom-kill": "the run went over its memory limit and was killed: raise sandbox.max_virtual_memory or fix the leak",
+    "memory": "an allocation failed under the memory limit: raise sandbox.max_virtual_memory or use less memory",
+    "signal": "something killed the run: look for the sender (systemctl, the OOM killer, a watchdog)",
+    "core-dump": "the command crashed: `coredumpctl list` shows the dump",
+    "watchdog": "the run stopped answering its watchdog",
+    "start-limit-hit": "systemd refused to start it again so soon: `systemctl reset-failed` once it is fixed",
+    "resources": "systemd could not set the run up (user, directories, limits): see the journalctl command",
+    "exec-condition": "the run's condition command failed",
+}
+_GENERIC_HINT = "see the run's journal with the command below"
+
+
+def hint_for(reason: str, script: Script | None) -> str:
+    own = script.hint if script else ""
+    return "; ".join(h for h in (HINTS.get(reason, _GENERIC_HINT), own) if h)
+
+
+def reason_text(reason: str) -> str:
+    return REASONS.get(reason) or reason or "unknown"
+
+
+def output_tail(journal: Journal, record: RunRecord, patience: float = 1.0) -> list[str]:
+    """The run's last output lines.
+
+    journald stores them a moment after the run ends. run-check prints its record line last,
+    so once that line is there the output before it is too; runs systemd killed have no such
+    line, so for them one short wait has to do.
+    """
+    deadline = time.monotonic() + patience
+    expect_record = record.result == "exit-code" or record.ok
+    while True:
+        lines = journal.lines_of_runs([record.invocation]).get(record.invocation, []) if record.invocation else []
+        done = any(line.startswith(RECORD_PREFIX) for line in lines) or not expect_record
+        if done or time.monotonic() >= deadline:
+            if not expect_record and not lines and time.monotonic() < deadline:
+                time.sleep(0.15)
+                lines = journal.lines_of_runs([record.invocation]).get(record.invocation, [])
+            return [line for line in lines if not line.startswith(RECORD_PREFIX)][-OUTPUT_LINES:]
+        time.sleep(0.05)
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value.isdigit() and value not in _UNSET else None
+
+
+def resources(systemd: Systemd, journal: Journal, record: RunRecord,
+              shown: Mapping[str, str] | None = None) -> dict[str, int | None]:
+    """{"cpu_ns", "memory_peak"} of the run (None where systemd does not say).
+
+    `shown`: the unit's InvocationID, CPUUsageNSec and MemoryPeak if the caller has them already.
+    """
+    if shown is None or shown.get("InvocationID") != record.invocation:
+        unit = naming.service(record.check)
+        shown = systemd.show([unit], ["InvocationID", "CPUUsageNSec", "MemoryPeak"]).get(unit, {})
+    found: dict[str, int | None] = {"cpu_ns": None, "memory_peak": None}
+    if shown.get("InvocationID") == record.invocation:
+        found = {"cpu_ns": _number(shown.get("CPUUsageNSec", "")), "memory_peak": _number(shown.get("MemoryPeak", ""))}
+    if found["cpu_ns"] is None and record.invocation:
+        match = f"{'USER_' if journal.user_mode else ''}INVOCATION_ID={record.invocation}"
+        for entry in journal.entries([f"MESSAGE_ID={_UNIT_RESOURCES}", match], lines=1,
+                                     fields=("CPU_USAGE_NSEC", "MEMORY_PEAK")):
+            found["cpu_ns"] = _number(field(entry, "CPU_USAGE_NSEC"))
+            found["memory_peak"] = found["memory_peak"] or _number(field(entry, "MEMORY_PEAK"))
+    return found
+
+
+def journalctl_command(record: RunRecord, user_mode: bool) -> str:
+    """The exact command that shows this run: systemd's own lines about it and its output."""
+    user = "--user " if user_mode else ""
+    invocation = "USER_INVOCATION_ID" if user_mode else "INVOCATION_ID"
+    return (f"journalctl {user}--no-pager {invocation}={record.invocation} + "
+            f"_SYSTEMD_INVOCATION_ID={record.invocation}")
+
+
+def status_word(record: RunRecord) -> str:
+    return "OK" if record.ok else "FAILED"
+
+
+def collect(record: RunRecord, script: Script | None, *, output: list[str], usage: dict[str, int | None],
+            episode_start: float, user_mode: bool) -> dict[str, Any]:
+    """Alert.evidence for one run (see the keys documented on Alert)."""
+    cpu = usage.get("cpu_ns")
+    return {
+        "check": record.check, "host": socket.gethostname(), "status": status_word(record),
+        "exit_code": record.exit_status, "failure_reason": "" if record.ok else record.result,
+        "reason_text": "" if record.ok else reason_text(record.result), "signal": record.signal,
+        "duration_s": round(record.duration, 3), "cpu_s": None if cpu is None else round(cpu / 1e9, 3),
+        "memory_peak_bytes": usage.get("memory_peak"), "output_tail": output,
+        "episode_start": episode_start, "consecutive_failures": record.consecutive_failures,
+        "journalctl": journalctl_command(record, user_mode),
+        "hint": "" if record.ok else hint_for(record.result, script),
+        "tags": list(script.tags) if script else [], "severity": script.severity if script else "warning",
+        "description": script.description if script else "",
+        "invocation": record.invocation, "unit": naming.service(record.check),
+        "started": record.start_us / 1e6, "ended": record.end_us / 1e6,
+    }

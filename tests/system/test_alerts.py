@@ -1,0 +1,180 @@
+"""Alerting under the real systemd: failing checks in a booted Debian 12, alerts received by a
+local HTTP receiver on the host (the container shares the host's network).
+
+One container for the module, one config: each test has its own check and channels, routed
+by tag. Checks fail until the test creates /etc/bamon/NAME.ok (readable in every sandbox).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alert_receiver import Receiver, free_port
+from nspawn import Container
+from support import bamon, status
+
+PD_KEY = "0123456789abcdef0123456789abcdef"
+
+
+def check(name: str, tag: str) -> str:
+    return textwrap.dedent(f"""\
+        name: {name}
+        command: 'test -e /etc/bamon/{name}.ok && echo fine || {{ echo "disk on fire in {name}"; exit 3; }}'
+        interval: 2s
+        severity: critical
+        tags: [{tag}]
+        hint: "see the {name} runbook"
+        """)
+
+
+def alerts_config(receiver: Receiver) -> str:
+    return textwrap.dedent(f"""
+        alerts:
+          channels:
+            - {{name: broken, type: webhook, url: "http://127.0.0.1:{free_port()}/down", retries: 0, timeout: 1}}
+            - {{name: plain, type: webhook, url: "{receiver.url('/plain')}"}}
+            - {{name: pd, type: pagerduty, routing_key: "{PD_KEY}", url: "{receiver.url('/pd')}"}}
+            - {{name: first, type: webhook, url: "{receiver.url('/first')}"}}
+            - {{name: second, type: webhook, url: "{receiver.url('/second')}"}}
+            - {{name: quiet, type: webhook, url: "{receiver.url('/quiet')}"}}
+            - {{name: rate, type: webhook, url: "{receiver.url('/rate')}"}}
+          gradual_step: 8s
+          rules:
+            - {{name: plain-failures, condition: "status == 'FAILED'", tags: [plain], channels: [broken, plain, pd],
+                cooldown: 1h}}
+            - {{name: stepwise, tags: [stepwise], channels: [first, second], escalation: gradual}}
+            - {{name: hushed, tags: [hushed], channels: [quiet]}}
+            - {{name: mostly-failing, condition: "error_rate > 0.5 and consecutive_failures >= 2", window: 10m,
+                tags: [plain], channels: [rate]}}
+        """)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def box(system_host: None, bamon_deb: Path, receiver: Receiver) -> Iterator[Container]:
+    container = Container()
+    container.boot()
+    try:
+        container.install_deb(bamon_deb)
+        config = container.path("/etc/bamon/config.yaml")
+        config.write_text(config.read_text() + alerts_config(receiver))
+        # before the checks exist: a tag silence covers hushed_check from its first run
+        bamon(container, "silence", "add", "--tag", "hushed", "--for", "1h", "--reason", "planned work")
+        container.run("touch /etc/bamon/stepwise_check.ok")  # it starts failing when its test begins
+        for name, tag in (("plain_check", "plain"), ("stepwise_check", "stepwise"), ("hushed_check", "hushed")):
+            container.path(f"/etc/bamon/scripts.d/{name}.yaml").write_text(check(name, tag))
+        assert container.run(["bamon", "config", "validate"], check=False).returncode == 0, \
+            container.run(["bamon", "config", "validate"], check=False).stderr
+        bamon(container, "apply")
+        yield container
+    finally:
+        container.shutdown()
+
+
+def wait_requests(box: Container, receiver: Receiver, path: str, count: int, timeout: float = 40) -> list[Any]:
+    try:
+        box.wait_for(lambda: len(receiver.at(path)) >= count or None, timeout, 0.2, f"{count} request(s) at {path}")
+    except TimeoutError:
+        notifier = box.run("bamon status; journalctl --no-pager -o short-precise -u 'bamon.notify@bamon-plain_check*' "
+                           "-u 'bamon.recovered@*' -u 'bamon-plain_check*' | tail -50", check=False).stdout
+        raise AssertionError(f"{len(receiver.at(path))} request(s) at {path}; the notifier said:\n{notifier}") from None
+    return receiver.at(path)
+
+
+def decisions(box: Container, name: str) -> list[dict[str, Any]]:
+    out = box.run(["journalctl", "-o", "json", "--no-pager", "BAMON_EVENT=alert.decision",
+                   f"BAMON_CHECK={name}"]).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_failure_alerts_each_routed_channel_once_with_evidence_then_recovers(box: Container,
+                                                                           receiver: Receiver) -> None:
+    [first] = wait_requests(box, receiver, "/plain", 1)
+    alert = first.body
+    assert alert["kind"] == "failure" and alert["check"] == "plain_check" and alert["status"] == "FAILED"
+    assert alert["rule"] == "plain-failures" and alert["severity"] == "critical"
+    ev = alert["evidence"]
+    assert ev["exit_code"] == 3 and ev["failure_reason"] == "exit-code" and ev["reason_text"] == "exit code"
+    assert ev["host"] == "bamon-test" and ev["duration_s"] >= 0 and ev["cpu_s"] is not None
+    assert "disk on fire in plain_check" in ev["output_tail"]
+    assert "see the plain_check runbook" in ev["hint"] and ev["consecutive_failures"] == 1
+    assert ev["journalctl"].startswith("journalctl --no-pager INVOCATION_ID=") and ev["episode_start"] > 0
+    assert "disk on fire in plain_check" in alert["body"] and "Full log:" in alert["body"]
+    # the exact journalctl command shows that run's output
+    shown = box.run(ev["journalctl"] + " -o cat").stdout
+    assert "disk on fire in plain_check" in shown
+    # PagerDuty (Events API v2 shape): a trigger keyed by the episode
+    [trigger] = wait_requests(box, receiver, "/pd", 1)
+    assert trigger.body["event_action"] == "trigger" and trigger.body["routing_key"] == PD_KEY
+    assert trigger.body["dedup_key"] == alert["dedup_key"]
+    assert trigger.body["payload"]["severity"] == "critical" and trigger.body["payload"]["source"]
+    # more failures inside the cooldown (and the same episode): nothing more is sent
+    box.wait_for(lambda: status(box, "plain_check")["consecutiveFailures"] >= 4 or None, 30, 0.5, "4 failures")
+    time.sleep(1)
+    assert len(receiver.at("/plain")) == 1 and len(receiver.at("/pd")) == 1
+    actions = [(d["RULE"], d["ACTION"]) for d in decisions(box, "plain_check")]
+    assert [a for r, a in actions if r == "plain-failures"][:4] == ["send"] + ["already-alerted"] * 3
+    assert [a for r, a in actions if r == "mostly-failing"][:3] == ["send"] + ["already-alerted"] * 2
+    # a second rule, on the error rate read back from the run records in journald: its own alert
+    [rate] = receiver.at("/rate")
+    assert rate.body["rule"] == "mostly-failing" and rate.body["evidence"]["consecutive_failures"] == 2
+    # the broken channel was tried and recorded, and did not stop the others
+    deliveries = box.run(["journalctl", "-o", "json", "--no-pager", "BAMON_EVENT=alert.delivery",
+                          "BAMON_CHECK=plain_check"]).stdout
+    outcomes = {(e["CHANNEL"], e["OUTCOME"]) for e in map(json.loads, deliveries.splitlines())}
+    assert {("broken", "transient"), ("plain", "delivered"), ("pd", "delivered")} <= outcomes
+
+    # the first success: one "recovered", and PagerDuty resolves the same dedup key
+    box.run("touch /etc/bamon/plain_check.ok")
+    recovered = wait_requests(box, receiver, "/plain", 2, timeout=20)[1].body
+    assert recovered["kind"] == "recovery" and recovered["status"] == "OK"
+    assert recovered["dedup_key"] == alert["dedup_key"] and "RECOVERED" in recovered["title"]
+    resolve = wait_requests(box, receiver, "/pd", 2, timeout=10)[1].body
+    assert resolve["event_action"] == "resolve" and resolve["dedup_key"] == alert["dedup_key"]
+    # later successes start no notifier and send nothing
+    time.sleep(6)
+    assert len(receiver.at("/plain")) == 2 and len(receiver.at("/pd")) == 2
+    starts = box.run("journalctl --no-pager -o cat -u 'bamon.recovered@plain_check.service' | grep -c Finished",
+                     check=False).stdout.strip()
+    assert starts == "1"
+    assert box.run("systemctl is-active bamon.recover@plain_check.path", check=False).stdout.strip() == "inactive"
+
+
+def test_gradual_escalation_reaches_the_second_channel_only_after_its_delay(box: Container,
+                                                                            receiver: Receiver) -> None:
+    box.run("rm /etc/bamon/stepwise_check.ok")
+    [first] = wait_requests(box, receiver, "/first", 1)
+    assert first.body["check"] == "stepwise_check" and first.body["step"] == 0
+    time.sleep(max(0.0, first.received + 4 - time.time()))
+    assert receiver.at("/second") == []  # not yet: the step is 8 s
+    [second] = wait_requests(box, receiver, "/second", 1, timeout=30)
+    assert second.body["step"] == 1 and second.body["severity"] == "critical"
+    assert second.received - first.received >= 6, second.received - first.received
+    assert second.body["dedup_key"] == first.body["dedup_key"]
+    box.run("touch /etc/bamon/stepwise_check.ok")
+    for path in ("/first", "/second"):
+        assert wait_requests(box, receiver, path, 2, timeout=20)[1].body["kind"] == "recovery"
+
+
+def test_a_silenced_check_sends_nothing_and_the_silence_is_listed(box: Container, receiver: Receiver) -> None:
+    box.wait_for(lambda: status(box, "hushed_check")["consecutiveFailures"] >= 3 or None, 40, 0.5, "3 failures")
+    time.sleep(1)
+    assert receiver.at("/quiet") == []
+    found = decisions(box, "hushed_check")
+    assert found and {d["ACTION"] for d in found} == {"silenced"}
+    assert "planned work" in found[0]["REASON"]
+    listed = json.loads(bamon(box, "silence", "list", "--json"))["silences"]
+    assert [(s["tag"], s["reason"]) for s in listed] == [("hushed", "planned work")]
+    assert "tag:hushed" in bamon(box, "silence", "list")

@@ -1,0 +1,102 @@
+"""Every channel against one table of receiver behaviours (DESIGN §8: same interface, same test).
+
+The receiver is a real socket server on 127.0.0.1 (tests/unit/receiver.py); the channels speak
+to it with their real client libraries (requests, smtplib). Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from receiver import Receiver, closed_port, http_reply
+
+from bamon.notify.alert import Alert, Kind, Outcome
+from bamon.notify.channels import build
+
+ALERT = Alert(id="a1", kind=Kind.FAILURE, check="web", host="box", status="FAILED", severity="critical",
+              title="web FAILED", body="exit code 7\nconnection refused", dedup_key="bamon/box/web/1",
+              created=1700000000.0, rule="failures",
+              evidence={"exit_code": 7, "failure_reason": "exit-code", "output_tail": ["curl: (7) refused"],
+                        "journalctl": "journalctl _SYSTEMD_INVOCATION_ID=abc"})
+
+# type → settings pointing at the receiver's base URL (every HTTP channel)
+HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "webhook": lambda url: {"url": f"{url}/hook"},
+    "slack": lambda url: {"webhook_url": f"{url}/services/T0/B0/x"},
+    "teams": lambda url: {"webhook_url": f"{url}/workflows/x"},
+    "discord": lambda url: {"webhook_url": f"{url}/api/webhooks/1/x"},
+    "pagerduty": lambda url: {"routing_key": "R0", "url": f"{url}/v2/enqueue"},
+    "ntfy": lambda url: {"topic": "alerts", "server": url},
+}
+HAS_APPRISE = importlib.util.find_spec("apprise") is not None
+FAST = {"timeout": 0.5, "retries": 0}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    mode: str  # the receiver's behaviour, or "refused": nobody listens
+    http: bytes  # the HTTP answer (mode reply)
+    smtp: str  # the SMTP answer to MAIL FROM (mode reply)
+    outcome: Outcome
+    says: str  # in the detail (HTTP or SMTP words)
+    retry_after: float | None = None
+
+
+PD_OK = '{"status": "success", "message": "Event processed", "dedup_key": "bamon/box/web/1"}'
+CASES = [
+    Case("delivered", "reply", http_reply("202 Accepted", PD_OK), "250 ok", Outcome.DELIVERED, "2"),
+    Case("refused", "refused", b"", "", Outcome.TRANSIENT, "refused"),
+    Case("timeout", "hang", b"", "", Outcome.TRANSIENT, "timeout"),
+    Case("closed", "close", b"", "", Outcome.TRANSIENT, "closed"),
+    Case("garbage", "garbage", b"", "", Outcome.TRANSIENT, "malformed"),
+    Case("4xx", "reply", http_reply("400 Bad Request", "invalid_payload"), "550 5.1.1 no such user",
+         Outcome.PERMANENT, "invalid_payload|550 5.1.1 no such user"),
+    Case("5xx", "reply", http_reply("503 Service Unavailable", "down for maintenance"), "451 4.3.0 try later",
+         Outcome.TRANSIENT, "503|451"),
+    Case("429", "reply", http_reply("429 Too Many Requests", "slow down", {"Retry-After": "7"}),
+         "421 4.7.0 too many connections", Outcome.TRANSIENT, "429|421", retry_after=7.0),
+]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def _channel(type_: str, case: Case, receiver: Receiver) -> Any:
+    port = closed_port() if case.mode == "refused" else receiver.port
+    if type_ == "email":
+        receiver.protocol = "smtp"
+        settings = {"smtp_server": "127.0.0.1", "port": port, "security": "none", "to": ["ops@example.com"]}
+    elif type_ == "apprise":
+        settings = {"urls": [f"json://127.0.0.1:{port}/hook?cto=0.5&rto=0.5"]}
+    else:
+        settings = HTTP_CHANNELS[type_](f"http://127.0.0.1:{port}")
+    receiver.mode, receiver.reply, receiver.smtp_code = case.mode, case.http, case.smtp or "250 ok"
+    return build(type_, f"the-{type_}", {**settings, **FAST})
+
+
+TYPES = [*HTTP_CHANNELS, "email", *(["apprise"] if HAS_APPRISE else [])]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("type_", TYPES)
+def test_every_channel_sorts_every_receiver_behaviour(type_: str, case: Case, receiver: Receiver) -> None:
+    delivery = _channel(type_, case, receiver).send(ALERT)
+    assert delivery.channel == f"the-{type_}"
+    if type_ == "apprise":  # apprise only says yes or no: every failure is worth a retry
+        want = Outcome.DELIVERED if case.outcome is Outcome.DELIVERED else Outcome.TRANSIENT
+        assert delivery.outcome is want, delivery
+        return
+    assert delivery.outcome is case.outcome, delivery
+    assert any(word in delivery.detail for word in case.says.split("|")), delivery.detail
+    assert "Traceback" not in delivery.detail and "127.0.0.1" not in delivery.detail
+    if case.retry_after and type_ != "email":
+        assert delivery.retry_after == case.retry_after
