@@ -20,6 +20,7 @@ from bamon.cli import (
     now,
     performance,
     remove,
+    reset,
     secret,
     silence,
     status,
@@ -34,7 +35,8 @@ from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, performance,
-            alerts, alert, secret, silence, completions)
+            alerts, alert, secret, silence, completions,
+            reset)  # reset: recovery's circuit breaker
 
 
 class _Parser(argparse.ArgumentParser):
