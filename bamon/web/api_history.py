@@ -1,4 +1,4 @@
-"""History, analytics, audit and open alerts: read-only views over journald and status."""
+"""History, analytics, audit, open alerts and silences: journald, status and the alert state."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bamon import journal as journal_mod
 from bamon.context import Context
 from bamon.history.records import RunRecord, history
-from bamon.web.api_scripts import _one, cache
+from bamon.web.api_scripts import cache, one_check
 from bamon.web.errors import ApiError
 from bamon.web.http import fields, page, query_int, read_json, requires, respond, state, who
 
@@ -57,7 +57,7 @@ async def script_history(request: Request) -> Response:
       200: {description: Runs, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
       404: {$ref: "#/components/responses/Error"}
     """
-    check = await _one(request)
+    check = await one_check(request)
     runs = await run_in_threadpool(history, _ctx(request).journal, check["name"], 1000)
     return respond(request, page(request, [run_json(r) for r in runs]))
 

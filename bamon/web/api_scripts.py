@@ -80,7 +80,7 @@ def _filtered(request: Request, checks: list[dict[str, Any]]) -> list[dict[str, 
     return [c for c in checks if (tag is None or tag in c["tags"]) and (word is None or c["status"] == word.upper())]
 
 
-async def _one(request: Request) -> dict[str, Any]:
+async def one_check(request: Request) -> dict[str, Any]:
     name = request.path_params["id"]
     found = next((c for c in await cache(request).get() if c["name"] == name), None)
     if found is None:
@@ -128,7 +128,7 @@ async def get_script(request: Request) -> Response:
       200: {description: The check, content: {application/json: {schema: {$ref: "#/components/schemas/Script"}}}}
       404: {$ref: "#/components/responses/Error"}
     """
-    return respond(request, await _one(request))
+    return respond(request, await one_check(request))
 
 
 async def _write(request: Request, op: str, name: str, data: dict[str, Any], status_code: int = 200) -> Response:
