@@ -22,7 +22,7 @@ setup(
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests, -structlog, -jinja2); python3-systemd is optional: without it bamon writes to journald via logger.
     install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
-                      "structlog>=22.3", "Jinja2>=3.1"],
+                      "structlog>=22.3", "Jinja2>=3.1", "prometheus-client>=0.16"],
     # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's row
     extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise"]},
     entry_points={

@@ -16,6 +16,7 @@ from bamon.cli import (
     control,
     history,
     log,
+    metrics,
     now,
     performance,
     remove,
@@ -32,7 +33,7 @@ from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, performance,
-            alerts, alert, secret, silence)
+            alerts, alert, secret, silence, metrics)
 
 
 class _Parser(argparse.ArgumentParser):
