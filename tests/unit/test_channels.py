@@ -31,6 +31,7 @@ HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "discord": lambda url: {"webhook_url": f"{url}/api/webhooks/1/x"},
     "pagerduty": lambda url: {"routing_key": "R0", "url": f"{url}/v2/enqueue"},
     "ntfy": lambda url: {"topic": "alerts", "server": url},
+    "alertmanager": lambda url: {"url": url},
 }
 HAS_APPRISE = importlib.util.find_spec("apprise") is not None
 FAST = {"timeout": 0.5, "retries": 0}

@@ -30,6 +30,7 @@ TABLE: Mapping[str, str] = {
     "pagerduty": "pagerduty",
     "ntfy": "ntfy",
     "apprise": "apprise_channel",
+    "alertmanager": "alertmanager",
 }
 
 
