@@ -18,7 +18,10 @@ setup(
     packages=find_packages(include=["bamon", "bamon.*"]),
     package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
                   "bamon.notify": ["templates/*.j2"]},  # built-in alert templates
-    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
+    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))]),
+                # Grafana dashboard, Prometheus rules, CI templates (Debian: /usr/share/doc/bamon/examples)
+                *((f"share/bamon/{d}", [str(f) for f in sorted(d.iterdir()) if f.is_file()])
+                  for d in sorted({f.parent for f in Path("examples").rglob("*") if f.is_file()}))],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests, -structlog, -jinja2); python3-systemd is optional: without it bamon writes to journald via logger.
     install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
