@@ -22,8 +22,9 @@ from bamon.paths import Paths
 REFERENCE = re.compile(r"\$\{(secret|env):([A-Za-z0-9_.-]+)\}")
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 SUFFIX = ".cred"  # system mode: encrypted; user mode: the plain file has no suffix
-# The units that send alerts, hence need the credentials.
-CONSUMERS = ("bamon.notify@.service", "bamon.outbox.service")
+# The units that send alerts, hence need the credentials. (Escalation steps run as transient
+# units, which no drop-in reaches: running as root, they decrypt with systemd-creds instead.)
+CONSUMERS = ("bamon.notify@.service", "bamon.recovered@.service", "bamon.outbox.service")
 DROPIN = "bamon-secrets.conf"
 
 Decrypt = Callable[[Path, str], str]  # (credential file, name) -> value

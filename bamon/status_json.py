@@ -27,6 +27,8 @@ def result_word(c: CheckStatus) -> str:
     """The original's `result`: how the last run ended (a running or disabled check keeps it)."""
     if c.record is None:
         return "Unknown"
+    if c.record.skipped:
+        return "Skipped"  # recovery: not run (a dependency failing, circuit open, …), never Failed
     return "Success" if c.record.ok else "Failed"
 
 
@@ -39,7 +41,7 @@ def text_or_lines(lines: list[str] | tuple[str, ...]) -> str | list[str] | None:
 
 def error_text(c: CheckStatus) -> str | None:
     """Why the last run failed, with the last thing the command said."""
-    if c.record is None or c.record.ok:
+    if c.record is None or c.record.ok or c.record.skipped:
         return None
     last = next((line for line in reversed(c.output) if line.strip()), "")
     return c.reason_text() + (f": {last}" if last else "")
@@ -63,7 +65,20 @@ def check(c: CheckStatus) -> dict[str, Any]:
         "unit": c.script.unit,
         "invocationId": r.invocation if r else None,
         "consecutiveFailures": r.consecutive_failures if r else 0,
+        # recovery (bamon/recovery/): why the last run was skipped, its attempt, the circuit breaker
+        "skipReason": c.skip_reason,
+        "attempt": r.attempt if r else None,
+        "circuit": _circuit(c),
     }
+
+
+def _circuit(c: CheckStatus) -> dict[str, Any] | None:
+    """{"state": "OPEN", "until": "…Z"} for checks with a circuit breaker, else null."""
+    if c.circuit is None:
+        return None
+    until_us = c.circuit.until_us if c.circuit.state.value == "open" else 0
+    return {"state": c.circuit.state.value.upper(),
+            "until": iso(datetime.fromtimestamp(until_us / 1e6, tz=UTC)) if until_us else None}
 
 
 def document(checks: list[CheckStatus]) -> dict[str, Any]:

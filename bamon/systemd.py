@@ -22,7 +22,9 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 def _default_runner(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=600)
+        # stdin from /dev/null: a transient unit run with --pipe must not read the caller's terminal
+        return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=600,
+                              stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise BamonError(f"{argv[0]} not found: bamon needs systemd",
                          "on machines without systemd use `bamon now --local`") from None
@@ -108,7 +110,10 @@ class Systemd:
         """Run `argv` once, `seconds` from now, as the transient unit `unit` (.timer + .service)."""
         result = self._runner([
             "systemd-run", *(["--user"] if self.user_mode else []), "--quiet", "--collect",
+            # RemainAfterElapse=no and --collect: both units go away once it ran, so the next
+            # episode can reuse the name
             f"--unit={unit}", f"--on-active={max(seconds, 1)}s", "--timer-property=AccuracySec=1s",
+            "--timer-property=RemainAfterElapse=no",
             f"--description={description}", *argv])
         return result.returncode == 0
 
@@ -179,3 +184,45 @@ class Systemd:
 
     def decrypt_credential(self, path: Path, name: str) -> str:
         return self._creds(["decrypt", f"--name={name}", str(path), "-"], "").stdout.rstrip("\n")
+
+    # --- recovery actions (bamon/recovery/actions.py): one transient unit per action run --------
+    def run_transient(self, unit: str, command: str, timeout: int, description: str) -> Transient:
+        """Run `command` (sh -c) as the transient service `unit`, killed after `timeout` seconds.
+
+        --wait --pipe hands back its output and exit status; systemd enforces the timeout
+        (RuntimeMaxSec=); the runner's own timeout only guards against systemd-run hanging.
+        """
+        argv = ["systemd-run", *(["--user"] if self.user_mode else []), "--wait", "--pipe", "--collect",
+                f"--unit={unit}", f"--description={description}", "--service-type=exec",
+                f"--property=RuntimeMaxSec={timeout}s", "--property=TimeoutStopSec=5s",
+                "/bin/sh", "-c", command]
+        try:
+            done = self._runner(argv)
+        except subprocess.TimeoutExpired:
+            self.stop(unit)
+            return Transient("timeout", None, "")
+        except BamonError as exc:  # systemd-run not found
+            return Transient("resources", None, exc.message)
+        # Without --quiet, systemd-run --wait reports "Finished with result: timeout" on stderr
+        # (and, depending on the version, the exit status); with --wait its own exit status is
+        # the service's when the service exited.
+        found = re.search(r"Finished with result: (\S+)", done.stderr)
+        result = found[1] if found else ("success" if done.returncode == 0 else "exit-code")
+        status = re.search(r"code=exited[/, ]+status=(\d+)", done.stderr)
+        exit_status = int(status[1]) if status else done.returncode if result in ("success", "exit-code") else None
+        extra = [line for line in done.stderr.splitlines() if not _RUN_REPORT.match(line)]
+        return Transient(result, exit_status, "\n".join([done.stdout.rstrip("\n"), *extra]).strip("\n"))
+
+
+@dataclass(frozen=True)
+class Transient:
+    """What a transient unit did: systemd's Result=, the exit status (None if killed), output."""
+
+    result: str
+    exit_status: int | None
+    output: str
+
+
+# The lines systemd-run --wait adds about the unit, not the command's own
+_RUN_REPORT = re.compile(r"^(Running as unit|Finished with result|Main processes terminated|Service runtime|"
+                         r"CPU time consumed|Memory peak|IP traffic|IO bytes)")

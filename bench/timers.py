@@ -12,6 +12,7 @@ and the median is printed, because other load on the machine drifts over minutes
     sudo python3 bench/timers.py --deb dist/bamon_X_all.deb [--rounds 5] [--window 20]
     sudo python3 bench/timers.py --deb … --options          # each hardening option alone
     sudo python3 bench/timers.py --deb … --thousand         # 1,000 checks every 60 s, default profile
+    sudo python3 bench/timers.py --deb … --recovery         # two dependencies + a circuit breaker
 
 It asserts nothing: it prints figures beside the goals of DESIGN §7.
 """
@@ -78,6 +79,7 @@ class Variant:
     profile: str | None = None  # a bamon profile: the services are bamon's generated ones
     # (profile, {setting: replacement or ""}): that profile's generated unit, edited, as a plain unit
     edit: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    extra: str = ""  # more keys of the bamon check, in YAML flow style (recovery settings)
 
     def service(self, i: int) -> str:
         return f"bamon-bt-{self.key}-{i}.service" if self.profile else f"bt-{self.key}-{i}.service"
@@ -100,7 +102,9 @@ def install(box: Container, variants: list[Variant], count: int, interval: int) 
         timers = []
         for i in range(count):
             if v.profile:
-                checks.append(f"  - {{name: bt-{v.key}-{i}, command: 'true', enabled: false, sandbox: {v.profile}}}")
+                extra = f", {v.extra}" if v.extra else ""
+                checks.append(f"  - {{name: bt-{v.key}-{i}, command: 'true', enabled: false, sandbox: {v.profile}"
+                              f"{extra}}}")
             else:
                 (units / v.service(i)).write_text(bare_unit(v.lines))
             timer = f"bt-{v.key}-{i}.timer"
@@ -109,9 +113,13 @@ def install(box: Container, variants: list[Variant], count: int, interval: int) 
                 f"OnActiveSec={1 + i * interval / count:.3f}s\nOnUnitActiveSec={interval}s\nAccuracySec=1s\n")
             timers.append(timer)
         (units / f"bt-{v.key}.target").write_text(f"[Unit]\nWants={' '.join(timers)}\n")
+    if any(v.extra for v in variants):  # the checks recovery variants depend on, never scheduled
+        checks += [f"  - {{name: {dep}, command: 'true', enabled: false}}" for dep in RECOVERY_DEPENDENCIES]
     if checks:
         box.path("/etc/bamon/config.yaml").write_text("scripts:\n" + "\n".join(checks) + "\n")
     box.run("systemctl daemon-reload", timeout=600)
+    if any(v.extra for v in variants):  # one successful run each: their `last` files exist, as in real life
+        box.run("systemctl start " + " ".join(f"bamon-{dep}.service" for dep in RECOVERY_DEPENDENCIES))
     derived = [v for v in variants if v.edit]
     for v in derived:
         assert v.edit
@@ -183,12 +191,21 @@ ABLATIONS = [
     Variant("bal_nouser", "balanced without User= and StateDirectory=",
             edit=("balanced", (("User=bamon", ""), ("StateDirectory=bamon/checks/bt-balanced-0", "")))),
 ]
-GOALS = {"minimal": 1.3, "balanced": 2.0, "strict": 4.0}
+GOALS = {"minimal": 1.3, "balanced": 2.0, "strict": 4.0, "min_rec": 1.3, "bal_rec": 2.0}
+# Recovery (issue 7): what two dependencies and a circuit breaker add to a successful run (run-check
+# reads two `last` files and the circuit state with bash builtins; no process is added).
+RECOVERY_DEPENDENCIES = ("bt-dep-a", "bt-dep-b")
+_RECOVERY_KEYS = "dependencies: [bt-dep-a, bt-dep-b], circuit_breaker: {failures: 5, cooldown: 10m}"
+RECOVERY = [PROFILES[0], PROFILES[1],
+            Variant("min_rec", "minimal + 2 dependencies + circuit breaker", profile="minimal", extra=_RECOVERY_KEYS),
+            PROFILES[2],
+            Variant("bal_rec", "balanced + 2 dependencies + circuit breaker", profile="balanced",
+                    extra=_RECOVERY_KEYS)]
 EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
 
 
 def bench_profiles(box: Container, args: argparse.Namespace) -> None:
-    variants = PROFILES + (ABLATIONS if args.ablations else [])
+    variants = RECOVERY if args.recovery else PROFILES + (ABLATIONS if args.ablations else [])
     install(box, variants, args.count, args.interval)
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
@@ -241,6 +258,7 @@ def main() -> int:
     parser.add_argument("--options", action="store_true", help="each hardening option alone")
     parser.add_argument("--thousand", action="store_true", help="1,000 checks every 60 s")
     parser.add_argument("--ablations", action="store_true", help="also variants of balanced (see ABLATIONS)")
+    parser.add_argument("--recovery", action="store_true", help="checks with two dependencies and a circuit breaker")
     args = parser.parse_args()
     print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
     with Container() as box:

@@ -61,6 +61,8 @@ def effective(config: Config) -> dict[str, Any]:
             **({"environment": dict(s.environment)} if s.environment else {}),
             "source": str(s.source),
         } for s in config.scripts],
+        # settings as written: a ${secret:NAME} stays a reference (only senders resolve it)
+        "channels": [{"name": c.name, "type": c.type, **c.settings} for c in config.channels],
     }
 
 

@@ -12,6 +12,7 @@ from bamon.cli import (
     alert,
     alerts,
     apply,
+    completions,
     config_cmd,
     control,
     history,
@@ -20,6 +21,7 @@ from bamon.cli import (
     now,
     performance,
     remove,
+    reset,
     secret,
     silence,
     status,
@@ -28,12 +30,15 @@ from bamon.cli import (
 from bamon.cli import list as list_cmd
 from bamon.cli.context import Context
 from bamon.cli.output import error
+from bamon.cli.platform import require_systemd
 from bamon.errors import BamonError
 from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, performance,
-            alerts, alert, secret, silence, metrics)
+            alerts, alert, secret, silence, completions,
+            reset,  # reset: recovery's circuit breaker
+            metrics)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         p.print_help()
         return 2
     try:
+        require_systemd(args, p)
         return int(args.run(args, Context(resolve(args.user, args.config))))
     except BamonError as exc:
         error(exc.message, exc.hint)

@@ -37,6 +37,11 @@ TRUNCATED = " (truncated - use --json)"
 
 
 def _output_cell(c: CheckStatus) -> str:
+    # recovery: an open circuit ("circuit open until 14:05") or why the run was skipped
+    if c.circuit is not None and c.circuit.state.value == "open":
+        return c.circuit_text()
+    if c.record and c.record.skipped:
+        return c.reason_text()
     if c.record and not c.record.ok and c.record.result != "exit-code":
         text = error_text(c) or ""
         return text if len(text) <= CELL else text[:CELL] + TRUNCATED
@@ -67,6 +72,8 @@ def _verbose(c: CheckStatus) -> str:
         lines += [f"    last run: {iso(r.started)}, {r.duration:.3f}s, invocation {r.invocation}",
                   f"    result: {r.result}" + (f" ({c.reason_text()})" if not r.ok else ""),
                   f"    consecutive failures: {r.consecutive_failures}"]
+    if c.circuit is not None:
+        lines.append(f"    circuit: {c.circuit_text()}")
     lines += [f"    next run: {iso(c.next_run) or '-'}", "    output:" if c.output else "    output: (none)"]
     lines += [f"      {line}" for line in c.output]
     return "\n".join(lines)

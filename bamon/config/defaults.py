@@ -34,7 +34,9 @@ def render() -> str:
         props = {k: v for k, v in section.get("properties", {}).items() if "x-superseded" not in v}
         if name == "scripts" or not props:
             continue
-        lines += _comment(section.get("description", ""), "") + [f"{name}:"]
+        # a section whose every key is unset by default (performance) must still be a mapping
+        header = f"{name}:" if any("default" in p for p in props.values()) else f"{name}: {{}}"
+        lines += _comment(section.get("description", ""), "") + [header]
         for key, prop in props.items():
             lines += _comment(prop.get("description", ""), "  ")
             if "default" in prop:

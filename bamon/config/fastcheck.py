@@ -176,6 +176,7 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
     "minimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v >= arg,
     "maximum": lambda arg, root: lambda v: not _TYPES["number"](v) or v <= arg,
     "minLength": lambda arg, root: lambda v: not isinstance(v, str) or len(v) >= arg,
+    "exclusiveMinimum": lambda arg, root: lambda v: not _TYPES["number"](v) or v > arg,
     "const": lambda arg, root: lambda v: v == arg and type(v) is type(arg),
     "allOf": lambda arg, root: _all([_compile(s, root) for s in arg]),
     "format": lambda arg, root: lambda v: _format_ok(arg, v),

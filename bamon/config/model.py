@@ -18,6 +18,7 @@ from bamon.config.timespec import parse_span, to_oncalendar
 from bamon.config.validate import validate
 from bamon.notify.conditions import Condition
 from bamon.notify.conditions import parse as parse_condition
+from bamon.recovery import policy as recovery_policy
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Script:
     read_write_paths: tuple[str, ...] = ()
     capabilities: tuple[str, ...] = ()
     hint: str = ""  # alerts: what to do when it fails, in its own words
+    # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
+    recovery: recovery_policy.Recovery = recovery_policy.NONE
 
     @property
     def unit(self) -> str:
@@ -102,6 +105,7 @@ class Config:
     scripts: tuple[Script, ...]
     issues: tuple[ConfigIssue, ...] = field(default=())
     main_file: Path = Path("/etc/bamon/config.yaml")
+    load_threshold: float | None = None  # performance.load_threshold: load per CPU above which runs skip
     channels: tuple[ChannelSpec, ...] = ()  # alerts.channels, the usable ones
     # alerts, the rule side (bamon/notify/): rules, named escalation policies, the gradual step
     rules: tuple[Rule, ...] = ()
@@ -150,7 +154,7 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
         limits=limits, source=source, network=get("network"),
         read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
-        hint=str(data.get("hint") or ""),
+        hint=str(data.get("hint") or ""), recovery=recovery_policy.from_raw(data),
     )
 
 
@@ -204,10 +208,12 @@ def build(raw: RawConfig) -> Config:
     scripts = tuple(_script(r.data, r.file, daemon, sandbox)
                     for i, r in enumerate(raw.scripts) if i not in bad)
     alerts = _section(raw, "alerts", bad_paths)
+    performance = _section(raw, "performance", bad_paths)
     return Config(daemon, sandbox, scripts, tuple(issues), raw.main_file,
                   channels=channel_specs(raw, bad_paths),
                   rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
-                  gradual_step=parse_span(alerts["gradual_step"]))
+                  gradual_step=parse_span(alerts["gradual_step"]),
+                  load_threshold=performance.get("load_threshold"))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

@@ -17,6 +17,7 @@ from bamon.config.channels import channel_issues
 from bamon.config.fastcheck import FORMATS, check_format, conforms
 from bamon.config.issues import ConfigIssue, format_path
 from bamon.config.load import RawConfig, RawScript, line_of
+from bamon.recovery import validate as recovery_rules
 
 
 def _target(which: str) -> dict[str, Any]:
@@ -82,6 +83,8 @@ _MESSAGES: dict[str, _Message] = {  # built only for the keyword that failed: ea
     "pattern": lambda e, shown: f"{shown} does not have the required form",
     "minimum": lambda e, shown: f"{shown} is below the minimum of {e.validator_value}",
     "minLength": lambda e, shown: f"{shown} is too short",
+    "maximum": lambda e, shown: f"{shown} is above the maximum of {e.validator_value}",
+    "exclusiveMinimum": lambda e, shown: f"{shown} must be above {e.validator_value}",
 }
 
 
@@ -215,7 +218,10 @@ def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
 
 def entry_issues(script: RawScript) -> list[ConfigIssue]:
     """The problems of one script entry on its own (its shape and its own rules)."""
-    return _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
+    found = _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
+    # recovery keys (bamon/recovery/validate.py): rules the schema cannot express (each skips
+    # values of the wrong shape, which the schema already reported)
+    return found + recovery_rules.entry_rules(script)
 
 
 def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
@@ -245,4 +251,9 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
             issues += found
         elif isinstance(name, str):
             seen[name] = script
+    # dependencies span scripts: unknown names, self and cycles make the scripts involved unusable
+    index_of = {name: i for i, s in enumerate(raw.scripts) for name, kept in seen.items() if s is kept}
+    for names, issue in recovery_rules.dependency_rules(seen):
+        bad.update(index_of[name] for name in names)
+        issues.append(issue)
     return issues, bad

@@ -32,6 +32,7 @@ REASONS = {
     "resources": "could not be started (resources)",
     "exec-condition": "skipped by condition",
     "start-limit-hit": "started too often",
+    "skipped": "skipped",
 }
 
 
@@ -45,6 +46,14 @@ class RunRecord:
     end_us: int
     consecutive_failures: int
     signal: str = ""  # e.g. TERM, KILL when the run was killed
+    # recovery (bamon/recovery/): which attempt of how many; why a skipped run did not run
+    attempt: int = 1
+    attempts: int = 1
+    skip: str = ""  # dependency:NAME, condition, circuit-open:UNTIL_US, load:L/MAX, concurrency:N
+
+    @property
+    def skipped(self) -> bool:
+        return self.result == "skipped"
 
     @property
     def ok(self) -> bool:
@@ -65,18 +74,20 @@ class RunRecord:
     def state_line(self) -> str:
         status = self.exit_status if self.exit_status is not None else -1
         return (f"{self.invocation} {self.result} {status} {self.start_us} {self.end_us} "
-                f"{self.consecutive_failures}\n")
+                f"{self.consecutive_failures} {self.attempt} {self.skip or '-'}\n")
 
 
 def parse_state_line(check: str, text: str) -> RunRecord | None:
-    """The `last` file: "invocation result exit_status start_us end_us failures"."""
+    """The `last` file: "invocation result exit_status start_us end_us failures [attempt skip]"."""
     parts = text.split()
     if len(parts) < 6:
         return None
     try:
         status = int(parts[2])
         return RunRecord(check, parts[0], parts[1], None if status < 0 else status,
-                         int(parts[3]), int(parts[4]), int(parts[5]))
+                         int(parts[3]), int(parts[4]), int(parts[5]),
+                         attempt=int(parts[6]) if len(parts) > 6 else 1,
+                         skip=parts[7] if len(parts) > 7 and parts[7] != "-" else "")
     except ValueError:
         return None
 
@@ -124,6 +135,8 @@ def parse_record(check: str, message: str) -> RunRecord | None:
             end_us=int(values["end_usec"]),
             consecutive_failures=int(values.get("consecutive_failures", "0")),
             signal="" if exited else values.get("exit_status", ""),
+            attempt=int(values.get("attempt", "1")), attempts=int(values.get("attempts", "1")),
+            skip="" if values.get("skip", "-") == "-" else values["skip"],
         )
     except (KeyError, ValueError):
         return None
@@ -142,7 +155,8 @@ def record_message(record: RunRecord) -> str:
     return (f"{RECORD_PREFIX}result={record.result} exit_code={'exited' if exited else 'killed'} "
             f"exit_status={record.exit_status if exited else record.signal} start_usec={record.start_us} "
             f"end_usec={record.end_us} duration_usec={record.end_us - record.start_us} "
-            f"consecutive_failures={record.consecutive_failures} invocation={record.invocation}")
+            f"consecutive_failures={record.consecutive_failures} attempt={record.attempt} "
+            f"attempts={record.attempts} skip={record.skip or '-'} invocation={record.invocation}")
 
 
 def journal_fields(record: RunRecord) -> dict[str, object]:
@@ -155,15 +169,15 @@ def journal_fields(record: RunRecord) -> dict[str, object]:
 
 
 def history(journal: Journal, check: str, limit: int | None = None) -> list[RunRecord]:
-    """Run records of one check, newest first, one per invocation (a correction wins)."""
+    """Run records of one check, newest first, one per attempt of each invocation (a correction wins)."""
     entries = journal.entries([f"SYSLOG_IDENTIFIER=bamon-{check}"], grep=f"^{RECORD_PREFIX}",
                               lines=None if limit is None else limit * 2, reverse=True,
                               fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
-    seen: dict[str, RunRecord] = {}
+    seen: dict[tuple[str, int], RunRecord] = {}
     for entry in entries:
         record = from_entry(entry)
-        if record and record.invocation not in seen:
-            seen[record.invocation] = record
+        if record and (record.invocation, record.attempt) not in seen:
+            seen[(record.invocation, record.attempt)] = record
     ordered = sorted(seen.values(), key=lambda r: r.start_us, reverse=True)
     return ordered[:limit] if limit is not None else ordered
 

@@ -16,6 +16,7 @@ from bamon.config.model import Config, Script
 from bamon.history.records import REASONS, RunRecord, outputs, read_states
 from bamon.journal import Journal
 from bamon.paths import Paths
+from bamon.recovery import breaker, skips
 from bamon.systemd import Systemd, timestamp
 from bamon.units import naming
 
@@ -27,10 +28,19 @@ class CheckStatus:
     record: RunRecord | None
     output: tuple[str, ...]
     next_run: datetime | None
+    circuit: breaker.Circuit | None = None  # None: no circuit_breaker configured
+
+    def circuit_text(self) -> str:
+        """"circuit open until 14:05", "circuit half-open" or "circuit closed"."""
+        return breaker.describe(self.circuit) if self.circuit is not None else ""
+
+    @property
+    def skip_reason(self) -> str | None:
+        return skips.describe(self.record.skip) if self.record and self.record.skipped else None
 
     @property
     def failure_reason(self) -> str | None:
-        if self.record is None or self.record.ok:
+        if self.record is None or self.record.ok or self.record.skipped:
             return None
         return self.record.result
 
@@ -38,6 +48,8 @@ class CheckStatus:
         """Human wording of the failure reason, e.g. "Timeout after 2s"."""
         if self.record is None or self.record.ok:
             return ""
+        if self.record.skipped:
+            return self.skip_reason or ""
         if self.record.result == "timeout":
             return f"Timeout after {self.script.limits.timeout}s"
         if self.record.result == "exit-code":
@@ -50,6 +62,8 @@ def _status_word(script: Script, record: RunRecord | None, running: bool) -> str
         return "RUNNING"
     if record is None:
         return "UNKNOWN" if script.enabled else "DISABLED"
+    if record.skipped:
+        return "SKIPPED"  # recovery: a dependency failing, the circuit open, the host overloaded…
     return "OK" if record.ok else "FAILED"
 
 
@@ -78,6 +92,14 @@ def _calendar_next(systemd: Systemd, scripts: list[Script]) -> dict[str, datetim
     return result
 
 
+def _circuit(script: Script, paths: Paths) -> breaker.Circuit | None:
+    """The circuit breaker's state (bamon/recovery/breaker.py), for checks that have one."""
+    if script.recovery.breaker is None:
+        return None
+    found = (breaker.read(base / script.name / "circuit") for base in paths.check_state_dirs)
+    return next((c for c in found if c != breaker.CLOSED), breaker.CLOSED)
+
+
 def collect(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None,
             names: list[str] | None = None) -> list[CheckStatus]:
     """Status of the configured checks (all, or the named ones), in config order."""
@@ -98,5 +120,6 @@ def collect(config: Config, paths: Paths, systemd: Systemd | None, journal: Jour
             record=record,
             output=tuple(lines.get(record.invocation, ())) if record else (),
             next_run=_next_run(script, record, timer is not None and timer.active == "active", calendar_next),
+            circuit=_circuit(script, paths),
         ))
     return result

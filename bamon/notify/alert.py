@@ -45,7 +45,8 @@ class Alert:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     # evidence keys: exit_code, failure_reason, reason_text, duration_s, cpu_s, memory_peak_bytes,
     # output_tail (list of lines), episode_start (UNIX time), consecutive_failures,
-    # journalctl (the exact command), hint, tags (list), invocation, unit
+    # journalctl (the exact command), hint, tags (list), invocation, unit,
+    # recovery (list of lines: actions run and their outcome, the circuit breaker; bamon/recovery/)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (outbox files, the webhook channel's default body)."""

@@ -16,7 +16,7 @@ from bamon.config.channels import ChannelSpec
 from bamon.errors import BamonError
 from bamon.journal import Journal
 from bamon.notify import events
-from bamon.notify.alert import Alert, Delivery, Outcome
+from bamon.notify.alert import Alert, Channel, Delivery, Outcome
 from bamon.notify.channels import SettingsError, build
 from bamon.notify.outbox import Outbox
 from bamon.paths import Paths
@@ -31,18 +31,28 @@ def default_resolver(paths: Paths) -> Resolver:
     return Resolver(paths, decrypt=Systemd(paths.user_mode).decrypt_credential, environ=os.environ)
 
 
-def send_one(alert: Alert, spec: ChannelSpec, resolver: Resolver) -> Delivery:
-    """Build the channel and send; every failure becomes a Delivery."""
+def prepare(spec: ChannelSpec, resolver: Resolver) -> Channel | Delivery:
+    """The channel, or the PERMANENT Delivery that says why it cannot be built."""
     try:
-        channel = build(spec.type, spec.name, resolver.value(dict(spec.settings)))
+        return build(spec.type, spec.name, resolver.value(dict(spec.settings)))
     except (SettingsError, BamonError) as exc:
         # BamonError.message names the secret or variable, never its value.
         text = getattr(exc, "message", None) or str(exc)
         return Delivery(spec.name, Outcome.PERMANENT, f"cannot send: {text}", attempts=0)
+
+
+def _send(alert: Alert, channel: Channel | Delivery) -> Delivery:
+    if isinstance(channel, Delivery):
+        return channel
     try:
         return channel.send(alert)
     except Exception as exc:  # noqa: BLE001 - the Channel contract says never raises; hold it to that
-        return Delivery(spec.name, Outcome.TRANSIENT, f"channel failed: {type(exc).__name__}")
+        return Delivery(channel.name, Outcome.TRANSIENT, f"channel failed: {type(exc).__name__}")
+
+
+def send_one(alert: Alert, spec: ChannelSpec, resolver: Resolver) -> Delivery:
+    """Build the channel and send; every failure becomes a Delivery."""
+    return _send(alert, prepare(spec, resolver))
 
 
 def record(journal: Journal, alert: Alert, delivery: Delivery, event: str = "alert.delivery",
@@ -57,8 +67,11 @@ def record(journal: Journal, alert: Alert, delivery: Delivery, event: str = "ale
 def send_all(alert: Alert, specs: Sequence[ChannelSpec], resolver: Resolver) -> list[Delivery]:
     if not specs:
         return []
+    # Built here, in this thread: building imports the channel modules (and requests, smtplib…),
+    # and first imports racing in several threads were seen to hang the notifier for good.
+    channels = [prepare(spec, resolver) for spec in specs]
     with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(specs))) as pool:
-        return list(pool.map(lambda spec: send_one(alert, spec, resolver), specs))
+        return list(pool.map(lambda channel: _send(alert, channel), channels))
 
 
 def deliver(alert: Alert, specs: Sequence[ChannelSpec], *, paths: Paths, journal: Journal,

@@ -13,15 +13,17 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bamon.config.model import Config, Script, load
-from bamon.history.records import RunRecord, history
+from bamon.history.records import RunRecord, history, read_state
 from bamon.journal import Journal
 from bamon.notify import escalation, events, evidence, messages, rules, silences
 from bamon.notify.alert import Alert, Delivery, Kind
 from bamon.notify.state import CheckState, check_state
 from bamon.paths import Paths
+from bamon.recovery import actions as recovery
 from bamon.systemd import Systemd
 
 Deliver = Callable[..., list[Delivery]]
@@ -101,9 +103,18 @@ class Notifier:
                 state.started = record.start_us / 1e6
             state.failures = max(record.consecutive_failures, state.failures + (0 if opened else 1), 1)
             facts = self._facts(record, script, output)
+            # ---- recovery (issue 7, bamon/recovery/): actions and the circuit breaker, before the
+            # alert is rendered so that it says what was done ----
+            recovered = (recovery.on_failure(script, record, facts, state.episode, state_dir=self.paths.state_dir,
+                                             check_dir=self._check_dir(check), systemd=self.systemd,
+                                             journal=self.journal) if script else recovery.Outcome())
             decisions = rules.on_failure(self.cfg, script, facts, state, now=now, channels=self.channel_names,
                                          silenced=self._silence(script, check))
-            context = self._context(record, script, output, state, shown)
+            if recovered.circuit_opened and self.channel_names and not any(d.action == "send" for d in decisions):
+                # the breaker's one alert: the episode's first alert went out runs ago
+                decisions.append(rules.Decision("circuit breaker", "send", "the circuit breaker opened",
+                                                tuple(self.channel_names)))
+            context = {**self._context(record, script, output, state, shown), "recovery": recovered.lines}
             for decision in decisions:
                 self._send(log, decision, Kind.FAILURE, check, state, context)
             # after sending (the alert first): timers for later escalation steps, and the recovery
@@ -147,13 +158,12 @@ class Notifier:
             state.episode, state.started, state.failures = "", 0.0, 0
 
     # --- helpers ------------------------------------------------------------------------------
-    def _check_dir(self, check: str) -> Any:
+    def _check_dir(self, check: str) -> Path | None:
+        """The check's state directory (where run-check leaves its `last` and `recovered`)."""
         found = self.paths.check_state_file(check)
         return found.parent if found else None
 
     def _last(self, check: str) -> RunRecord | None:
-        from bamon.history.records import read_state
-
         return read_state(check, self.paths.check_state_file(check))
 
     def _facts(self, record: RunRecord, script: Script | None, output: list[str]) -> rules.Facts:

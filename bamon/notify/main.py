@@ -13,7 +13,9 @@ only add a failed unit to the operator's screen, not tell anyone.
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import sys
 from collections.abc import Callable
 
@@ -64,6 +66,8 @@ _OCCASIONS: dict[str, tuple[int, Callable[[Notifier, list[str]], int]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `systemctl kill -s USR1 bamon.notify@…` prints where a stuck notifier is (to the journal)
+    faulthandler.register(signal.SIGUSR1)
     args = sys.argv[1:] if argv is None else argv
     # The user manager sets $MANAGERPID for its services; PID 1 never does.
     user_mode = "--user" in args or "MANAGERPID" in os.environ

@@ -8,11 +8,12 @@ disk (systemd generator or `bamon apply`), and the golden-file tests compare it 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, Script
+from bamon.recovery import units as recovery_units
 from bamon.units import hardening, naming
 from bamon.units.escape import env_assignment, exec_arg, plain
 
@@ -25,6 +26,9 @@ class Target:
 
     user_mode: bool = False
     run_check: Path = RUN_CHECK
+    # config-wide recovery settings (performance.load_threshold, daemon.max_concurrent)
+    load_threshold: float | None = None
+    max_concurrent: int | None = None
 
 
 @dataclass
@@ -94,10 +98,11 @@ def service_unit(script: Script, target: Target) -> str:
     user = hardening.run_as(script, target.user_mode)
     lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]
+    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent)
     lines += _user_lines(script, user)
     lines += [
         "# --- limits (sandbox: timeout, max_cpu_time, max_file_size, max_virtual_memory) ---",
-        f"TimeoutStartSec={limits.timeout}s",
+        f"TimeoutStartSec={recovery_units.timeout(script)}s",
         "# after the timeout, SIGTERM; SIGKILL if the check is still there 5 s later",
         "TimeoutStopSec=5s",
         f"LimitCPU={limits.max_cpu_time}",
@@ -165,6 +170,7 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
 def generate(config: Config, target: Target = Target()) -> Generated:
     """Every unit for `config`: service + timer per script, and a failing unit for problems."""
     out = Generated()
+    target = replace(target, load_threshold=config.load_threshold, max_concurrent=config.daemon.max_concurrent)
     for script in config.scripts:
         out.units[naming.service(script.name)] = service_unit(script, target)
         if script.enabled:

@@ -8,6 +8,11 @@ Everything collected under tests/system gets the ``system`` marker, so
 
 Set BAMON_DEB=/path/to/bamon_X_all.deb to test a prebuilt package instead of
 building one from the work tree.
+
+Fixtures: ``container`` (Debian 12, bamon installed, shared by the tier),
+``own_container`` (Debian 12, one per test, for tests that take bamon apart) and
+``debian13`` (Debian 13 "trixie": systemd 257, Python 3.13; bamon installed from the
+same .deb; booted once, shared by every test that asks for it).
 """
 
 from __future__ import annotations
@@ -72,19 +77,23 @@ def bamon_deb(system_host: None, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return build_deb(tmp_path_factory.mktemp("deb"))
 
 
-@pytest.fixture(scope="session")
-def container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
-    """One booted container with bamon installed, shared by the whole tier."""
-    box = Container()
+def installed(box: Container, deb: Path, what: str) -> Iterator[Container]:
+    """Boot box (failing the test, never skipping, if it cannot), install deb, yield it, shut it down."""
     try:
         box.boot()
     except (ContainerError, subprocess.CalledProcessError) as exc:
-        pytest.fail(f"cannot boot the test container: {exc}", pytrace=False)
+        pytest.fail(f"cannot boot {what}: {exc}", pytrace=False)
     try:
-        box.install_deb(bamon_deb)
+        box.install_deb(deb)
         yield box
     finally:
         box.shutdown()
+
+
+@pytest.fixture(scope="session")
+def container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
+    """One booted container with bamon installed, shared by the whole tier."""
+    yield from installed(Container(), bamon_deb, "the test container")
 
 
 @pytest.fixture
@@ -97,3 +106,14 @@ def own_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
         yield box
     finally:
         box.shutdown()
+
+
+@pytest.fixture(scope="session")
+def debian13(system_host: None, bamon_deb: Path) -> Iterator[Container]:
+    """A booted Debian 13 (trixie) with bamon installed from the same .deb, shared by the session.
+
+    Its rootfs is cached beside Debian 12's (nspawn.ensure_rootfs, keyed by suite and recipe)
+    and also holds man-db, so `man bamon` works there. Tests that use it leave bamon installed
+    and remove the checks they add: other tests (upgrade, recovery) share it.
+    """
+    yield from installed(Container(suite="trixie"), bamon_deb, "the Debian 13 test container")

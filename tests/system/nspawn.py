@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Boot throw-away Debian 12 containers with systemd-nspawn for system tests.
+"""Boot throw-away Debian containers (12 by default, 13 on request) with systemd-nspawn for system tests.
 
 The system tier needs a real systemd as PID 1 (units, cgroups, the journal,
 user managers), which the test host may not have.  This module
 
-* builds a minimal bookworm rootfs with debootstrap once and caches it
-  (``ensure_rootfs``), and
+* builds a minimal rootfs of a Debian suite (bookworm unless told) with
+  debootstrap once and caches it (``ensure_rootfs``), and
 * boots it with ``systemd-nspawn --volatile=overlay`` so every container
   starts from the pristine cache and throws its changes away (``Container``).
 
@@ -18,8 +18,8 @@ systemd-container), debootstrap and nsenter (util-linux).
 
 CLI, for poking at a container by hand::
 
-    python3 tests/system/nspawn.py rootfs
-    python3 tests/system/nspawn.py up --deb ../bamon_1.0_all.deb [--config FILE]
+    python3 tests/system/nspawn.py [--suite trixie] rootfs
+    python3 tests/system/nspawn.py [--suite trixie] up --deb ../bamon_1.0_all.deb [--config FILE]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-SUITE = "bookworm"
+SUITE = "bookworm"  # Debian 12, the default; "trixie" is Debian 13 (systemd 257, Python 3.13)
 # Each recipe gets a directory of its own (rootfs-SUITE-HASH): a rebuild for a new recipe never
 # pulls the tree from under a container that another test run booted from the old one.
 CACHE_BASE = Path("/var/cache/bamon-tests")
@@ -68,6 +68,9 @@ INCLUDE = [
     "procps",
     "less",
 ]
+
+# Installed on top of INCLUDE for one suite only, so the default rootfs (and its cache) stays as it was.
+SUITE_EXTRA = {"trixie": ["man-db"]}
 
 # Units that only slow down or clutter a container boot.  (minbase has no
 # networkd, timesyncd, cron or man-db; these are what is actually there.)
@@ -162,8 +165,12 @@ def _tail(path: Path, lines: int = 40) -> str:
 # rootfs cache
 
 
-def _recipe_hash() -> str:
-    recipe = f"{SUITE}\n{sorted(INCLUDE)}\n{sorted(MASK)}\n{RECIPE_VERSION}"
+def _include(suite: str) -> list[str]:
+    return INCLUDE + SUITE_EXTRA.get(suite, [])
+
+
+def _recipe_hash(suite: str = SUITE) -> str:
+    recipe = f"{suite}\n{sorted(_include(suite))}\n{sorted(MASK)}\n{RECIPE_VERSION}"
     return hashlib.sha256(recipe.encode()).hexdigest()
 
 
@@ -183,7 +190,7 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _debootstrap(target: Path, log: Path, lock_fd: int) -> None:
+def _debootstrap(target: Path, log: Path, lock_fd: int, suite: str) -> None:
     # debootstrap inherits the lock, so a build orphaned by a killed test
     # run still blocks the next one; and dies along with its parent.
     cmd = [
@@ -193,8 +200,8 @@ def _debootstrap(target: Path, log: Path, lock_fd: int) -> None:
         "--",
         "debootstrap",
         "--variant=minbase",
-        "--include=" + ",".join(INCLUDE),
-        SUITE,
+        "--include=" + ",".join(_include(suite)),
+        suite,
         str(target),
     ]
     mirror = os.environ.get("BAMON_TEST_MIRROR")
@@ -221,8 +228,8 @@ def _configure_rootfs(root: Path) -> None:
     subprocess.run(["chroot", str(root), "apt-get", "clean"], check=True)
 
 
-def ensure_rootfs(cache_dir: Path | None = None) -> Path:
-    """Return a ready bookworm rootfs, debootstrapping it on first use.
+def ensure_rootfs(cache_dir: Path | None = None, suite: str = SUITE) -> Path:
+    """Return a ready rootfs of suite, debootstrapping it on first use.
 
     The cache lives at cache_dir, else $BAMON_TEST_ROOTFS, else
     CACHE_BASE/rootfs-SUITE-HASH, where HASH covers INCLUDE, MASK and
@@ -230,9 +237,10 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
     runs; a build goes to a temporary directory that is renamed into place
     only once complete, so an interrupted build never looks finished.
     """
-    want = _recipe_hash()
+    want = _recipe_hash(suite)
     if cache_dir is None:
-        cache_dir = Path(os.environ.get("BAMON_TEST_ROOTFS") or CACHE_BASE / f"rootfs-{SUITE}-{want[:12]}")
+        given = os.environ.get("BAMON_TEST_ROOTFS") if suite == SUITE else None
+        cache_dir = Path(given or CACHE_BASE / f"rootfs-{suite}-{want[:12]}")
     cache_dir = cache_dir.absolute()
     stamp = cache_dir / STAMP_NAME
 
@@ -254,7 +262,7 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
         build.chmod(0o755)
         log = cache_dir.parent / f"{cache_dir.name}.build.log"
         try:
-            _debootstrap(build, log, lock.fileno())
+            _debootstrap(build, log, lock.fileno(), suite)
             _configure_rootfs(build)
             (build / STAMP_NAME).write_text(want + "\n")
             _remove_tree(cache_dir)  # a stale cache from another recipe
@@ -354,6 +362,7 @@ class Container:
         nspawn_env: Mapping[str, str] | None = None,
         unified_cgroup: bool = True,
         detach: bool = False,
+        suite: str = SUITE,
         persistent: bool = False,
     ) -> None:
         """rootfs defaults to ensure_rootfs().  nspawn_args are appended to
@@ -368,11 +377,13 @@ class Container:
         (e.g. memory) are missing: MemoryMax= is not enforced there.
 
         A detached container is not shut down when this process exits.
+        suite picks the Debian release of the default rootfs ("trixie": Debian 13).
 
         A persistent container keeps its changes across reboot() (an overlayfs whose upper
         layer lives on the host until the container is shut down for good), like a real
         machine's disk; the default throws them away at every shutdown.
         """
+        self.suite = suite
         self.rootfs = rootfs
         self.name = name or f"bamon-test-{secrets.token_hex(4)}"
         self.boot_timeout = boot_timeout
@@ -414,7 +425,7 @@ class Container:
         check_host()
         if self.process is not None:
             raise ContainerError(f"container {self.name} already booted")
-        cmd = self._command(self.rootfs or ensure_rootfs())
+        cmd = self._command(self.rootfs or ensure_rootfs(suite=self.suite))
         env = dict(os.environ)
         if self.unified_cgroup:
             env["SYSTEMD_NSPAWN_UNIFIED_HIERARCHY"] = "1"
@@ -663,7 +674,7 @@ class Container:
 
 
 def _cmd_up(args: argparse.Namespace) -> None:
-    container = Container(detach=True)
+    container = Container(detach=True, suite=args.suite)
     container.boot()
     assert container.process is not None
     try:
@@ -689,6 +700,7 @@ def _cmd_up(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", default=SUITE, help=f"Debian suite (default {SUITE}; trixie = Debian 13)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rootfs", help="build the cached rootfs if needed")
     up = sub.add_parser("up", help="boot a container that keeps running")
@@ -699,7 +711,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_host()
         if args.command == "rootfs":
-            print(ensure_rootfs())
+            print(ensure_rootfs(suite=args.suite))
         else:
             _cmd_up(args)
     except (ContainerError, subprocess.CalledProcessError) as exc:

@@ -64,3 +64,11 @@ def unit_exists(box: Container, unit: str) -> bool:
     """Is the unit known to systemd (loaded from a file)?"""
     out = box.run(["systemctl", "show", "-p", "LoadState", "--value", unit]).stdout.strip()
     return out == "loaded"
+
+
+def append_config(box: Container, yaml_text: str, path: str = "/etc/bamon/config.yaml") -> None:
+    """Add sections (dedented YAML text) to the end of the config file inside."""
+    import textwrap
+
+    config = box.path(path)
+    config.write_text(config.read_text() + textwrap.dedent(yaml_text))

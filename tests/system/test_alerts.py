@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from alert_receiver import Receiver, free_port
 from nspawn import Container
-from support import bamon, status
+from support import append_config, bamon, status
 
 PD_KEY = "0123456789abcdef0123456789abcdef"
 
@@ -68,8 +68,7 @@ def box(system_host: None, bamon_deb: Path, receiver: Receiver) -> Iterator[Cont
     container.boot()
     try:
         container.install_deb(bamon_deb)
-        config = container.path("/etc/bamon/config.yaml")
-        config.write_text(config.read_text() + alerts_config(receiver))
+        append_config(container, alerts_config(receiver))
         # before the checks exist: a tag silence covers hushed_check from its first run
         bamon(container, "silence", "add", "--tag", "hushed", "--for", "1h", "--reason", "planned work")
         container.run("touch /etc/bamon/stepwise_check.ok")  # it starts failing when its test begins
@@ -87,8 +86,12 @@ def wait_requests(box: Container, receiver: Receiver, path: str, count: int, tim
     try:
         box.wait_for(lambda: len(receiver.at(path)) >= count or None, timeout, 0.2, f"{count} request(s) at {path}")
     except TimeoutError:
-        notifier = box.run("bamon status; journalctl --no-pager -o short-precise -u 'bamon.notify@bamon-plain_check*' "
-                           "-u 'bamon.recovered@*' -u 'bamon-plain_check*' | tail -50", check=False).stdout
+        # where a stuck notifier is (it prints its stack on SIGUSR1), and what it logged
+        box.run("systemctl kill -s USR1 'bamon.notify@*' 'bamon.recovered@*'; sleep 1", check=False)
+        notifier = box.run("systemctl list-jobs --no-pager; ps -eo pid,stat,wchan:24,args --forest | grep -v ' \\[' "
+                           "| tail -30; journalctl --no-pager -o short-precise -u 'bamon.notify@*' "
+                           "-u 'bamon.recovered@*' -u 'bamon.recover@*' | grep -v hushed | tail -60",
+                           check=False).stdout
         raise AssertionError(f"{len(receiver.at(path))} request(s) at {path}; the notifier said:\n{notifier}") from None
     return receiver.at(path)
 
@@ -178,3 +181,61 @@ def test_a_silenced_check_sends_nothing_and_the_silence_is_listed(box: Container
     listed = json.loads(bamon(box, "silence", "list", "--json"))["silences"]
     assert [(s["tag"], s["reason"]) for s in listed] == [("hushed", "planned work")]
     assert "tag:hushed" in bamon(box, "silence", "list")
+
+
+def test_a_check_still_failing_at_a_reboot_sends_recovered_after_it(system_host: None, bamon_deb: Path,
+                                                                    receiver: Receiver) -> None:
+    # The recovery watch (bamon.recover@NAME.path) is started at runtime and gone after a reboot;
+    # bamon.rearm.service starts it again at boot for every check with an open episode.
+    box = Container(persistent=True)
+    box.boot()
+    try:
+        box.install_deb(bamon_deb)
+        append_config(box, f"""
+            alerts:
+              channels:
+                - {{name: hook, type: webhook, url: "{receiver.url('/reboot')}"}}
+              rules: [{{name: boot, tags: [any]}}]  # not the sample checks (load_average fails on a busy host)
+            """)
+        box.path("/etc/bamon/scripts.d/boot_check.yaml").write_text(check("boot_check", "any").replace("2s", "1h"))
+        bamon(box, "apply")
+        [failure] = wait_requests(box, receiver, "/reboot", 1)
+        assert failure.body["kind"] == "failure" and failure.body["check"] == "boot_check"
+        box.run("touch /etc/bamon/boot_check.ok")  # the first run after the boot succeeds
+        box.reboot()
+        recovered = wait_requests(box, receiver, "/reboot", 2, timeout=60)[1].body
+        assert recovered["kind"] == "recovery" and recovered["dedup_key"] == failure.body["dedup_key"]
+        assert box.run("journalctl -b --no-pager -o cat -u bamon.rearm.service | grep -c Finished",
+                       check=False).stdout.strip() == "1"
+    finally:
+        box.shutdown()
+        box.discard()
+
+
+def test_user_mode_alerts_and_recovers(box: Container, receiver: Receiver) -> None:
+    user = "alice"
+    box.run(f"id {user} >/dev/null 2>&1 || useradd -m {user}; loginctl enable-linger {user}")
+    box.wait_for(lambda: box.run(f"test -S /run/user/$(id -u {user})/systemd/private", check=False).returncode == 0,
+                 30, 0.5, "the user manager")
+
+    def as_user(script: str) -> str:
+        return box.run(f"export XDG_RUNTIME_DIR=/run/user/$(id -u); cd; {script}", user=user).stdout
+
+    as_user("bamon --user config reset --yes")
+    as_user(f"""cat >> ~/.config/bamon/config.yaml <<'EOT'
+alerts:
+  channels: [{{name: mine, type: webhook, url: "{receiver.url('/user')}"}}]
+EOT""")
+    as_user("bamon --user add own_check -c 'test -e ~/ok || { echo down; exit 4; }' -i 2s")
+    as_user("bamon --user start")
+    [failure] = wait_requests(box, receiver, "/user", 1)
+    ev = failure.body["evidence"]
+    assert failure.body["check"] == "own_check" and ev["exit_code"] == 4
+    assert ev["journalctl"].startswith("journalctl --user --no-pager USER_INVOCATION_ID=")
+    as_user("touch ~/ok")
+    recovered = wait_requests(box, receiver, "/user", 2, timeout=30)[1].body
+    assert recovered["kind"] == "recovery" and recovered["check"] == "own_check"
+    uid = box.run(f"id -u {user}").stdout.strip()
+    records = box.run(f"journalctl --no-pager -o cat _UID={uid} BAMON_EVENT=alert.decision "
+                      "BAMON_CHECK=own_check").stdout
+    assert "action=send" in records and "kind=recovery" in records

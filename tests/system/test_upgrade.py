@@ -67,7 +67,16 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
     assert failures_before >= 1
     assert box.run(["bamon", "add", "web", "-c", "true"], check=False).returncode != 0  # 0.1: "reserved"
 
+    # The operator's own edits, scripts and state: the upgrade keeps every byte of them
+    box.run("echo '# kept across upgrades' >> /etc/bamon/config.yaml")
+    kept = "sha256sum /etc/bamon/config.yaml /etc/bamon/scripts.d/*.yaml"
+    before = box.run(kept).stdout
+    state_before = set(box.run("cd /var/lib/bamon && find . -type f").stdout.split())
+
     box.install_deb(bamon_deb)
+
+    assert box.run(kept).stdout == before
+    assert state_before <= set(box.run("cd /var/lib/bamon && find . -type f").stdout.split())
 
     # Nothing of the old names is left in systemd; the new ones took over
     assert _units(box, "bamon-notify@*") == ""

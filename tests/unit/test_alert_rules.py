@@ -191,3 +191,13 @@ def test_silenced_failures_are_decided_but_not_sent(load_config: Callable[..., C
     decisions = failing(config, state, 0, silenced="silence ab12 for web")
     assert [(d.action, d.reason) for d in decisions] == [("silenced", "silence ab12 for web")]
     assert sends(failing(config, state, 60))  # the silence ended: the still-open episode alerts now
+
+
+def test_config_validate_reports_a_bad_condition_with_file_line_and_hint(cli: Callable[..., Any],
+                                                                         write_config: Callable[..., Any]) -> None:
+    config = write_config(CHANNELS + "  rules:\n    - {name: r, condition: \"duration > 'slow'\"}\n" + SCRIPTS)
+    result = cli("--config", str(config), "config", "validate")
+    assert result.code == 1
+    assert (f"{config}:8: alerts.rules[0].condition: condition \"duration > 'slow'\": "
+            "'>' cannot compare a number with text (column 10)") in result.err
+    assert "hint: duration is a number: compare it with e.g. 5" in result.err

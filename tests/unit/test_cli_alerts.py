@@ -62,6 +62,7 @@ def test_secret_set_list_use_and_remove(cli: Cli, config: Path, receiver: Receiv
     assert json.loads(receiver.received[0].split(b"\r\n\r\n", 1)[1])["kind"] == "test"
     show = cli(*base, "config", "show")
     assert TOKEN not in show.out + show.err and TOKEN not in json.dumps(sink.entries)
+    assert "/hook/${secret:hook_token}" in show.out  # the reference, as written
 
     result = cli(*base, "secret", "rm", "hook_token")
     assert result.code == 0 and "a channel still uses ${secret:hook_token}" in result.err

@@ -79,11 +79,11 @@ def test_superseded_keys_are_notes_with_location_and_hint(tmp_path: Path, load_c
     notes = {i.path: i for i in config.issues if not i.fatal}
     assert set(notes) == {
         "daemon.log_file", "daemon.pid_file", "daemon.history_file",
-        "performance.enable_monitoring", "performance.load_threshold", "performance.optimize_scheduling",
-    }
+        "performance.enable_monitoring", "performance.optimize_scheduling",
+    }  # performance.load_threshold has an effect again: runs skip on an overloaded host
     assert notes["daemon.log_file"].line == 5
     assert notes["daemon.history_file"].line == 7
-    assert notes["performance.load_threshold"].line == 15
+    assert "performance.load_threshold" not in {i.path for i in config.issues}
     for note in notes.values():
         assert note.file == str(tmp_path / "config.yaml")
         assert note.message == "accepted but has no effect"

@@ -49,13 +49,14 @@ def test_parse_state_line() -> None:
     assert not record.ok
     assert record.duration == 2.5
     assert record.started == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
-    assert record.state_line() == "abc exit-code 7 1700000000000000 1700000002500000 3\n"
+    # written back with the fields recovery added (attempt 1, nothing skipped); old lines still read
+    assert record.state_line() == "abc exit-code 7 1700000000000000 1700000002500000 3 1 -\n"
 
 
 def test_parse_state_line_killed_run() -> None:
     record = parse_state_line("web", "abc timeout -1 1 2 1")
     assert record is not None and record.exit_status is None and record.result == "timeout"
-    assert record.state_line() == "abc timeout -1 1 2 1\n"
+    assert record.state_line() == "abc timeout -1 1 2 1 1 -\n"
 
 
 @pytest.mark.parametrize("text", ["", "\n", "abc success 0 1 2", "abc success zero 1 2 0", "a b c d e f"])
@@ -264,7 +265,8 @@ def test_collect_without_systemd(tmp_path: Path, load_config: LoadConfig) -> Non
 
 ORIGINAL_KEYS = {"name", "enabled", "lastExecution", "result", "exitCode", "duration", "timeSince",
                  "nextExecution", "output", "error"}
-ADDED_KEYS = {"status", "failureReason", "unit", "invocationId", "consecutiveFailures"}
+ADDED_KEYS = {"status", "failureReason", "unit", "invocationId", "consecutiveFailures",
+              "skipReason", "attempt", "circuit"}
 
 
 def test_status_json_keeps_the_original_keys_with_sane_types(statuses: dict[str, CheckStatus]) -> None:

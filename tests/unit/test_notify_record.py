@@ -101,12 +101,12 @@ def test_timeout_without_a_previous_record(state_file: Path, sink: JournalSink) 
     assert (record.start_us, record.end_us) == (1_700_000_000_000_000, 1_700_000_002_000_000)
     assert read_state("web", state_file) == RunRecord("web", "inv-new", "timeout", None, 1_700_000_000_000_000,
                                                       1_700_000_002_000_000, 1)
-    assert state_file.read_text() == "inv-new timeout -1 1700000000000000 1700000002000000 1\n"
+    assert state_file.read_text() == "inv-new timeout -1 1700000000000000 1700000002000000 1 1 -\n"
     (entry,) = sink.entries
     # the line run-check prints for the runs it records (bamon/history/records.py parses it)
     assert entry["MESSAGE"] == ("bamon-run result=timeout exit_code=killed exit_status=TERM "
                                 "start_usec=1700000000000000 end_usec=1700000002000000 duration_usec=2000000 "
-                                "consecutive_failures=1 invocation=inv-new")
+                                "consecutive_failures=1 attempt=1 attempts=1 skip=- invocation=inv-new")
     assert entry["BAMON_CHECK"] == "web" and entry["SYSLOG_IDENTIFIER"] == "bamon-web"
     assert entry["PRIORITY"] == "3"
     assert all(isinstance(v, str) for v in entry.values())

@@ -58,7 +58,7 @@ def run(check: str, start_s: int, ok: bool) -> RunRecord:
 def snapshot(write_config: WriteConfig, fake_checks: FakeChecks, runner: FakeRunner,
              tmp_path: Path) -> prometheus.Snapshot:
     config_file = write_config(CONFIG)
-    fake_checks(tmp_path / "state", RUNS, {}, ("web", "disk", "fresh"), NOW_US)
+    fake_checks(tmp_path / "state", RUNS, {}, ("web", "disk", "fresh"), int(time.time() * 1e6))
     paths = resolve(False, str(config_file))
     from bamon.config.model import load
 
@@ -83,8 +83,9 @@ def test_series_of_passing_failing_never_run_and_disabled_checks(snapshot: prome
     assert got[("bamon_check_exit_status", "disk")] == 2
     assert got[("bamon_check_duration_seconds", "disk")] == pytest.approx(0.5)
     assert got[("bamon_check_consecutive_failures", "disk")] == 3
-    assert got[("bamon_check_last_run_timestamp_seconds", "web")] == pytest.approx(NOW_US / 1e6 - 30)
-    assert got[("bamon_check_next_run_timestamp_seconds", "web")] == pytest.approx(NOW_US / 1e6 + 30, abs=1)
+    last = got[("bamon_check_last_run_timestamp_seconds", "web")]
+    assert last == pytest.approx(time.time() - 30, abs=5)
+    assert got[("bamon_check_next_run_timestamp_seconds", "web")] == pytest.approx(last + 60)  # interval 60
     assert ("bamon_check_next_run_timestamp_seconds", "paused") not in got
     assert got[("bamon_check_enabled", "paused")] == 0 and got[("bamon_check_enabled", "web")] == 1
     assert got[("bamon_check_runs_total", "web")] == 2 and got[("bamon_check_failures_total", "web")] == 0

@@ -43,11 +43,17 @@ sandbox:
   max_file_size: 2048
   max_virtual_memory: 65536
   profile: strict
+performance:
+  load_threshold: 0.8
 scripts:
   - name: health_check
     command: "curl -s -o /dev/null -w '%{http_code}' https://example.com"
     interval: 30
     description: "HTTP health of 100% of the site"
+    retry_policy: {max_attempts: 4, backoff_multiplier: 3, delay: 5, max_delay: 30}
+    dependencies: [disk_root, load]
+    condition: 'test -f /etc/web-enabled && [ "$(cat /etc/mode)" != 100% ]'
+    circuit_breaker: {failures: 5, cooldown: 10m}
   - name: disk_root
     command: |
       used=$(df --output=pcent / | tail -n 1 | tr -dc 0-9)
@@ -172,7 +178,7 @@ def test_limits_map_to_systemd_settings(representative: Config) -> None:
     assert health and disk and backup
     s = _settings(service_unit(health, TARGET))
     assert (s["TimeoutStartSec"], s["LimitCPU"], s["LimitFSIZE"], s["LimitAS"], s["MemoryMax"]) == (
-        ["30s"], ["20"], ["2048K"], ["65536K"], ["65536K"])
+        ["170s"], ["20"], ["2048K"], ["65536K"], ["65536K"])  # 4 attempts × 30 s + 5 + 15 + 30 s of retry delays
     assert _settings(service_unit(backup, TARGET))["TimeoutStartSec"] == ["120s"]
 
 

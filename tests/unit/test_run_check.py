@@ -71,7 +71,8 @@ def _bash_c(command: str, home: Path) -> subprocess.CompletedProcess[str]:
 def test_success_line_and_record(run_check: RunCheck) -> None:
     run = run_check("echo hello", invocation="aaaa")
     assert (run.returncode, run.stdout) == (0, "hello\n")
-    invocation, result, status, start, end, failures = run.last.split()
+    invocation, result, status, start, end, failures, attempt, skip = run.last.split()
+    assert (attempt, skip) == ("1", "-")
     assert run.last.endswith("\n") and len(run.last.splitlines()) == 1
     assert (invocation, result, status, failures) == ("aaaa", "success", "0", "0")
     assert int(start) <= int(end)

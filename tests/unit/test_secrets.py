@@ -53,6 +53,6 @@ def test_system_store_decrypts_and_the_dropin_lists_every_secret(tmp_path: Path,
     assert f"LoadCredentialEncrypted=slack_hook:{tmp_path}/credentials/slack_hook.cred" in dropin
     assert "hooks.slack.com" not in dropin
     assert sorted(p.parent.name for p in (tmp_path / "units").glob("*/*.conf")) == [
-        "bamon.notify@.service.d", "bamon.outbox.service.d"]
+        "bamon.notify@.service.d", "bamon.outbox.service.d", "bamon.recovered@.service.d"]
     with pytest.raises(secrets.BamonError, match="invalid secret name"):
         secrets.store(paths, "../etc/passwd", "x", encrypt)

@@ -1,0 +1,44 @@
+"""What the generator puts in a check's unit for recovery: BAMON_* variables for run-check.
+
+run-check (bash builtins only) makes every skip and retry decision from these values and a few
+file reads, so the success path stays free of Python and of extra processes. Each line is
+emitted only when its feature is configured; max_concurrent always is (it has a default).
+"""
+
+from __future__ import annotations
+
+from bamon.config.model import Script
+from bamon.recovery.policy import load_centi, run_timeout
+from bamon.units.escape import env_assignment
+
+
+def environment(script: Script, load_threshold: float | None, max_concurrent: int | None) -> list[str]:
+    """Commented Environment= lines for the [Service] section."""
+    rec = script.recovery
+    pairs: list[tuple[str, str, str]] = []  # (variable, value, why)
+    if rec.retry is not None:
+        pairs.append(("BAMON_RETRY_DELAYS", " ".join(map(str, rec.retry.delays())),
+                      f"retry: {rec.retry.attempts} attempts, these seconds apart; one record each"))
+    if rec.breaker is not None:
+        pairs.append(("BAMON_BREAKER", "1", f"circuit breaker: open after {rec.breaker.failures} failed runs, "
+                      f"{rec.breaker.cooldown}s cooldown (state in the file circuit)"))
+    if rec.dependencies:
+        pairs.append(("BAMON_DEPENDENCIES", " ".join(rec.dependencies),
+                      "skipped while one of these checks is failing"))
+    if rec.condition is not None:
+        pairs.append(("BAMON_CONDITION", rec.condition, "runs only when this command succeeds, else skipped"))
+    centi = load_centi(load_threshold)
+    if centi is not None:
+        pairs.append(("BAMON_LOAD_MAX", str(centi), "performance.load_threshold × 100: skipped above it"))
+    if max_concurrent is not None:
+        pairs.append(("BAMON_MAX_CONCURRENT", str(max_concurrent), "daemon.max_concurrent: waits beyond it"))
+        pairs.append(("BAMON_TIMEOUT", str(script.limits.timeout), "the longest it waits is half of this"))
+    lines = ["# --- recovery (bamon/recovery/): run-check reads these and unsets them ---"] if pairs else []
+    for name, value, why in pairs:
+        lines += [f"# {why}", f"Environment={env_assignment(name, value)}"]
+    return lines
+
+
+def timeout(script: Script) -> int:
+    """TimeoutStartSec=: all attempts with their delays fit, so no retry loop outlives the unit."""
+    return run_timeout(script.limits.timeout, script.recovery.retry)

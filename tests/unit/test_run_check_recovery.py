@@ -1,0 +1,94 @@
+"""run-check's recovery blocks, run the way the unit runs them (bash, BAMON_* from the unit).
+
+Skips (circuit open, a dependency failing, a condition), the half-open trial closing the circuit,
+retries with one record per attempt, and that the BAMON_* variables do not reach the command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from bamon.history.records import parse_record, parse_state_line
+from bamon.units.render import RUN_CHECK
+from tests.unit.test_run_check import split_record
+
+NOW_US = 1_700_000_000_000_000
+
+
+def run(tmp: Path, command: str, name: str = "web", invocation: str = "inv", **env: str) -> tuple[
+        subprocess.CompletedProcess[str], str]:
+    state = tmp / "checks" / name
+    state.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["/bin/bash", str(RUN_CHECK), name, command], capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state), "INVOCATION_ID": invocation,
+                               **env}, check=False, stdin=subprocess.DEVNULL)
+    return done, (state / "last").read_text()
+
+
+def test_a_failing_dependency_skips_and_keeps_the_failure_count(tmp_path: Path) -> None:
+    (tmp_path / "checks" / "db").mkdir(parents=True)
+    (tmp_path / "checks" / "db" / "last").write_text("x exit-code 1 1 2 2 1 -\n")
+    (tmp_path / "checks" / "web").mkdir(parents=True)
+    (tmp_path / "checks" / "web" / "last").write_text("y exit-code 1 1 2 4 1 -\n")
+    done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="disk db")
+    assert done.returncode == 0 and "ran" not in done.stdout
+    record = parse_state_line("web", last)
+    assert record and record.skipped and record.skip == "dependency:db" and record.consecutive_failures == 4
+    _, fields = split_record(done.stderr)
+    assert fields["result"] == "skipped" and fields["skip"] == "dependency:db" and fields["PRIORITY"] == "6"
+    (tmp_path / "checks" / "db" / "last").write_text("x success 0 1 2 0 1 -\n")
+    done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="disk db")
+    assert done.stdout == "ran\n" and last.split()[1] == "success"
+
+
+def test_a_failing_condition_skips_never_fails(tmp_path: Path) -> None:
+    done, last = run(tmp_path, "echo ran", BAMON_CONDITION="test -f /nonexistent")
+    assert done.returncode == 0 and done.stdout == "bamon: skipped (condition)\n"
+    assert last.split()[1::6] == ["skipped", "condition"]
+    done, _ = run(tmp_path, "echo \"$BAMON_CONDITION$BAMON_MAX_CONCURRENT\"", BAMON_CONDITION="true",
+                  BAMON_MAX_CONCURRENT="3")
+    assert done.stdout == "\n"  # the command does not see bamon's own variables
+
+
+def test_open_circuit_skips_until_the_cooldown_then_a_passing_trial_closes_it(tmp_path: Path) -> None:
+    circuit = tmp_path / "checks" / "web" / "circuit"
+    circuit.parent.mkdir(parents=True)
+    circuit.write_text(f"open {NOW_US * 10}\n")  # far in the future
+    done, last = run(tmp_path, "echo ran", BAMON_BREAKER="1")
+    assert "ran" not in done.stdout and last.split()[-1] == f"circuit-open:{NOW_US * 10}"
+    circuit.write_text("open 1\n")  # the cooldown is over
+    done, last = run(tmp_path, "echo ran", BAMON_BREAKER="1")
+    assert done.stdout == "ran\n" and circuit.read_text() == "closed 0\n"
+
+
+def test_a_failing_trial_leaves_it_half_open_for_the_notifier(tmp_path: Path) -> None:
+    circuit = tmp_path / "checks" / "web" / "circuit"
+    circuit.parent.mkdir(parents=True)
+    circuit.write_text("open 1\n")
+    done, _ = run(tmp_path, "exit 2", BAMON_BREAKER="1")
+    assert done.returncode == 2 and circuit.read_text() == "half-open 0\n"
+
+
+def test_retries_record_every_attempt_and_count_one_failed_run(tmp_path: Path) -> None:
+    counter = tmp_path / "n"
+    command = f'n=$(( $(cat {counter} 2>/dev/null || echo 0) + 1 )); echo $n > {counter}; echo "try $n"; exit 3'
+    done, last = run(tmp_path, command, BAMON_RETRY_DELAYS="1 1")
+    assert done.returncode == 3 and done.stdout == "try 1\ntry 2\ntry 3\n"
+    records = [parse_record("web", line[3:]) for line in done.stderr.splitlines()]
+    assert [(r.attempt, r.attempts, r.result, r.consecutive_failures) for r in records if r] == [
+        (1, 3, "exit-code", 0), (2, 3, "exit-code", 0), (3, 3, "exit-code", 1)]
+    assert [line[:3] for line in done.stderr.splitlines()] == ["<4>", "<4>", "<3>"]  # only the last is an error
+    starts = [r.start_us for r in records if r]
+    assert starts[1] - starts[0] >= 1_000_000 and starts[2] - starts[1] >= 1_000_000
+    record = parse_state_line("web", last)
+    assert record and record.attempt == 3 and record.consecutive_failures == 1
+
+
+def test_a_retry_that_passes_is_a_success(tmp_path: Path) -> None:
+    counter = tmp_path / "n"
+    command = f'[ -f {counter} ] || {{ : > {counter}; exit 1; }}'
+    done, last = run(tmp_path, command, BAMON_RETRY_DELAYS="1")
+    assert done.returncode == 0
+    assert last.split()[1] == "success" and last.split()[5:7] == ["0", "2"]
