@@ -57,12 +57,9 @@ GAUGES: dict[str, tuple[str, Gauge]] = {
     "bamon_check_last_run_timestamp_seconds": (
         "when the last run started (UNIX time)",
         lambda c: None if c.record is None else c.record.start_us / 1e6),
-    "bamon_check_last_run_end_timestamp_seconds": (
-        "when the last run ended (UNIX time)", lambda c: None if c.record is None else c.record.end_us / 1e6),
     "bamon_check_next_run_timestamp_seconds": (
         "when the timer fires next (UNIX time; absent for disabled checks)",
         lambda c: None if c.next_run is None else c.next_run.timestamp()),
-    "bamon_check_timeout_seconds": ("the check's timeout", lambda c: float(c.script.limits.timeout)),
 }
 COUNTERS: dict[str, tuple[str, Callable[[Tally], int]]] = {
     "bamon_check_runs": ("runs of the check recorded since counting began", lambda t: t.runs),
@@ -156,3 +153,30 @@ def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal
         with contextlib.suppress(OSError):
             counters.save(counters_file(paths))
     return Snapshot(checks, counters, time.time())
+
+
+def _config_stamp(paths: Paths) -> tuple[tuple[str, int], ...]:
+    """What changes when the config does: the files and their modification times."""
+    files = [paths.config_file, *sorted(paths.scripts_dir.glob("*.yaml"))] if paths.scripts_dir.is_dir() \
+        else [paths.config_file]
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+
+
+def app(paths: Paths) -> Any:
+    """The /metrics ASGI application for a web service serving the checks of `paths`.
+
+    The config is loaded again only when one of its files changed (loading and validating
+    1,000 checks costs as much as the rest of a scrape); the run state is read on every scrape.
+    """
+    from bamon.config.model import load
+
+    cache: dict[tuple[tuple[str, int], ...], Config] = {}
+
+    def snapshot() -> Snapshot:
+        stamp = _config_stamp(paths)
+        if stamp not in cache:
+            cache.clear()
+            cache[stamp] = load(paths.config_file, paths.scripts_dir)
+        return take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode))
+
+    return asgi_app(snapshot)
