@@ -7,6 +7,7 @@ to it with their real client libraries (requests, smtplib). Nothing is mocked.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,11 @@ HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "pagerduty": lambda url: {"routing_key": "R0", "url": f"{url}/v2/enqueue"},
     "ntfy": lambda url: {"topic": "alerts", "server": url},
     "alertmanager": lambda url: {"url": url},
+    "datadog": lambda url: {"api_key": "k", "url": url, "metric": "bamon.check.up"},
+    "newrelic": lambda url: {"license_key": "k", "account_id": 1, "url": f"{url}/v1/accounts/1/events"},
+    # ticketing: the episode → ticket mapping in a directory of the test's own
+    "jira": lambda url: {"url": url, "project": "OPS", "token": "t", "state_dir": tempfile.mkdtemp()},
+    "servicenow": lambda url: {"url": url, "user": "u", "password": "p", "state_dir": tempfile.mkdtemp()},
 }
 HAS_APPRISE = importlib.util.find_spec("apprise") is not None
 FAST = {"timeout": 0.5, "retries": 0}
@@ -48,7 +54,10 @@ class Case:
     retry_after: float | None = None
 
 
-PD_OK = '{"status": "success", "message": "Event processed", "dedup_key": "bamon/box/web/1"}'
+# One answer every receiver documents as success: PagerDuty's status, Jira's created issue key,
+# ServiceNow's created record.
+PD_OK = ('{"status": "success", "message": "Event processed", "dedup_key": "bamon/box/web/1", '
+         '"key": "OPS-1", "result": {"sys_id": "0a1b", "number": "INC0010001"}}')
 CASES = [
     Case("delivered", "reply", http_reply("202 Accepted", PD_OK), "250 ok", Outcome.DELIVERED, "2"),
     Case("refused", "refused", b"", "", Outcome.TRANSIENT, "refused"),

@@ -31,6 +31,10 @@ TABLE: Mapping[str, str] = {
     "ntfy": "ntfy",
     "apprise": "apprise_channel",
     "alertmanager": "alertmanager",
+    "datadog": "datadog",
+    "newrelic": "newrelic",
+    "jira": "jira",
+    "servicenow": "servicenow",
 }
 
 
