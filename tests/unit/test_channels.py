@@ -38,6 +38,11 @@ HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     # ticketing: the episode → ticket mapping in a directory of the test's own
     "jira": lambda url: {"url": url, "project": "OPS", "token": "t", "state_dir": tempfile.mkdtemp()},
     "servicenow": lambda url: {"url": url, "user": "u", "password": "p", "state_dir": tempfile.mkdtemp()},
+    "azure_monitor": lambda url: {"tenant_id": "t", "client_id": "c", "client_secret": "s", "login_url": url,
+                                  "endpoint": url, "rule_id": "dcr-1"},
+    "gcp_monitoring": lambda url: {"project_id": "p", "access_token": "t", "url": url},
+    **({"cloudwatch": lambda url: {"region": "eu-west-1", "access_key_id": "AKID", "secret_access_key": "s",
+                                   "url": f"{url}/"}} if importlib.util.find_spec("botocore") else {}),
 }
 HAS_APPRISE = importlib.util.find_spec("apprise") is not None
 FAST = {"timeout": 0.5, "retries": 0}
@@ -55,9 +60,9 @@ class Case:
 
 
 # One answer every receiver documents as success: PagerDuty's status, Jira's created issue key,
-# ServiceNow's created record.
+# ServiceNow's created record, Entra ID's token.
 PD_OK = ('{"status": "success", "message": "Event processed", "dedup_key": "bamon/box/web/1", '
-         '"key": "OPS-1", "result": {"sys_id": "0a1b", "number": "INC0010001"}}')
+         '"key": "OPS-1", "result": {"sys_id": "0a1b", "number": "INC0010001"}, "access_token": "tok"}')
 CASES = [
     Case("delivered", "reply", http_reply("202 Accepted", PD_OK), "250 ok", Outcome.DELIVERED, "2"),
     Case("refused", "refused", b"", "", Outcome.TRANSIENT, "refused"),

@@ -4,7 +4,9 @@ The shared error replay (refused, timeout, 4xx, 5xx, 429) is in test_channels.py
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -81,8 +83,9 @@ class Scripted:
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                is_json = "json" in (self.headers.get("Content-Type") or "")
                 outer.seen.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                       json.loads(raw) if raw else None))
+                                       (json.loads(raw) if is_json else raw.decode()) if raw else None))
                 status, data = outer.replies.pop(0) if len(outer.replies) > 1 else outer.replies[0]
                 body = json.dumps(data).encode() if data is not None else b""
                 self.send_response(status)
@@ -222,6 +225,10 @@ def test_servicenow_needs_credentials() -> None:
     ("datadog", {}, "api_key"), ("newrelic", {"account_id": 1}, "license_key"),
     ("jira", {"url": "https://x.atlassian.net", "project": "OPS"}, "token"),
     ("servicenow", {"url": "https://x.service-now.com", "user": "u"}, "password"),
+    ("cloudwatch", {"region": "eu-west-1", "access_key_id": "AKIA"}, "secret_access_key"),
+    ("azure_monitor", {"tenant_id": "t", "client_id": "c", "endpoint": "https://x.ingest.monitor.azure.com",
+                       "rule_id": "dcr-0a"}, "client_secret"),
+    ("gcp_monitoring", {"project_id": "my-project"}, "service_account_key"),
 ])
 def test_credentials_are_accepted_only_as_stored_secrets(load_config: Any, type_: str, settings: dict[str, Any],
                                                          secret: str) -> None:
@@ -232,3 +239,69 @@ def test_credentials_are_accepted_only_as_stored_secrets(load_config: Any, type_
     assert all("does not exist" in e.message for e in stored), stored
     plain = load_config(config("plain-text-key")).errors
     assert [e.path.rsplit(".", 1)[-1] for e in plain] == [secret] and "secret" in plain[0].hint, plain
+
+
+@pytest.mark.skipif(importlib.util.find_spec("botocore") is None, reason="botocore: optional (python3-botocore)")
+def test_cloudwatch_puts_metric_data_signed_with_sigv4(scripted: Callable[..., Scripted]) -> None:
+    server = scripted((200, None))
+    channel = build("cloudwatch", "cw", {"region": "eu-west-1", "access_key_id": "AKIDEXAMPLE",
+                                         "secret_access_key": "s3cr3t", "url": f"{server.url}/"})
+    assert channel.send(ALERT).outcome is Outcome.DELIVERED
+    [seen_] = server.seen
+    assert (seen_.method, seen_.path) == ("POST", "/")
+    auth = seen_.headers["authorization"]
+    assert re.match(r"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/eu-west-1/monitoring/aws4_request, "
+                    r"SignedHeaders=[a-z;-]*x-amz-date[a-z;-]*, Signature=[0-9a-f]{64}\Z", auth), auth
+    assert seen_.headers["content-type"].startswith("application/x-www-form-urlencoded")
+    assert "Action=PutMetricData" in seen_.body and "Namespace=bamon" in seen_.body
+
+
+def test_cloudwatch_form_body() -> None:
+    from bamon.notify.channels.cloudwatch import form
+
+    fields = form(ALERT, "bamon", "CheckUp")
+    assert (fields["Action"], fields["Version"], fields["Namespace"]) == ("PutMetricData", "2010-08-01", "bamon")
+    assert fields["MetricData.member.1.Value"] == "0"
+    assert fields["MetricData.member.1.Timestamp"] == "2023-11-14T22:13:20Z"
+    assert fields["MetricData.member.1.Dimensions.member.1.Name"] == "Check"
+    assert fields["MetricData.member.1.Dimensions.member.1.Value"] == "web"
+
+
+def test_azure_monitor_gets_a_token_then_posts_a_row(scripted: Callable[..., Scripted]) -> None:
+    server = scripted((200, {"token_type": "Bearer", "access_token": "eyJ0"}), (204, None))
+    channel = build("azure_monitor", "az", {"tenant_id": "TEN", "client_id": "CID", "client_secret": "CS",
+                                           "login_url": server.url, "endpoint": server.url, "rule_id": "dcr-0a1b"})
+    assert channel.send(ALERT).outcome is Outcome.DELIVERED
+    token, post = server.seen
+    assert (token.method, token.path) == ("POST", "/TEN/oauth2/v2.0/token")
+    assert "grant_type=client_credentials" in token.body and "scope=https%3A%2F%2Fmonitor.azure.com" in token.body
+    assert (post.method, post.path) == (
+        "POST", "/dataCollectionRules/dcr-0a1b/streams/Custom-BamonAlerts_CL?api-version=2023-01-01")
+    assert post.headers["authorization"] == "Bearer eyJ0"
+    [row] = post.body
+    assert row["Check"] == "web" and row["TimeGenerated"] == "2023-11-14T22:13:20Z" and row["ExitCode"] == 7
+
+
+def test_azure_monitor_without_a_token_is_permanent(scripted: Callable[..., Scripted]) -> None:
+    server = scripted((200, {"error": "nothing"}))
+    channel = build("azure_monitor", "az", {"tenant_id": "T", "client_id": "C", "client_secret": "S",
+                                           "login_url": server.url, "endpoint": server.url, "rule_id": "d",
+                                           "retries": 0})
+    delivery = channel.send(ALERT)
+    assert delivery.outcome is Outcome.PERMANENT and "access_token" in delivery.detail
+
+
+def test_gcp_monitoring_creates_a_time_series(scripted: Callable[..., Scripted]) -> None:
+    server = scripted((200, {}))
+    channel = build("gcp_monitoring", "gcp", {"project_id": "my-proj", "access_token": "ya29", "url": server.url})
+    assert channel.send(replace(ALERT, kind=Kind.RECOVERY)).outcome is Outcome.DELIVERED
+    [seen_] = server.seen
+    assert (seen_.method, seen_.path, seen_.headers["authorization"]) == (
+        "POST", "/v3/projects/my-proj/timeSeries", "Bearer ya29")
+    [ts] = seen_.body["timeSeries"]
+    assert ts["metric"] == {"type": "custom.googleapis.com/bamon/check_up",
+                            "labels": {"check": "web", "severity": "critical"}}
+    assert ts["resource"]["type"] == "generic_node" and ts["resource"]["labels"]["node_id"] == "box"
+    assert ts["points"][0]["value"] == {"int64Value": "1"}
+    with pytest.raises(SettingsError, match="service_account_key"):
+        build("gcp_monitoring", "gcp", {"project_id": "p"})

@@ -35,6 +35,9 @@ TABLE: Mapping[str, str] = {
     "newrelic": "newrelic",
     "jira": "jira",
     "servicenow": "servicenow",
+    "cloudwatch": "cloudwatch",
+    "azure_monitor": "azure_monitor",
+    "gcp_monitoring": "gcp_monitoring",
 }
 
 
