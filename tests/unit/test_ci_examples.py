@@ -32,9 +32,10 @@ scripts:
 
 def bash(script: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     (tmp_path / "bamon.yaml").write_text(CONFIG)
-    bindir = str(Path(sys.executable).parent)  # the `bamon` of this environment
-    full = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(tmp_path / "gh-out"), **env}
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=full, capture_output=True,
+    # `bamon` is this work tree's, run by this interpreter (a venv's or Debian's python3)
+    command = f'bamon() {{ "{sys.executable}" -m bamon "$@"; }}\n{script}'
+    full = {**os.environ, "PYTHONPATH": str(HERE.parents[1]), "GITHUB_OUTPUT": str(tmp_path / "gh-out"), **env}
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=tmp_path, env=full, capture_output=True,
                           text=True, check=False, timeout=60)
 
 
