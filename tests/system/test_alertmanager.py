@@ -2,7 +2,8 @@
 started on the host's loopback: a failure becomes an active alert, a recovery resolves it, and
 the same check failing on two hosts reaches the receiver as one grouped notification.
 
-The channel is bamon's own code (bamon.notify.channels.alertmanager), run from the work tree.
+The channel is bamon's own code: run from the work tree for the protocol tests, and by the
+installed package's notifier in a container for the end-to-end test.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from nspawn import Container
 from promstack import Hook, free_port, get_json, server, wait
+from support import append_config, bamon
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bamon.notify.alert import Alert, Kind, Outcome
@@ -78,7 +82,8 @@ def test_failure_is_active_recovery_resolves_and_two_hosts_group(alertmanager: t
     assert alerts[0]["annotations"]["summary"].startswith("web FAILED on ")  # type: ignore[index]
 
     first = wait("the grouped notification", lambda: hook.bodies and hook.bodies[0])
-    assert first["status"] == "firing" and len(first["alerts"]) == 2, first  # one notification, both hosts
+    firing_now = [a for a in first["alerts"] if a["status"] == "firing"]
+    assert first["status"] == "firing" and len(firing_now) == 2, first  # one notification, both hosts
     assert first["groupLabels"] == {"alertname": "BamonCheckFailed", "check": "web"}
 
     for host in ("alpha", "bravo"):
@@ -97,3 +102,38 @@ def test_a_rejected_label_set_is_a_permanent_failure_with_alertmanagers_reason(
     delivery = send("am", Request.json(f"{base}/api/v2/alerts", bad), Retry(timeout=5, retries=0))
     assert delivery.outcome is Outcome.PERMANENT and "HTTP 400" in delivery.detail, delivery
     assert "label" in delivery.detail.lower()
+
+
+def test_a_failing_check_alerts_alertmanager_through_the_notifier_and_its_recovery_resolves(
+        own_container: Container, alertmanager: tuple[str, Hook]) -> None:
+    """End to end in the container: the check's OnFailure= notifier posts to the host's
+    Alertmanager (the container shares the host's network), the recovery notifier resolves it."""
+    base, hook = alertmanager
+    box = own_container
+    for sample in ("disk_root", "memory_available", "load_average"):  # a loaded host fails these
+        bamon(box, "remove", "-f", sample)
+    append_config(box, f"""
+        alerts:
+          channels:
+            - {{name: am, type: alertmanager, url: "{base}", labels: {{team: ops}}}}
+        """)
+    assert box.run(["bamon", "config", "validate"], check=False).returncode == 0
+    bamon(box, "add", "am_flaky", "-c", "test -e /run/am-ok", "-i", "2s")
+
+    def firing() -> list[dict[str, Any]] | None:
+        found = [a for a in active(base) if a["labels"].get("check") == "am_flaky"]  # type: ignore[union-attr]
+        return found or None
+
+    [alert] = wait("the notifier's alert in Alertmanager", firing, timeout=60)
+    assert alert["labels"]["team"] == "ops" and alert["labels"]["source"] == "bamon"  # type: ignore[index]
+    box.run(["touch", "/run/am-ok"])
+    try:
+        wait("the recovery to resolve it", lambda: firing() is None, timeout=60)
+    except BaseException:
+        log = box.run("bamon status -n am_flaky; journalctl --no-pager -o cat -u 'bamon.notify@*' "
+                      "-u 'bamon.recovered@*' | tail -30", check=False).stdout
+        print(log, active(base))
+        raise
+    wait("the resolved notification", lambda: any(
+        b["status"] == "resolved" and b["commonLabels"].get("check") == "am_flaky" for b in hook.bodies), timeout=30)
+    bamon(box, "remove", "-f", "am_flaky")

@@ -54,16 +54,21 @@ def test_alertmanager_posts_labels_then_ends_the_alert_on_recovery(receiver: Rec
     fired = seen(receiver)
     assert (fired.method, fired.path) == ("POST", "/api/v2/alerts")
     assert fired.headers["content-type"] == "application/json" and fired.headers["authorization"] == "Bearer t0k"
-    [alert] = fired.body
+    by_severity = {a["labels"]["severity"]: a for a in fired.body}
+    alert = by_severity["critical"]
     assert alert["labels"] == {"alertname": "BamonCheckFailed", "check": "web", "host": "box", "instance": "box",
                                "severity": "critical", "source": "bamon", "tags": "web,prod", "team": "ops"}
     assert alert["startsAt"] == "2023-11-14T22:13:10Z" and alert["endsAt"] > "2023-11-21"  # held a week
     assert alert["annotations"]["summary"] == "web FAILED" and "journalctl" in alert["annotations"]
-    recovery = replace(tagged, kind=Kind.RECOVERY, status="OK", created=ALERT.created + 60)
+    # the other severities of the same episode end now: one active alert, whatever escalation did
+    assert by_severity["warning"]["endsAt"] == by_severity["info"]["endsAt"] == "2023-11-14T22:13:20Z"
+
+    # a recovery is sent at severity info: every severity's alert ends, the critical one included
+    recovery = replace(tagged, kind=Kind.RECOVERY, status="OK", severity="info", created=ALERT.created + 60)
     assert channel.send(recovery).outcome is Outcome.DELIVERED
-    [ended] = seen(receiver).body
-    assert ended["labels"] == alert["labels"]  # the same alert, so Alertmanager resolves it
-    assert ended["endsAt"] == "2023-11-14T22:14:20Z"  # now: Alertmanager resolves it
+    ended = {a["labels"]["severity"]: a for a in seen(receiver).body}
+    assert ended["critical"]["labels"] == alert["labels"]
+    assert {a["endsAt"] for a in ended.values()} == {"2023-11-14T22:14:20Z"}  # now: Alertmanager resolves it
 
 
 def test_alertmanager_refuses_label_names_prometheus_cannot_carry() -> None:

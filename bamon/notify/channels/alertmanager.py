@@ -9,15 +9,16 @@ https://prometheus.io/docs/alerting/latest/clients/). 200 with an empty body on 
 
 The labels are the alert's identity: alertname, check, host (and instance, which Prometheus'
 own rules carry), severity, tags, plus the channel's static `labels`. A recovery posts the
-same labels with endsAt = now, which resolves the alert. bamon posts once per failure
-episode (and per reminder), not every few minutes as Prometheus does, so a firing alert says
-how long it holds (`hold`, default 7 days) instead of falling back on resolve_timeout.
+same labels with endsAt = now, which resolves the alert (at every severity: see postable()).
+bamon posts once per failure episode (and per reminder), not every few minutes as Prometheus
+does, so a firing alert says how long it holds (`hold`, default 7 days) instead of falling back on resolve_timeout.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,19 +43,37 @@ def labels(alert: Alert, static: Mapping[str, str], alertname: str) -> dict[str,
     return {**static, **own}
 
 
+SEVERITIES = ("info", "warning", "critical")
+
+
 def postable(alert: Alert, static: Mapping[str, str], alertname: str, hold: float,
              generator_url: str) -> list[dict[str, Any]]:
+    """The alert at its severity, plus the same labels at every other severity ended now.
+
+    Severity is a label, hence part of the alert's identity in Alertmanager, but bamon's
+    severity moves within an episode (an escalation raises it, a recovery is sent as info):
+    ending the other severities' alerts keeps exactly one active per episode and resolves it
+    on recovery, whatever the severity of each message.
+    """
     started = float(alert.evidence.get("episode_start") or alert.created)
-    ends = alert.created if alert.kind is Kind.RECOVERY else alert.created + hold
+    recovered = alert.kind is Kind.RECOVERY
+    ends = alert.created if recovered else alert.created + hold
     annotations = {"summary": alert.title, "description": alert.body}
     for key in ("journalctl", "hint", "failure_reason"):
         if alert.evidence.get(key):
             annotations[key] = str(alert.evidence[key])
-    body: dict[str, Any] = {"labels": labels(alert, static, alertname), "annotations": annotations,
-                            "startsAt": _iso(min(started, ends)), "endsAt": _iso(ends)}
-    if generator_url:
-        body["generatorURL"] = generator_url
-    return [body]
+    current = alert.severity if alert.severity in SEVERITIES else "warning"
+    bodies = []
+    for severity in SEVERITIES:
+        ending = recovered or severity != current
+        body: dict[str, Any] = {"labels": labels(replace(alert, severity=severity), static, alertname),
+                                "annotations": annotations,
+                                "startsAt": _iso(min(started, alert.created)),
+                                "endsAt": _iso(alert.created if ending else ends)}
+        if generator_url:
+            body["generatorURL"] = generator_url
+        bodies.append(body)
+    return bodies
 
 
 def build(name: str, settings: Mapping[str, Any]) -> JsonChannel:
