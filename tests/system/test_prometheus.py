@@ -58,6 +58,10 @@ def test_prometheus_scrapes_the_textfile_written_by_the_metrics_unit(
     assert b'bamon_check_up{check="prom_bad"} 0.0' in prom.read_bytes()
     assert container.run(["systemctl", "is-enabled", "bamon.metrics.timer"], check=False).stdout.strip() in (
         "static", "indirect", "enabled")
+    assert container.path("/var/lib/bamon/metrics/counters.json").is_file()  # kept between runs of the unit
+    units = ["/lib/systemd/system/bamon.metrics.service", "/lib/systemd/system/bamon.metrics.timer"]
+    verify = container.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=yes", *units], check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
 
     exporter_port, prometheus_port = free_port(), 0
     exporter_args = [f"--web.listen-address=127.0.0.1:{exporter_port}", "--collector.disable-defaults",
