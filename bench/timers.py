@@ -181,13 +181,13 @@ PROFILES = [Variant("bare", "bare oneshot, ExecStart=/bin/bash -c true"),
             Variant("balanced", "bamon check `true`, balanced (default)", profile="balanced"),
             Variant("strict", "bamon check `true`, strict", profile="strict")]
 # Ablations: what parts of the balanced profile cost.
-DENY = "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap"
+FILTER = "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap syslog"
 ABLATIONS = [
     Variant("bal_nofilter", "balanced without any SystemCallFilter=",
-            edit=("balanced", (("SystemCallFilter=~@privileged @resources", ""),
-                               ("SystemCallFilter=@system-service", ""), ("SystemCallErrorNumber=EPERM", "")))),
-    Variant("bal_deny", "balanced, deny list instead of @system-service",
-            edit=("balanced", (("SystemCallFilter=@system-service", DENY),))),
+            edit=("balanced", (("SystemCallFilter=~@privileged @resources", ""), (FILTER, ""),
+                               ("SystemCallErrorNumber=EPERM", "")))),
+    Variant("bal_allow", "balanced, allow list @system-service instead",
+            edit=("balanced", ((FILTER, "SystemCallFilter=@system-service"),))),
     Variant("bal_nouser", "balanced without User= and StateDirectory=",
             edit=("balanced", (("User=bamon", ""), ("StateDirectory=bamon/checks/bt-balanced-0", "")))),
 ]

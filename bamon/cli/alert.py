@@ -15,7 +15,6 @@ from bamon.config.channels import ChannelSpec, raw_channels
 from bamon.config.load import load_raw
 from bamon.errors import BamonError
 from bamon.notify.alert import Alert, Kind, Outcome
-from bamon.notify.deliver import default_resolver, record, send_one
 
 
 def register(sub: Any) -> None:
@@ -53,6 +52,10 @@ def _spec(ctx: Context, name: str) -> ChannelSpec:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # Here, not at the top: every bamon command imports this module, and sending needs requests,
+    # structlog and the channels (also absent where the manual is built from the CLI's parsers).
+    from bamon.notify.deliver import default_resolver, record, send_one
+
     spec = _spec(ctx, args.channel)
     alert = test_alert(spec.name)
     delivery = send_one(alert, spec, default_resolver(ctx.paths))

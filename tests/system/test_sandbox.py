@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nspawn import Container, wait_for
@@ -26,6 +27,15 @@ def output_of(box: Container, name: str) -> str:
     """Everything the check's last run printed (journald files it under the unit)."""
     invocation = status(box, name)["invocationId"]
     return box.run(["journalctl", "-o", "cat", "--no-pager", f"_SYSTEMD_INVOCATION_ID={invocation}"]).stdout
+
+
+def settled(box: Container, name: str, want: str, timeout: float = 30) -> dict[str, Any]:
+    """wait_status, but a timeout shows what the check last did (status and journal)."""
+    try:
+        return wait_status(box, name, want, timeout=timeout, with_output=True)
+    except TimeoutError as exc:
+        journal = box.run(["journalctl", "-u", f"bamon-{name}", "-o", "cat", "--no-pager"], check=False).stdout
+        raise AssertionError(f"{exc}; status: {status(box, name)}\njournal:\n{journal[-3000:]}") from None
 
 
 def add_file(box: Container, name: str, yaml: str) -> None:
@@ -59,7 +69,8 @@ def test_a_default_check_runs_as_bamon_confined_to_its_state_directory(container
     assert "WROTE" not in out
     assert "state-ok" in out and "journal-ok" in out
     assert "CapEff:\t0000000000000000" in out
-    assert container.run("stat -c %U /var/lib/bamon/checks/confined/last").stdout.strip() == "bamon"
+    # owned by the check's user, readable by `bamon status` of any user and by dependent checks
+    assert container.run("stat -c '%U %a' /var/lib/bamon/checks/confined/last").stdout.strip() == "bamon 644"
     bamon(container, "remove", "-f", "confined")
 
 
@@ -177,7 +188,7 @@ def test_network_none_fails_a_curl_check_with_a_clear_reason(bpf_container: Cont
     box = bpf_container
     bamon(box, "add", "offline", "-c", f"curl -fsS -o /dev/null http://127.0.0.1:{HTTP_PORT}/", "-i", "1h",
           "--network", "none")
-    entry = wait_status(box, "offline", "FAILED", with_output=True)
+    entry = settled(box, "offline", "FAILED")
     assert entry["exitCode"] == 7  # curl: could not connect
     out = output_of(box, "offline")
     assert "Failed to connect to 127.0.0.1" in out
@@ -193,8 +204,8 @@ def test_network_localhost_reaches_127_0_0_1_only(bpf_container: Container, http
     bamon(box, "add", "any_net", "-c", f"{local} && {other} && echo both", "-i", "1h")
     bamon(box, "add", "local_net", "-c", f"{local} && ! {other} && echo local-only", "-i", "1h",
           "--network", "localhost")
-    assert wait_status(box, "any_net", "OK", with_output=True)["output"] == "both"
-    output = output_text(wait_status(box, "local_net", "OK", timeout=40, with_output=True))
+    assert settled(box, "any_net", "OK")["output"] == "both"
+    output = output_text(settled(box, "local_net", "OK", timeout=40))
     # systemd's BPF filter drops the packets to any other address: the connection times out
     assert output.endswith("local-only") and "timed out" in output
     for name in ("any_net", "local_net"):

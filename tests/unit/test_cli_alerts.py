@@ -93,3 +93,14 @@ def test_alerts_groups_the_journal_records_by_alert() -> None:
     assert alert["check"] == "web" and alert["time"] == "1970-01-01T00:01:40Z"
     assert [(c["channel"], c["outcome"], c["attempts"], c["via"]) for c in alert["channels"]] == [
         ("chat", "delivered", 1, "notifier"), ("hook", "delivered", 4, "outbox")]
+
+
+def test_the_cli_does_not_import_what_only_sending_needs() -> None:
+    # every bamon command imports every command module; the package build imports them too
+    import subprocess
+    import sys
+
+    code = ("import sys, bamon.cli.main; "
+            "print(sorted(m for m in ('structlog', 'requests', 'smtplib', 'jinja2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -13,6 +13,8 @@ from bamon.config.model import Config
 from bamon.units import hardening
 from bamon.units.render import Target, service_unit
 
+FILTER = "~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap syslog"
+
 if TYPE_CHECKING:
     from conftest import CliResult
 
@@ -31,7 +33,7 @@ def units(load_config: LoadConfig, yaml: str, target: Target = TARGET) -> dict[s
 def test_balanced_is_the_default_and_runs_as_bamon_without_capabilities(load_config: LoadConfig) -> None:
     unit = units(load_config, "scripts:\n  - {name: a, command: x}\n")["a"]
     assert unit["User"] == ["bamon"] and unit["CapabilityBoundingSet"] == [""]
-    assert unit["SystemCallFilter"] == ["@system-service", "~@privileged @resources"]
+    assert unit["SystemCallFilter"] == [FILTER, "~@privileged @resources"]
     assert unit["StateDirectory"] == ["bamon/checks/a"]  # created owned by bamon, so run-check can write
     # no mount namespace: that is strict's, and where the cost is
     for key in ("PrivateTmp", "ProtectSystem", "ProtectHome", "PrivateDevices", "ReadWritePaths"):
@@ -59,7 +61,7 @@ def test_root_keeps_observing_capabilities_and_the_privileged_calls(load_config:
     (bounding,) = unit["CapabilityBoundingSet"]
     assert bounding.startswith("~") and "CAP_SYS_ADMIN" in bounding
     assert "CAP_DAC_READ_SEARCH" not in bounding and "CAP_KILL" not in bounding  # asked for: kept
-    assert unit["SystemCallFilter"] == ["@system-service"]
+    assert unit["SystemCallFilter"] == [FILTER]
 
 
 def test_capabilities_of_an_unprivileged_check_are_ambient(load_config: LoadConfig) -> None:
@@ -109,7 +111,7 @@ def test_user_mode_sets_no_user_and_no_capabilities(load_config: LoadConfig) -> 
     for key in ("User", "CapabilityBoundingSet", "AmbientCapabilities", "PrivateDevices"):
         assert key not in unit, key
     # the seccomp deny list is for a user that may not use those calls; a user manager's own user may
-    assert unit["SystemCallFilter"] == ["@system-service"]
+    assert unit["SystemCallFilter"] == [FILTER]
 
 
 @pytest.mark.parametrize(("entry", "path", "hint"), [
