@@ -71,6 +71,9 @@ CASES = [
     Case("garbage", "garbage", b"", "", Outcome.TRANSIENT, "malformed"),
     Case("4xx", "reply", http_reply("400 Bad Request", "invalid_payload"), "550 5.1.1 no such user",
          Outcome.PERMANENT, "invalid_payload|550 5.1.1 no such user"),
+    # an oversized payload: retrying the same body cannot help
+    Case("413", "reply", http_reply("413 Payload Too Large", "request entity too large"), "552 5.3.4 message too big",
+         Outcome.PERMANENT, "413|552"),
     Case("5xx", "reply", http_reply("503 Service Unavailable", "down for maintenance"), "451 4.3.0 try later",
          Outcome.TRANSIENT, "503|451"),
     Case("429", "reply", http_reply("429 Too Many Requests", "slow down", {"Retry-After": "7"}),
