@@ -10,7 +10,8 @@ each check's `last` file; no journal query for output) plus the runs/failures co
 - `asgi_app()`: an ASGI application the web service mounts at /metrics.
 
 Labels are bounded by the config: `check` on every series, severity and tags only on the
-`bamon_check_info` series. Never output text, invocation ids or anything per run.
+`bamon_check_info` series, metric and unit on the custom metrics (bounded per check, see
+perfdata.py). Never output text, invocation ids or anything per run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from bamon.config.model import Config
 from bamon.history.status import CheckStatus, collect
 from bamon.integrations.counters import Counters, Tally
+from bamon.integrations.perfdata import Values, last_values
 from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.systemd import Systemd
@@ -66,12 +68,13 @@ COUNTERS: dict[str, tuple[str, Callable[[Tally], int]]] = {
     "bamon_check_failures": ("failed runs of the check recorded since counting began", lambda t: t.failures),
 }
 INFO = "bamon_check_info"
+PERFDATA = "bamon_check_metric"
 GENERATED = "bamon_metrics_generated_timestamp_seconds"
 
 
 def metric_names() -> set[str]:
     """Every series name bamon exports (counters with their _total sample names)."""
-    return {*GAUGES, INFO, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
+    return {*GAUGES, INFO, PERFDATA, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Snapshot:
     checks: list[CheckStatus]
     counters: Counters
     generated: float
+    perfdata: Values = field(default_factory=dict)  # check → [(metric, unit, value)] of its last run
 
 
 def families(snapshot: Snapshot) -> Iterator[Metric]:
@@ -99,6 +103,12 @@ def families(snapshot: Snapshot) -> Iterator[Metric]:
         for c in snapshot.checks:
             counter.add_metric([c.script.name], float(count(snapshot.counters.checks.get(c.script.name, Tally()))))
         yield counter
+    custom = GaugeMetricFamily(PERFDATA, "custom metrics (Nagios perfdata, BAMON_METRIC) of the last run",
+                               labels=["check", "metric", "unit"])
+    for check, values in snapshot.perfdata.items():
+        for metric, unit, number in values:
+            custom.add_metric([check, metric, unit], number)
+    yield custom
     yield GaugeMetricFamily(GENERATED, "when bamon built these metrics (UNIX time)", value=snapshot.generated)
 
 
@@ -152,7 +162,7 @@ def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal
         counters.update(journal)
         with contextlib.suppress(OSError):
             counters.save(counters_file(paths))
-    return Snapshot(checks, counters, time.time())
+    return Snapshot(checks, counters, time.time(), last_values(checks, journal) if journal is not None else {})
 
 
 def _config_stamp(paths: Paths) -> tuple[tuple[str, int], ...]:

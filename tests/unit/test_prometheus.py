@@ -5,6 +5,7 @@ and `promtool check metrics` (Debian's prometheus package) on the exposition."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import time
@@ -148,3 +149,55 @@ def test_promtool_accepts_the_exposition(snapshot: prometheus.Snapshot) -> None:
                             capture_output=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not result.stdout.strip() and not result.stderr.strip(), result.stdout + result.stderr
+
+
+def test_perfdata_of_the_last_run_become_bounded_gauges(snapshot: prometheus.Snapshot,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the history module's parser (bamon.history.metrics.parse_metrics), the last run's
+    metrics are series; a stand-in with the same signature serves where it is not installed."""
+    import importlib.util
+    import sys
+    import types
+    from dataclasses import dataclass as frozen
+
+    from bamon.integrations import perfdata
+
+    if importlib.util.find_spec("bamon.history.metrics") is None:
+        @frozen(frozen=True)
+        class Metric:
+            label: str
+            value: float | None
+            unit: str = ""
+
+        def parse_metrics(lines: list[str], nagios: bool) -> tuple[list[Metric], list[str]]:
+            found = []
+            for line in lines:
+                for item in line.partition("|")[2].split():
+                    label, _, value = item.partition("=")
+                    number, unit = re.match(r"([-0-9.]+|U)([A-Za-z%]*)", value).groups()  # type: ignore[union-attr]
+                    found.append(Metric(label, None if number == "U" else float(number), unit))
+            return found, []
+
+        monkeypatch.setitem(sys.modules, "bamon.history.metrics",
+                            types.SimpleNamespace(parse_metrics=parse_metrics))
+    lines = {"inv-d": ["DISK WARNING - free space: / 3326 MB (8%) | /=2643MB;3000;4000;0;5000"],
+             "inv-w": ["OK | " + " ".join(f"m{i}=1" for i in range(30))]}
+    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: lines[i] for i in ids if i in lines})
+    values = perfdata.last_values(snapshot.checks, Journal())
+    assert values["disk"] == [("/", "MB", 2643.0)]
+    assert len(values["web"]) == perfdata.MAX_PER_CHECK  # a chatty check cannot flood the series
+    with_perfdata = prometheus.Snapshot(snapshot.checks, snapshot.counters, snapshot.generated, values)
+    families = text_string_to_metric_families(prometheus.exposition(with_perfdata).decode())
+    [sample] = [s for f in families if f.name == "bamon_check_metric" for s in f.samples if s.labels["check"] == "disk"]
+    assert sample.labels == {"check": "disk", "metric": "/", "unit": "MB"} and sample.value == 2643.0
+
+
+def test_no_perfdata_parser_means_no_journal_read(snapshot: prometheus.Snapshot,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from bamon.integrations import perfdata
+
+    monkeypatch.setitem(sys.modules, "bamon.history.metrics", None)  # import fails
+    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: pytest.fail("read the journal"))
+    assert perfdata.last_values(snapshot.checks, Journal()) == {}
