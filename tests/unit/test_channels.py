@@ -24,6 +24,7 @@ ALERT = Alert(id="a1", kind=Kind.FAILURE, check="web", host="box", status="FAILE
               evidence={"exit_code": 7, "failure_reason": "exit-code", "output_tail": ["curl: (7) refused"],
                         "journalctl": "journalctl _SYSTEMD_INVOCATION_ID=abc"})
 
+TICKETS = tempfile.TemporaryDirectory(prefix="bamon-test-tickets-")  # removed when the tests end
 # type → settings pointing at the receiver's base URL (every HTTP channel)
 HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "webhook": lambda url: {"url": f"{url}/hook"},
@@ -36,8 +37,9 @@ HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "datadog": lambda url: {"api_key": "k", "url": url, "metric": "bamon.check.up"},
     "newrelic": lambda url: {"license_key": "k", "account_id": 1, "url": f"{url}/v1/accounts/1/events"},
     # ticketing: the episode → ticket mapping in a directory of the test's own
-    "jira": lambda url: {"url": url, "project": "OPS", "token": "t", "state_dir": tempfile.mkdtemp()},
-    "servicenow": lambda url: {"url": url, "user": "u", "password": "p", "state_dir": tempfile.mkdtemp()},
+    "jira": lambda url: {"url": url, "project": "OPS", "token": "t", "state_dir": tempfile.mkdtemp(dir=TICKETS.name)},
+    "servicenow": lambda url: {"url": url, "user": "u", "password": "p",
+                               "state_dir": tempfile.mkdtemp(dir=TICKETS.name)},
     "azure_monitor": lambda url: {"tenant_id": "t", "client_id": "c", "client_secret": "s", "login_url": url,
                                   "endpoint": url, "rule_id": "dcr-1"},
     "gcp_monitoring": lambda url: {"project_id": "p", "access_token": "t", "url": url},
