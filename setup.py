@@ -19,12 +19,16 @@ setup(
     package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
                   "bamon.notify": ["templates/*.j2"],  # built-in alert templates
                   "bamon.web": ["static/*"]},  # the dashboard
-    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
+    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))]),
+                # Grafana dashboard, Prometheus rules, CI templates (Debian: /usr/share/doc/bamon/examples)
+                *((f"share/bamon/{d}", [str(f) for f in sorted(d.iterdir()) if f.is_file()])
+                  for d in sorted({f.parent for f in Path("examples").rglob("*") if f.is_file()}))],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
     # -requests, -structlog, -jinja2, -numpy, -starlette, -uvicorn, -argon2); python3-systemd is optional:
     # without it bamon writes to journald via logger and the web service is not socket-activated.
     install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
-                      "structlog>=22.3", "Jinja2>=3.1", "numpy>=1.24"],
+                      "structlog>=22.3", "Jinja2>=3.1", "numpy>=1.24",
+                      "prometheus-client>=0.16"],
     # numpy is imported by analytics, never on the status path.
     extras_require={
         "journal": ["systemd-python>=235"],

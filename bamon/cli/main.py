@@ -19,6 +19,7 @@ from bamon.cli import (
     control,
     history,
     log,
+    metrics,
     now,
     performance,
     remove,
@@ -40,7 +41,8 @@ COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, a
             performance,
             alerts, alert, secret, silence, completions,
             reset,  # reset: recovery's circuit breaker
-            accounts)
+            accounts,
+            metrics)
 
 
 class _Parser(argparse.ArgumentParser):
