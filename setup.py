@@ -35,7 +35,8 @@ setup(
         "web": ["starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
         # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's
         # row; httpx: Starlette's TestClient; schemathesis fuzzes the API from its OpenAPI document
-        "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise", "httpx>=0.23", "schemathesis>=3.19",
+        # lxml: JUnit XSD validation; botocore: the CloudWatch signer (optional at run time)
+        "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise", "httpx>=0.23", "schemathesis>=3.19", "lxml", "botocore",
                  "starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
     },
     entry_points={

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bamon.context import Context
+from bamon.integrations import prometheus
 from bamon.paths import Paths
 from bamon.web import api_account, api_history, api_scripts, events, openapi
 from bamon.web.auth import Accounts
@@ -70,6 +71,17 @@ class Middleware:
             self.activity.last = time.monotonic()
 
 
+class _AsgiEndpoint:
+    """Serve a plain ASGI function at one exact path (Mount wants a trailing slash; Route
+    calls a function as a request handler, an object as an ASGI app)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
 def create_app(paths: Paths, state_dir: Path, writer: Writer | None = None,
                source: events.Source | None = None, activity: Activity | None = None) -> Any:
     """The app for one config: `writer` defaults to writing in-process (needs root)."""
@@ -81,6 +93,9 @@ def create_app(paths: Paths, state_dir: Path, writer: Writer | None = None,
         *api,
         *events.ROUTES,
         Route("/api/v1/openapi.json", openapi.route(api), methods=["GET"]),
+        # Prometheus scrapes without a session: the exposition holds check names and results only
+        # (no output, no config), and the service listens on localhost unless told otherwise.
+        Route("/metrics", _AsgiEndpoint(prometheus.app(paths))),
         Mount("/", StaticFiles(directory=STATIC, html=True)),
     ]
     app = Starlette(routes=routes, exception_handlers=HANDLERS)

@@ -5,7 +5,6 @@ and `promtool check metrics` (Debian's prometheus package) on the exposition."""
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import subprocess
 import time
@@ -153,51 +152,28 @@ def test_promtool_accepts_the_exposition(snapshot: prometheus.Snapshot) -> None:
 
 def test_perfdata_of_the_last_run_become_bounded_gauges(snapshot: prometheus.Snapshot,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the history module's parser (bamon.history.metrics.parse_metrics), the last run's
-    metrics are series; a stand-in with the same signature serves where it is not installed."""
-    import importlib.util
-    import sys
-    import types
-    from dataclasses import dataclass as frozen
+    """Nagios checks' perfdata (parsed by bamon.history.metrics) of the last run become series."""
+    from dataclasses import replace
 
     from bamon.integrations import perfdata
 
-    if importlib.util.find_spec("bamon.history.metrics") is None:
-        @frozen(frozen=True)
-        class Metric:
-            label: str
-            value: float | None
-            unit: str = ""
-
-        def parse_metrics(lines: list[str], nagios: bool) -> tuple[list[Metric], list[str]]:
-            found = []
-            for line in lines:
-                for item in line.partition("|")[2].split():
-                    label, _, value = item.partition("=")
-                    number, unit = re.match(r"([-0-9.]+|U)([A-Za-z%]*)", value).groups()  # type: ignore[union-attr]
-                    found.append(Metric(label, None if number == "U" else float(number), unit))
-            return found, []
-
-        monkeypatch.setitem(sys.modules, "bamon.history.metrics",
-                            types.SimpleNamespace(parse_metrics=parse_metrics))
+    checks = [replace(c, script=replace(c.script, output_format="nagios")) for c in snapshot.checks]
     lines = {"inv-d": ["DISK WARNING - free space: / 3326 MB (8%) | /=2643MB;3000;4000;0;5000"],
              "inv-w": ["OK | " + " ".join(f"m{i}=1" for i in range(30))]}
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: lines[i] for i in ids if i in lines})
-    values = perfdata.last_values(snapshot.checks, Journal())
+    monkeypatch.setattr(perfdata, "outputs",
+                        lambda journal, records: {r.invocation: lines[r.invocation] for r in records})
+    values = perfdata.last_values(checks, Journal())
     assert values["disk"] == [("/", "MB", 2643.0)]
     assert len(values["web"]) == perfdata.MAX_PER_CHECK  # a chatty check cannot flood the series
-    with_perfdata = prometheus.Snapshot(snapshot.checks, snapshot.counters, snapshot.generated, values)
+    with_perfdata = prometheus.Snapshot(checks, snapshot.counters, snapshot.generated, values)
     families = text_string_to_metric_families(prometheus.exposition(with_perfdata).decode())
     [sample] = [s for f in families if f.name == "bamon_check_metric" for s in f.samples if s.labels["check"] == "disk"]
     assert sample.labels == {"check": "disk", "metric": "/", "unit": "MB"} and sample.value == 2643.0
 
 
-def test_no_perfdata_parser_means_no_journal_read(snapshot: prometheus.Snapshot,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
+def test_plain_checks_print_no_perfdata(snapshot: prometheus.Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without output_format: nagios, a "|" in the output is just text."""
     from bamon.integrations import perfdata
 
-    monkeypatch.setitem(sys.modules, "bamon.history.metrics", None)  # import fails
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: pytest.fail("read the journal"))
+    monkeypatch.setattr(perfdata, "outputs", lambda journal, records: {r.invocation: ["OK | x=1"] for r in records})
     assert perfdata.last_values(snapshot.checks, Journal()) == {}

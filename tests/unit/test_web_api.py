@@ -356,3 +356,10 @@ def test_config_with_web_section_is_valid(write_config: Any) -> None:
     config = load(path, path.parent / "scripts.d")
     assert not config.errors and config.web.listen == ("127.0.0.1:18401", "[::1]:18401")
     assert config.web.idle_exit == 120
+
+
+def test_metrics_are_served_for_prometheus_without_a_session(api: Any) -> None:
+    response = api.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert 'bamon_check_enabled{check="web"} 1.0' in response.text
+    assert 'bamon_check_enabled{check="disk"} 1.0' in response.text
