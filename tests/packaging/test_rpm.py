@@ -47,7 +47,8 @@ def test_files_are_where_fedora_expects_them(rpm_file: Path) -> None:
         "/usr/share/bash-completion/completions/bamon", "/usr/share/zsh/site-functions/_bamon",
         "/usr/share/fish/vendor_completions.d/bamon.fish",
         "/usr/share/licenses/bamon/LICENSE",
-        *(f"/usr/lib/systemd/{manager}/{unit}" for manager in ("system", "user") for unit in units),
+        *(f"/usr/lib/systemd/system/{unit}" for unit in units),
+        *(f"/usr/lib/systemd/user/{unit}" for unit in units if not unit.startswith("bamon.web")),
     }
     if list((REPO / "debian").glob("*.sysusers")):
         expected.add("/usr/lib/sysusers.d/bamon.conf")
