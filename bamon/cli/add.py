@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bamon import audit
+from bamon import manage
 from bamon.cli.context import Context
-from bamon.config.timespec import check_schedule
-from bamon.config.write import add_script, locked
 from bamon.errors import BamonError
 
 
@@ -61,26 +59,6 @@ def entry(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    data = entry(args)
-    if args.schedule:
-        problems = ctx.systemd.calendar_errors([_oncalendar(args.schedule)])
-        if problems:
-            raise BamonError(f"schedule {args.schedule!r}: {next(iter(problems.values()))}",
-                             'use an OnCalendar expression such as "Mon..Fri *-*-* 02:00" or cron "*/5 * * * *"')
-    with locked(ctx.paths):
-        existing = ctx.config(fresh=True).script(args.name)
-        if existing is not None:
-            raise BamonError(f"a script named {args.name!r} already exists",
-                             f"it is defined in {existing.source}; remove it first or pick another name")
-        path, text = add_script(ctx.paths, data)
-        audit.record(ctx.journal, "add", args.name, after=text)
-        ctx.reload()
-    print(f"added {args.name} ({path})")
+    change = manage.add(ctx, entry(args))
+    print(f"added {args.name} ({change.path})")
     return 0
-
-
-def _oncalendar(schedule: str) -> str:
-    try:
-        return check_schedule(schedule)
-    except ValueError as exc:
-        raise BamonError(f"schedule {schedule!r}: {exc}", "see man systemd.time for OnCalendar syntax") from None

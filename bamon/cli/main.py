@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from bamon import __version__
 from bamon.cli import (
+    accounts,
     add,
     alert,
     alerts,
@@ -18,6 +19,7 @@ from bamon.cli import (
     control,
     history,
     log,
+    metrics,
     now,
     performance,
     remove,
@@ -36,8 +38,11 @@ from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, analytics, config_cmd, apply,
-            performance, alerts, alert, secret, silence, completions,
-            reset)  # reset: recovery's circuit breaker
+            performance,
+            alerts, alert, secret, silence, completions,
+            reset,  # reset: recovery's circuit breaker
+            accounts,
+            metrics)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -278,3 +278,14 @@ def test_status_shows_skipped_runs_and_the_circuit(load_config: LoadConfig) -> N
     opened = CheckStatus(script, "SKIPPED", skipped, (), None, circuit=Circuit(State.OPEN, NOW))
     assert as_json(opened)["circuit"] == {"state": "OPEN", "until": "2023-11-14T22:13:20Z"}
     assert "circuit open until " in render_table([opened])
+
+
+def test_max_concurrent_needs_no_gate_when_there_are_not_more_checks(load_config: LoadConfig) -> None:
+    from bamon.units.render import generate
+
+    two = 'scripts:\n  - {name: a, command: "true"}\n  - {name: b, command: "true"}\n'
+    assert not any("BAMON_MAX_CONCURRENT" in text
+                   for text in generate(load_config("daemon: {max_concurrent: 2}\n" + two)).units.values())
+    unit = generate(load_config("daemon: {max_concurrent: 1}\n" + two)).units["bamon-a.service"]
+    assert 'Environment="BAMON_MAX_CONCURRENT=1"' in unit
+    assert 'Environment="BAMON_SLICE=/sys/fs/cgroup/bamon.slice"' in unit

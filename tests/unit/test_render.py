@@ -37,6 +37,7 @@ ETC = Path("/etc/bamon")
 REPRESENTATIVE = """\
 daemon:
   default_interval: 2min
+  max_concurrent: 2
 sandbox:
   timeout: 30
   max_cpu_time: 20
