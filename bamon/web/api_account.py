@@ -115,6 +115,7 @@ async def put_layout(request: Request) -> Response:
             all_layouts[who(request).user] = layout
 
     await run_in_threadpool(keep)
+    await run_in_threadpool(_audit, request, "layout", who(request).user, ",".join(layout["panels"]))
     return respond(request, layout)
 
 
