@@ -17,20 +17,36 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
     package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
-                  "bamon.notify": ["templates/*.j2"]},  # built-in alert templates
-    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))])],
+                  "bamon.notify": ["templates/*.j2"],  # built-in alert templates
+                  "bamon.web": ["static/*"]},  # the dashboard
+    data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))]),
+                # Grafana dashboard, Prometheus rules, CI templates (Debian: /usr/share/doc/bamon/examples)
+                *((f"share/bamon/{d}", [str(f) for f in sorted(d.iterdir()) if f.is_file()])
+                  for d in sorted({f.parent for f in Path("examples").rglob("*") if f.is_file()}))],
     # Every one of these exists as a Debian 12 package (python3-yaml, -jsonschema, -ruamel.yaml,
-    # -requests, -structlog, -jinja2); python3-systemd is optional: without it bamon writes to journald via logger.
+    # -requests, -structlog, -jinja2, -numpy, -starlette, -uvicorn, -argon2); python3-systemd is optional:
+    # without it bamon writes to journald via logger and the web service is not socket-activated.
     install_requires=["PyYAML>=6.0", "jsonschema>=4.10", "ruamel.yaml>=0.17.21", "requests>=2.28",
-                      "structlog>=22.3", "Jinja2>=3.1"],
-    # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's row
-    extras_require={"journal": ["systemd-python>=235"], "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise"]},
+                      "structlog>=22.3", "Jinja2>=3.1", "numpy>=1.24",
+                      "prometheus-client>=0.16"],
+    # numpy is imported by analytics, never on the status path.
+    extras_require={
+        "journal": ["systemd-python>=235"],
+        "web": ["starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
+        # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's
+        # row; httpx: Starlette's TestClient; schemathesis fuzzes the API from its OpenAPI document
+        # lxml: JUnit XSD validation; botocore: the CloudWatch signer (optional at run time)
+        "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise", "httpx>=0.23", "schemathesis>=3.19", "lxml", "botocore",
+                 "starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
+    },
     entry_points={
         "console_scripts": [
             "bamon = bamon.cli.main:main",
             "bamon-notify = bamon.notify.main:main",
             "bamon-outbox = bamon.notify.drain:main",
             "bamon-generator = bamon.units.generator:main",
+            "bamon-web = bamon.web.server:main",
+            "bamon-web-manage = bamon.web.helper:main",
         ]
     },
     classifiers=["Operating System :: POSIX :: Linux", "Programming Language :: Python :: 3",

@@ -20,15 +20,20 @@ def who() -> str:
     return os.environ.get("SUDO_USER") or user
 
 
-def record(journal: Journal, action: str, check: str | None, before: str = "", after: str = "") -> None:
+def record(journal: Journal, action: str, check: str | None, before: str = "", after: str = "",
+           actor: str | None = None, via: str = "cli") -> None:
+    """One audit record. `actor` is the web login behind a change made through the API (the
+    process's own user is then the service's); `via` names the surface (cli, web)."""
+    user = actor or who()
     journal.send(
-        f"bamon {action}{' ' + check if check else ''} by {who()}",
+        f"bamon {action}{' ' + check if check else ''} by {user}{'' if via == 'cli' else f' via {via}'}",
         MESSAGE_ID=AUDIT_ID,
         PRIORITY=5,
         SYSLOG_IDENTIFIER="bamon",
         BAMON_AUDIT_ACTION=action,
         BAMON_CHECK=check,
-        BAMON_AUDIT_USER=who(),
+        BAMON_AUDIT_USER=user,
+        BAMON_AUDIT_VIA=via,
         BAMON_AUDIT_UID=os.getuid(),
         BAMON_AUDIT_BEFORE=before or None,
         BAMON_AUDIT_AFTER=after or None,

@@ -91,6 +91,9 @@ class Journal:
     def lines_of_runs(self, invocations: Sequence[str]) -> dict[str, list[str]]:
         """{invocation id: its stdout/stderr lines} for the given runs of units.
 
+        Beware: journald leaves the invocation id out on lines of short runs it reads after
+        they exited; bamon.history.records.outputs() finds every line (and waits for them).
+
         In-process seeks by invocation id (~50 µs each with python-systemd): journalctl with
         1,000 OR-ed matches takes ~0.5 s, the whole `bamon status` budget.
         """
@@ -112,6 +115,115 @@ class Journal:
             if lines:
                 result[invocation] = lines
         return result
+
+    def messages(self, queries: Sequence[tuple[Sequence[str], int, int]]) -> list[list[str]]:
+        """For each (matches, since_us, until_us): the MESSAGE of every matching entry, in order.
+
+        One in-process reader for all queries (~50 µs a seek with python-systemd: `bamon
+        status` asks this for 1,000 checks); one journalctl per query without it.
+        """
+        reader = self._reader()
+        if reader is None:
+            return [[field(e, "MESSAGE") for e in self.entries(
+                matches, since=f"@{since / 1e6:.6f}", until=f"@{until / 1e6:.6f}", fields=("MESSAGE",))]
+                for matches, since, until in queries]
+        found = []
+        for matches, since, until in queries:
+            reader.flush_matches()
+            for match in matches:
+                reader.add_match(match)
+            found.append([e["MESSAGE"] for e in _read(reader, ("MESSAGE",), since, until)])
+        return found
+
+    def scan(self, groups: Sequence[Sequence[str]], fields: Sequence[str], *, since_us: int | None = None,
+             until_us: int | None = None) -> list[dict[str, str]]:
+        """Entries matching any group of FIELD=value matches, oldest first, with only `fields`.
+
+        Within a group the same field repeated is OR, different fields AND (journalctl's rules).
+        In-process with python-systemd, reading single fields (~1.5 µs an entry: 86,000 entries in
+        0.12 s where `journalctl -o json` takes 0.9 s); journalctl where it is missing, and for
+        user journals.
+        """
+        reader = self._reader()
+        if reader is None:
+            matches = [m for i, group in enumerate(groups) for m in ([] if i == 0 else ["+"]) + list(group)]
+            return [{f: field(e, f) for f in fields if f in e} for e in self.entries(
+                matches, since=f"@{since_us / 1e6:.6f}" if since_us else None,
+                until=f"@{until_us / 1e6:.6f}" if until_us else None, fields=fields)]
+        for i, group in enumerate(groups):
+            if i:
+                reader.add_disjunction()
+            for match in group:
+                reader.add_match(match)
+        return _read(reader, fields, since_us, until_us)
+
+    def scan_each(self, name: str, values: Sequence[str], fields: Sequence[str], *, since_us: int | None = None,
+                  until_us: int | None = None) -> dict[str, list[dict[str, str]]]:
+        """{value: its entries, oldest first} for the entries whose field `name` has each value.
+
+        One pass per value: journald's index follows a single match directly, while 100 OR-ed
+        values cost 5× more per entry (403,000 entries: 1.0 s against 5.2 s).
+        """
+        reader = self._reader()
+        if reader is None:
+            found: dict[str, list[dict[str, str]]] = {v: [] for v in values}
+            for entry in self.scan([[f"{name}={v}" for v in values]], [name, *fields], since_us=since_us,
+                                   until_us=until_us):
+                found.get(entry.get(name, ""), []).append(entry)
+            return found
+        result = {}
+        for value in values:
+            reader.flush_matches()
+            reader.add_match(f"{name}={value}")
+            result[value] = _read(reader, fields, since_us, until_us)
+        return result
+
+    def _reader(self) -> Any:
+        """A python-systemd reader of the system journal; None without python-systemd, or for
+        user journals (which journalctl finds for the user)."""
+        try:
+            from systemd import journal
+        except ImportError:
+            return None
+        return None if self.user_mode else journal.Reader(flags=journal.LOCAL_ONLY)
+
+    def oldest_us(self) -> int | None:
+        """When the oldest entry the journal still holds was written (µs); None if unknown.
+
+        Older history is gone: journald's retention, a vacuum, or a journal kept in memory.
+        """
+        try:
+            from systemd import journal
+        except ImportError:
+            return None
+        try:
+            reader = journal.Reader(flags=journal.CURRENT_USER if self.user_mode else journal.LOCAL_ONLY)
+            reader.seek_head()
+            entry = reader.get_next()
+        except OSError:
+            return None
+        moment = entry.get("__REALTIME_TIMESTAMP") if entry else None
+        return int(moment.timestamp() * 1e6) if moment is not None else None
+
+
+def _read(reader: Any, fields: Sequence[str], since_us: int | None, until_us: int | None) -> list[dict[str, str]]:
+    """The reader's matching entries in [since, until], with only `fields` (absent ones left out)."""
+    if since_us:
+        reader.seek_realtime(since_us)
+    else:
+        reader.seek_head()
+    found = []
+    while reader._next():  # single-field reads below: Reader.get_next() would convert every field
+        if until_us and reader._get_realtime() > until_us:
+            break
+        entry = {}
+        for name in fields:
+            try:
+                entry[name] = reader._get(name).decode("utf-8", "replace")
+            except (KeyError, OSError):  # this entry lacks the field
+                continue
+        found.append(entry)
+    return found
 
 
 def _text(value: object) -> str:

@@ -16,6 +16,8 @@ SYSTEM_CONFIG = Path("/etc/bamon/config.yaml")
 SYSTEM_STATE = Path("/var/lib/bamon")
 SYSTEM_CREDENTIALS = Path("/etc/bamon/credentials")  # bamon secret: systemd-creds files
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")  # where `bamon apply` writes units
+# bamon.web.service's StateDirectory= (users, tokens, sessions, layouts of the dashboard)
+SYSTEM_WEB_STATE = Path("/var/lib/bamon-web")
 GENERATOR_DIRS = {
     False: Path("/usr/lib/systemd/system-generators"),
     True: Path("/usr/lib/systemd/user-generators"),
@@ -57,6 +59,11 @@ class Paths:
     def templates_dir(self) -> Path:
         """Operator overrides of the alert templates (/etc/bamon/templates, ~/.config/bamon/templates)."""
         return self.config_file.parent / "templates"
+
+    @property
+    def web_state_dir(self) -> Path:
+        """The dashboard's users, tokens, sessions and layouts (bamon.web.service's StateDirectory=)."""
+        return self.state_dir / "web" if self.user_mode else SYSTEM_WEB_STATE
 
     def check_state_file(self, name: str) -> Path | None:
         """The `last` file the check's unit writes after each run, if it exists."""

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bamon import audit
+from bamon import manage
 from bamon.cli.context import Context
-from bamon.config.timespec import check_schedule
-from bamon.config.write import add_script, locked
 from bamon.errors import BamonError
 
 
@@ -30,6 +28,8 @@ def register(sub: Any) -> None:
     state = p.add_mutually_exclusive_group()
     state.add_argument("--enabled", action="store_true", help="schedule it at once (the default)")
     state.add_argument("--disabled", action="store_true", help="add it without a timer")
+    p.add_argument("--output-format", choices=["plain", "nagios"],
+                   help="nagios for Nagios plugins: exit 1 is WARNING, perfdata are metrics")
     p.set_defaults(run=run)
 
 
@@ -45,7 +45,7 @@ def entry(args: argparse.Namespace) -> dict[str, Any]:
         "schedule": args.schedule, "description": args.description,
         "timeout": _number_or_text(args.timeout) if args.timeout else None,
         "severity": args.severity, "tags": args.tags, "user": args.run_as, "sandbox": args.sandbox,
-        "network": args.network,
+        "output_format": args.output_format, "network": args.network,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     if args.env:
@@ -59,26 +59,6 @@ def entry(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    data = entry(args)
-    if args.schedule:
-        problems = ctx.systemd.calendar_errors([_oncalendar(args.schedule)])
-        if problems:
-            raise BamonError(f"schedule {args.schedule!r}: {next(iter(problems.values()))}",
-                             'use an OnCalendar expression such as "Mon..Fri *-*-* 02:00" or cron "*/5 * * * *"')
-    with locked(ctx.paths):
-        existing = ctx.config(fresh=True).script(args.name)
-        if existing is not None:
-            raise BamonError(f"a script named {args.name!r} already exists",
-                             f"it is defined in {existing.source}; remove it first or pick another name")
-        path, text = add_script(ctx.paths, data)
-        audit.record(ctx.journal, "add", args.name, after=text)
-        ctx.reload()
-    print(f"added {args.name} ({path})")
+    change = manage.add(ctx, entry(args))
+    print(f"added {args.name} ({change.path})")
     return 0
-
-
-def _oncalendar(schedule: str) -> str:
-    try:
-        return check_schedule(schedule)
-    except ValueError as exc:
-        raise BamonError(f"schedule {schedule!r}: {exc}", "see man systemd.time for OnCalendar syntax") from None

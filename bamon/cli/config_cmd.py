@@ -9,19 +9,18 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bamon import audit
-from bamon.atomic import atomic_write
+from bamon import manage
 from bamon.cli.context import Context
 from bamon.cli.output import note, print_json
 from bamon.config.defaults import render
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, load
-from bamon.config.write import dump, locked
+from bamon.config.write import dump
 from bamon.errors import BamonError
+from bamon.history.retention import retention_notes
 from bamon.units import hardening
 
 
@@ -50,17 +49,7 @@ def effective(config: Config) -> dict[str, Any]:
     return {
         "daemon": vars(config.daemon).copy(),
         "sandbox": vars(config.sandbox).copy(),
-        "scripts": [{
-            "name": s.name, "command": s.command,
-            **({"schedule": s.schedule} if s.schedule else {"interval": s.interval}),
-            "timeout": s.limits.timeout, "enabled": s.enabled, "description": s.description,
-            "severity": s.severity, "tags": list(s.tags), "sandbox": s.limits.profile,
-            **({"user": s.user} if s.user else {}), "network": s.network,
-            **({"read_write_paths": list(s.read_write_paths)} if s.read_write_paths else {}),
-            **({"capabilities": list(s.capabilities)} if s.capabilities else {}),
-            **({"environment": dict(s.environment)} if s.environment else {}),
-            "source": str(s.source),
-        } for s in config.scripts],
+        "scripts": [s.settings() for s in config.scripts],
         # settings as written: a ${secret:NAME} stays a reference (only senders resolve it)
         "channels": [{"name": c.name, "type": c.type, **c.settings} for c in config.channels],
     }
@@ -134,6 +123,16 @@ def _calendar_issues(ctx: Context, config: Config) -> list[ConfigIssue]:
                         "see man systemd.time, section CALENDAR EVENTS") for s in scheduled if s.schedule in bad]
 
 
+def _retention_issues(ctx: Context, config: Config) -> list[ConfigIssue]:
+    """Notes where journald would keep less history than daemon.history_retention_days."""
+    if ctx.user_mode or not ctx.live:
+        return []  # journald's settings are the system's; only the live system config is affected
+    return [ConfigIssue(str(config.main_file), None, "daemon.history_retention_days", text,
+                        "set MaxRetentionSec=/Storage=persistent in /etc/systemd/journald.conf.d/ "
+                        "(man journald.conf), or lower history_retention_days", fatal=False)
+            for text in retention_notes(config.daemon.history_retention_days)]
+
+
 def report(issues: list[ConfigIssue]) -> None:
     for issue in issues:
         label = "error" if issue.fatal else "note"
@@ -166,7 +165,8 @@ def _print_run_as(config: Config, user_mode: bool) -> None:
 
 def run_validate(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
-    issues = list(config.issues) + _calendar_issues(ctx, config) + _root_notes(config, ctx.user_mode)
+    issues = (list(config.issues) + _calendar_issues(ctx, config) + _root_notes(config, ctx.user_mode)
+              + _retention_issues(ctx, config))
     errors = [i for i in issues if i.fatal]
     if args.json:
         print_json({"valid": not errors, "scripts": len(config.scripts), "issues": [
@@ -229,10 +229,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
                     for i in errors])
             if not sys.stdin.isatty() or input("Edit again? [Y/n] ").strip().lower() in ("n", "no"):
                 raise BamonError(f"{len(errors)} problem(s): {target} was not changed", "run `bamon config edit` again")
-        with locked(ctx.paths):
-            atomic_write(target, text)
-            audit.record(ctx.journal, "config-edit", None, before=original, after=text)
-            ctx.reload()
+        manage.replace_config(ctx, text, original)
         print(f"saved {target}")
         return 0
     finally:
@@ -259,15 +256,8 @@ def run_reset(args: argparse.Namespace, ctx: Context) -> int:
         if not answer:
             print("nothing changed")
             return 0
-    with locked(ctx.paths):
-        before = target.read_text(encoding="utf-8") if target.exists() else ""
-        if before:
-            # the original's name for it: config.yaml.backup.<timestamp>
-            backup = target.with_name(f"{target.name}.backup.{datetime.now().strftime('%Y%m%d_%H%M%S')}")
-            atomic_write(backup, before)
-            note(f"previous config saved as {backup}")
-        atomic_write(target, render())
-        audit.record(ctx.journal, "config-reset", None, before=before, after=render())
-        ctx.reload()
+    _, backup = manage.reset_config(ctx)
+    if backup:
+        note(f"previous config saved as {backup}")
     print(f"wrote the default config to {target}")
     return 0

@@ -8,15 +8,18 @@ from typing import NoReturn
 
 from bamon import __version__
 from bamon.cli import (
+    accounts,
     add,
     alert,
     alerts,
+    analytics,
     apply,
     completions,
     config_cmd,
     control,
     history,
     log,
+    metrics,
     now,
     performance,
     remove,
@@ -34,9 +37,12 @@ from bamon.errors import BamonError
 from bamon.paths import resolve
 
 # One module per command; each registers its parser(s) and sets `run`.
-COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, config_cmd, apply, performance,
+COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, analytics, config_cmd, apply,
+            performance,
             alerts, alert, secret, silence, completions,
-            reset)  # reset: recovery's circuit breaker
+            reset,  # reset: recovery's circuit breaker
+            accounts,
+            metrics)
 
 
 class _Parser(argparse.ArgumentParser):

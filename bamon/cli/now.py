@@ -14,8 +14,10 @@ import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+from bamon.atomic import atomic_write
 from bamon.cli.context import Context
 from bamon.cli.output import NOTHING_CONFIGURED, note, print_json
 from bamon.cli.status import render_table, select
@@ -30,6 +32,10 @@ from bamon.units import naming
 def register(sub: Any) -> None:
     p = sub.add_parser("now", help="run checks now and show the results")
     p.add_argument("-n", "--name", action="append", help="only this check (repeatable)")
+    p.add_argument("-t", "--tag", action="append", help="only checks with this tag (repeatable: any of them)")
+    p.add_argument("--junit", metavar="FILE", type=Path, help="also write a JUnit XML report (CI pipelines)")
+    p.add_argument("--fail-on", choices=SEVERITIES, default="info",
+                   help="exit 1 only when a check of at least this severity failed (default: any)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--local", action="store_true", help="run directly, without systemd")
     p.add_argument("-a", "--async", dest="concurrent", action="store_true",
@@ -37,10 +43,29 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+SEVERITIES = ("info", "warning", "critical")
+
+
 def _targets(args: argparse.Namespace, ctx: Context) -> list[Script]:
-    if args.name:
-        return [ctx.script(n) for n in args.name]
-    return [s for s in ctx.config().scripts if s.enabled]
+    scripts = [ctx.script(n) for n in args.name] if args.name else [s for s in ctx.config().scripts if s.enabled]
+    if args.tag:
+        scripts = [s for s in scripts if set(args.tag) & set(s.tags)]
+    return scripts
+
+
+def _finish(checks: list[CheckStatus], args: argparse.Namespace) -> int:
+    """Print the results, write the JUnit report, and answer the pipeline's question: pass or fail?"""
+    if args.junit:
+        from bamon.integrations.junit import report
+
+        atomic_write(args.junit, report(checks).decode(), durable=False)
+    if args.json:
+        print_json(document(checks))
+    else:
+        print(render_table(checks))
+    floor = SEVERITIES.index(args.fail_on)
+    gating = [c for c in checks if SEVERITIES.index(c.script.severity) >= floor]
+    return 0 if all(c.status == "OK" for c in gating) else 1
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -51,18 +76,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print("No enabled scripts to run." if ctx.config().scripts else NOTHING_CONFIGURED)
         return 0
     if args.local:
-        return _run_local(scripts, ctx.config().daemon.max_concurrent, args.json)
+        return _finish(_run_local(scripts, ctx.config().daemon.max_concurrent), args)
     if not ctx.live:
         raise BamonError("--config names a config that systemd does not run",
                          "add --local to run its checks directly, without systemd")
     ctx.systemd.start(*(s.unit for s in scripts))  # waits: the services are Type=oneshot
     _wait_for_notifier(ctx)
-    checks = select(ctx, [s.name for s in scripts])
-    if args.json:
-        print_json(document(checks))
-    else:
-        print(render_table(checks))
-    return 0 if all(c.status == "OK" for c in checks) else 1
+    return _finish(select(ctx, [s.name for s in scripts]), args)
 
 
 def _wait_for_notifier(ctx: Context, timeout: float = 10.0) -> None:
@@ -97,11 +117,6 @@ def _run_one(script: Script) -> CheckStatus:
                        output=tuple((out + err).strip().splitlines()), next_run=None)
 
 
-def _run_local(scripts: list[Script], concurrency: int, as_json_out: bool) -> int:
+def _run_local(scripts: list[Script], concurrency: int) -> list[CheckStatus]:
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        checks = list(pool.map(_run_one, scripts))
-    if as_json_out:
-        print_json(document(checks))
-    else:
-        print(render_table(checks))
-    return 0 if all(c.status == "OK" for c in checks) else 1
+        return list(pool.map(_run_one, scripts))

@@ -82,3 +82,18 @@ def error(message: str, hint: str = "") -> None:
 
 def note(message: str) -> None:
     sys.stderr.write(f"bamon: {message}\n")
+
+
+def page(text: str) -> None:
+    """Print `text`; on a terminal, through $PAGER (less -FRX: quits at once when it fits)."""
+    if not sys.stdout.isatty() or text.count("\n") < shutil.get_terminal_size((80, 24)).lines - 1:
+        print(text)
+        return
+    import shlex
+    import subprocess
+
+    pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
+    try:
+        subprocess.run(pager, input=text + "\n", text=True, check=False)
+    except OSError:  # no pager installed
+        print(text)

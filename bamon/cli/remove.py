@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from typing import Any
 
-from bamon import audit
+from bamon import manage
 from bamon.cli.context import Context
-from bamon.config.write import edit_script, locked
 from bamon.errors import BamonError
 
 
@@ -21,22 +19,15 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    with locked(ctx.paths):
-        script = ctx.script(args.name)
-        if not args.force:
-            if not sys.stdin.isatty():
-                raise BamonError(f"not removing {args.name} without confirmation", "pass -f to remove it")
-            if input(f"Remove {args.name} ({script.source})? [y/N] ").strip().lower() not in ("y", "yes"):
-                print("nothing removed")
-                return 1
-        if ctx.live:
-            ctx.systemd.stop(script.timer, script.unit)
-        before, _ = edit_script(script.source, script.name, ctx.config().main_file, lambda entry: False)
-        audit.record(ctx.journal, "remove", script.name, before=before)
-        ctx.reload()
-        if ctx.live:  # the units and state of this name belong to the config systemd runs
-            ctx.systemd.reset_failed(script.unit)
-            for base in ctx.paths.check_state_dirs:
-                shutil.rmtree(base / script.name, ignore_errors=True)
+    def confirm(source: str) -> bool:
+        if args.force:
+            return True
+        if not sys.stdin.isatty():
+            raise BamonError(f"not removing {args.name} without confirmation", "pass -f to remove it")
+        return input(f"Remove {args.name} ({source})? [y/N] ").strip().lower() in ("y", "yes")
+
+    if manage.remove(ctx, args.name, confirm=confirm) is None:
+        print("nothing removed")
+        return 1
     print(f"removed {args.name}")
     return 0

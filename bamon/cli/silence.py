@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bamon import audit
+from bamon import manage
 from bamon.cli.context import Context
 from bamon.cli.output import print_json, table
 from bamon.config.timespec import format_span, parse_span
@@ -44,11 +44,7 @@ def _add(args: argparse.Namespace, ctx: Context) -> int:
         raise BamonError(f"--for {args.duration!r}: {exc}", 'use a span such as "2h" or "30min"') from None
     if seconds <= 0:
         raise BamonError("--for must be longer than 0 s", 'use a span such as "2h" or "30min"')
-    if args.name:
-        ctx.script(args.name)  # a clear error (with a suggestion) for a check that does not exist
-    silence = silences.add(ctx.paths.silences_file, check=args.name or "", tag=args.tag or "", seconds=seconds,
-                           reason=args.reason, by=audit.who())
-    audit.record(ctx.journal, "silence", silence.target, after=f"{silence.id} for {format_span(seconds)} {args.reason}")
+    silence = manage.add_silence(ctx, args.name or "", args.tag or "", seconds, args.reason)
     print(f"silenced {silence.target} for {format_span(seconds)} (id {silence.id})")
     return 0
 
@@ -74,8 +70,6 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _remove(args: argparse.Namespace, ctx: Context) -> int:
-    if not silences.remove(ctx.paths.silences_file, args.id):
-        raise BamonError(f"no silence with id {args.id!r}", "see `bamon silence list`")
-    audit.record(ctx.journal, "unsilence", args.id)
+    manage.remove_silence(ctx, args.id)
     print(f"removed silence {args.id}")
     return 0

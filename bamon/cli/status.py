@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from bamon.cli.context import Context
-from bamon.cli.output import NOTHING_CONFIGURED, ago, color_status, iso, note, print_json, table, until
+from bamon.cli.output import NOTHING_CONFIGURED, ago, color_status, iso, note, print_json, table, until, use_color
 from bamon.errors import BamonError
+from bamon.history import spark
+from bamon.history.runs import Run, read_many
 from bamon.history.status import CheckStatus, collect
 from bamon.status_json import WORDS, document, error_text
 
@@ -65,7 +68,7 @@ def render_table(checks: list[CheckStatus]) -> str:
     return table(HEADERS, rows, squeeze="OUTPUT")
 
 
-def _verbose(c: CheckStatus) -> str:
+def _verbose(c: CheckStatus, recent: list[Run]) -> str:
     r = c.record
     lines = [f"● {c.script.name} — {c.status}", f"    unit: {c.script.unit}  (journalctl -u {c.script.unit})"]
     if r:
@@ -74,6 +77,9 @@ def _verbose(c: CheckStatus) -> str:
                   f"    consecutive failures: {r.consecutive_failures}"]
     if c.circuit is not None:
         lines.append(f"    circuit: {c.circuit_text()}")
+    if recent and use_color():  # pictures for people at a terminal; piped output stays plain
+        lines.append(f"    recent: {spark.durations([x.record.duration for x in recent])}  "
+                     f"{spark.outcomes([x.status for x in recent])}  ({len(recent)} runs, oldest first)")
     lines += [f"    next run: {iso(c.next_run) or '-'}", "    output:" if c.output else "    output: (none)"]
     lines += [f"      {line}" for line in c.output]
     return "\n".join(lines)
@@ -99,7 +105,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(render_table(checks))
         if args.verbose:
-            print("\n" + "\n\n".join(_verbose(c) for c in checks))
+            recent = read_many(ctx.journal, {c.script.name: c.script.output_format for c in checks},
+                               since_us=int((time.time() - 86400) * 1e6)) if use_color() else {}
+            print("\n" + "\n\n".join(_verbose(c, recent.get(c.script.name, [])[-40:]) for c in checks))
     if ctx.config().errors:
         note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: "
              "run `bamon config validate`")

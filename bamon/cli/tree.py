@@ -11,9 +11,10 @@ import argparse
 from dataclasses import dataclass, field
 
 # Arguments whose value is the name of a configured check, so completion offers check names:
-# any argument stored as `name`, except where the command creates a new check.
+# any argument stored as `name`, except in commands (and below) where a name is something else:
+# `add` names a new check, `secret` a secret.
 CHECK_NAME_DESTS = frozenset({"name", "names"})
-NEW_CHECK_COMMANDS = frozenset({("add",)})
+OTHER_NAMES = (("add",), ("secret",))
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _metavar(action: argparse.Action) -> str | None:
 
 
 def _option(action: argparse.Action, path: tuple[str, ...]) -> Option:
-    is_check = action.dest in CHECK_NAME_DESTS and path not in NEW_CHECK_COMMANDS
+    is_check = action.dest in CHECK_NAME_DESTS and not any(path[:len(p)] == p for p in OTHER_NAMES)
     return Option(
         flags=tuple(action.option_strings),
         dest=action.dest,

@@ -55,6 +55,21 @@ class Script:
     hint: str = ""  # alerts: what to do when it fails, in its own words
     # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
     recovery: recovery_policy.Recovery = recovery_policy.NONE
+    output_format: str = "plain"  # plain | nagios: how exit codes and output are read
+
+    def settings(self) -> dict[str, Any]:
+        """The effective settings, defaults filled in (`bamon config show`, the web API)."""
+        return {
+            "name": self.name, "command": self.command,
+            **({"schedule": self.schedule} if self.schedule else {"interval": self.interval}),
+            "timeout": self.limits.timeout, "enabled": self.enabled, "description": self.description,
+            "severity": self.severity, "tags": list(self.tags), "sandbox": self.limits.profile,
+            **({"user": self.user} if self.user else {}), "network": self.network,
+            **({"read_write_paths": list(self.read_write_paths)} if self.read_write_paths else {}),
+            **({"capabilities": list(self.capabilities)} if self.capabilities else {}),
+            **({"environment": dict(self.environment)} if self.environment else {}),
+            "source": str(self.source),
+        }
 
     @property
     def unit(self) -> str:
@@ -70,6 +85,15 @@ class Daemon:
     default_interval: int
     max_concurrent: int
     history_retention_days: int
+    output_format: str = "plain"
+
+
+@dataclass(frozen=True)
+class Web:
+    """The dashboard's socket addresses and idle timeout (section web:)."""
+
+    listen: tuple[str, ...] = ("127.0.0.1:8477",)
+    idle_exit: int = 300  # seconds
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,7 @@ class Config:
     rules: tuple[Rule, ...] = ()
     escalation_policies: tuple[tuple[str, tuple[EscalationStep, ...]], ...] = ()
     gradual_step: int = 600
+    web: Web = field(default=Web())
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -155,6 +180,7 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         limits=limits, source=source, network=get("network"),
         read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
         hint=str(data.get("hint") or ""), recovery=recovery_policy.from_raw(data),
+        output_format=data.get("output_format", daemon.output_format),
     )
 
 
@@ -196,12 +222,18 @@ def _policies(alerts: dict[str, Any], bad_paths: set[str]) -> tuple[tuple[str, t
         if not any(p.startswith(f"alerts.escalation_policies.{name}") for p in bad_paths))
 
 
+def _web(raw: RawConfig, bad_paths: set[str]) -> Web:
+    w = _section(raw, "web", bad_paths)
+    return Web(tuple(w["listen"]) or Web().listen, parse_span(w["idle_exit"]))  # [] would listen nowhere
+
+
 def build(raw: RawConfig) -> Config:
     """Validate `raw` and build the model from everything usable in it."""
     issues, bad = validate(raw)
     bad_paths = {i.path for i in issues if i.fatal}
     d = _section(raw, "daemon", bad_paths)
-    daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"])
+    daemon = Daemon(parse_span(d["default_interval"]), d["max_concurrent"], d["history_retention_days"],
+                    d["output_format"])
     s = _section(raw, "sandbox", bad_paths)
     sandbox = Limits(parse_span(s["timeout"]), s["max_cpu_time"], s["max_file_size"],
                      s["max_virtual_memory"], s["profile"], s.get("user"))
@@ -213,7 +245,7 @@ def build(raw: RawConfig) -> Config:
                   channels=channel_specs(raw, bad_paths),
                   rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
                   gradual_step=parse_span(alerts["gradual_step"]),
-                  load_threshold=performance.get("load_threshold"))
+                  load_threshold=performance.get("load_threshold"), web=_web(raw, bad_paths))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

@@ -119,7 +119,7 @@ def add_script(paths: Paths, data: dict[str, Any]) -> tuple[Path, str]:
     """
     target = paths.scripts_dir / f"{data['name']}.yaml"
     if target.exists():
-        raise BamonError(f"{target} already exists", "remove that file, or pick another name")
+        raise BamonError(f"{target} already exists", "remove that file, or pick another name", code="conflict")
     problems = [i for i in entry_issues(RawScript(data, target, ())) if i.fatal]
     if problems:
         first = problems[0]

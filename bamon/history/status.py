@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from bamon.config.model import Config, Script
 from bamon.history.records import REASONS, RunRecord, outputs, read_states
+from bamon.history.runs import status_of
 from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.recovery import breaker, skips
@@ -62,9 +63,7 @@ def _status_word(script: Script, record: RunRecord | None, running: bool) -> str
         return "RUNNING"
     if record is None:
         return "UNKNOWN" if script.enabled else "DISABLED"
-    if record.skipped:
-        return "SKIPPED"  # recovery: a dependency failing, the circuit open, the host overloaded…
-    return "OK" if record.ok else "FAILED"
+    return status_of(record, script.output_format)
 
 
 def _next_run(script: Script, record: RunRecord | None, timer_active: bool,

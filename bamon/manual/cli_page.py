@@ -37,6 +37,53 @@ bamon manages your own checks under your systemd user manager, configured in
 .IR ~/.config/bamon/ .
 """
 
+# Prose about the alerting side (rules, channels) that no parser can say.
+ALERTS = """\
+.SH ALERTS
+A failed run starts the notifier (\\fBbamon.notify@.service\\fR), which applies
+the rules in \\fBalerts.rules\\fR and sends to \\fBalerts.channels\\fR. Each
+matching rule alerts once per failure episode; the first success afterwards
+sends one "recovered" (started by \\fBbamon.recover@NAME.path\\fR; ordinary
+successful runs start no process). Every decision is a journal record:
+\\fBjournalctl BAMON_EVENT=alert.decision BAMON_CHECK=NAME\\fR.
+.PP
+.nf
+alerts:
+  channels:
+    - {name: chat, type: webhook, url: "https://hooks.example.com/bamon"}
+    - {name: pager, type: pagerduty, routing_key: "${secret:pagerduty_key}"}
+  escalation_policies:
+    office-hours: {steps: [{after: 15m, channels: [pager], severity: critical}]}
+  rules:
+    - {name: failures, condition: "status == 'FAILED'", channels: [chat],
+       escalation: office-hours, cooldown: 5m, repeat: 1h}
+    - {name: slow, condition: "duration > 5 or error_rate > 0.1", window: 1h, tags: [prod]}
+.fi
+.PP
+Rule keys: \\fBname\\fR, \\fBcondition\\fR, \\fBchannels\\fR (default all),
+\\fBseverity\\fR and \\fBtags\\fR (filters), \\fBcooldown\\fR, \\fBrepeat\\fR,
+\\fBwindow\\fR (for error_rate), \\fBescalation\\fR (immediate, gradual \\(em one
+channel more every \\fBalerts.gradual_step\\fR \\(em or a policy name). Condition
+fields: status, exit_code, failure_reason, duration, consecutive_failures,
+error_rate, output, severity, tags; operators == != < <= > >= in, not in, and,
+or, not. Conditions are type-checked by \\fBconfig validate\\fR and never
+evaluated as code. Without rules, every failure episode alerts every channel
+once. A script's \\fBhint:\\fR is shown in its alerts. Alert text comes from
+Jinja2 templates; files in /etc/bamon/templates/ (failure.title.j2,
+failure.body.j2, recovery.title.j2, recovery.body.j2) override the built-in
+ones.
+.PP
+Channel types: \\fBemail\\fR (smtp_server, port, security starttls|tls|none,
+username, password, from, to), \\fBslack\\fR, \\fBteams\\fR, \\fBdiscord\\fR
+(webhook_url), \\fBwebhook\\fR (url, method, headers, signing_secret, template),
+\\fBpagerduty\\fR (routing_key), \\fBntfy\\fR (topic, server, token),
+\\fBapprise\\fR (urls; needs the apprise library). All take timeout and retries.
+A transient failure (timeout, refused, 5xx, 429, SMTP 4xx) is retried, then
+kept in the outbox, which \\fBbamon.outbox.path\\fR and \\fBbamon.outbox.timer\\fR
+retry with backoff until delivered or a day old; every delivery is a journal
+record (\\fBjournalctl BAMON_EVENT=alert.delivery\\fR).
+"""
+
 TRAILER = """\
 .SH FILES
 .TP
@@ -54,12 +101,52 @@ The same for
 .BR "bamon \\-\\-user" .
 .TP
 .I /var/lib/bamon/
-State: the last result of each check, alert state.
+State: the last result of each check (owned by the user the check runs as),
+alert state.
+.TP
+.I /var/lib/bamon/alerts/NAME.json\\fR, \\fI/var/lib/bamon/silences.json
+Alert state per check (the open episode, what each rule sent) and the silences.
+.TP
+.I /etc/bamon/templates/
+Operator overrides of the alert templates (user mode:
+.IR ~/.config/bamon/templates/ ).
+.TP
+.I /var/lib/bamon/outbox/
+Alerts waiting for a channel (new/, wait/).
+.TP
+.I /etc/bamon/credentials/NAME.cred
+Secrets, encrypted by systemd\\-creds (user mode:
+.IR ~/.config/bamon/credentials/NAME ,
+mode 0600).
+.TP
+.I /usr/lib/sysusers.d/bamon.conf
+The system user
+.B bamon
+that checks run as under the balanced (default) and strict sandbox profiles;
+a member of systemd\\-journal and adm.
+.TP
+.I /var/lib/bamon\\-web/
+The dashboard's users (argon2 password hashes), API token digests,
+sessions and layouts
+.RB ( "bamon user" ", " "bamon token" ).
+.SH DASHBOARD
+.B systemctl enable \\-\\-now bamon.web.socket
+listens on 127.0.0.1:8477
+.RB ( web.listen
+in config.yaml changes it; then restart the socket).
+The first connection starts
+.BR bamon.web.service ,
+which exits after
+.B web.idle_exit
+without requests. The REST API is under /api/v1
+(the OpenAPI document at /api/v1/openapi.json,
+live events on the WebSocket /api/v1/events).
 .SH ENVIRONMENT
 .TP
-.B BAMON_CONFIG
+.B BAMON_CONFIG\\fR, \\fBBAMON_CONFIG_FILE
 Another config.yaml, as with
-.BR \\-\\-config .
+.B \\-\\-config
+(the second is the original BAMON's name).
 .SH EXIT STATUS
 0 on success; 1 on an error (one line, plus a hint) or when
 .B now
@@ -155,6 +242,7 @@ def render(tree: Command | None = None) -> str:
     out.append(".SH COMMANDS\n")
     for command in tree.walk()[1:]:
         out.append(_command_section(command))
+    out.append(ALERTS)
     out.append(_without_systemd({c.path for c in tree.walk()}))
     out.append(TRAILER)
     return "".join(out)

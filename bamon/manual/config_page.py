@@ -92,6 +92,8 @@ def keys(root: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, An
                 yield from walk(f"{path}[].", prop["items"])
             elif _properties(prop, root):
                 yield from walk(f"{path}.", prop)
+            elif isinstance(prop.get("additionalProperties"), dict):  # a mapping of NAME: {...}
+                yield from walk(f"{path}.NAME.", prop["additionalProperties"])
 
     yield from walk("", root)
 
@@ -115,7 +117,8 @@ def _entry(path: str, prop: dict[str, Any]) -> str:
     description = str(prop.get("description", ""))
     if "x-superseded" in prop:
         description += f" Has no effect: {prop['x-superseded']}."
-    return f".TP\n{bold(path)}\n{para(description)}\n.br\n{para(' '.join(facts))}\n"
+    described = f"{para(description)}\n.br\n" if description.strip() else ""
+    return f".TP\n{bold(path)}\n{described}{para(' '.join(facts))}\n"
 
 
 def render(root: dict[str, Any] | None = None) -> str:

@@ -16,8 +16,9 @@ def text(value: str) -> str:
 
 
 def para(value: str) -> str:
-    """A paragraph of running text, wrapped so every source line stays under 80 bytes."""
-    return text(textwrap.fill(" ".join(value.split()), 78, break_on_hyphens=False))
+    """A paragraph of running text, wrapped so every source line stays under 80 bytes (72
+    characters leave room for the odd multi-byte one, and for the escapes text() adds)."""
+    return text(textwrap.fill(" ".join(value.split()), 72, break_on_hyphens=False))
 
 
 def sentence(value: str) -> str:

@@ -57,6 +57,9 @@ for _name, _type, _doc, _example in (
     ("output", Type.TEXT, "the run's last output lines, joined by newlines", "'timeout'"),
     ("severity", Type.TEXT, "the check's severity: info, warning or critical", "'critical'"),
     ("tags", Type.TEXT_LIST, "the check's tags", "'prod'"),
+    # from bamon.history.analytics.rule_values (methods: docs/analytics.md)
+    ("duration_anomaly", Type.BOOL, "the run was anomalously slow for this check (robust statistics)", "true"),
+    ("flapping", Type.BOOL, "the check changes state too often to trust (Nagios-style flap detection)", "true"),
 ):
     register_field(_name, _type, _doc, _example)
 

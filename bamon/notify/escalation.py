@@ -76,3 +76,11 @@ def disarm(systemd: Systemd, check: str, state_dir: Path | None) -> None:
         (state_dir / RECOVERED_MARK).unlink(missing_ok=True)
         (state_dir / ALERTING_MARK).unlink(missing_ok=True)
     systemd.stop(recover_watch(check))
+
+
+def forget(systemd: Systemd, check: str, alert_state_dir: Path) -> None:
+    """The check is gone (`bamon remove`): no watch, no timers, no open episode left behind
+    for a later check of the same name to inherit."""
+    systemd.stop(recover_watch(check), f"{_timer_prefix(check)}*.timer")
+    for name in (f"{check}.json", f".{check}.json.lock"):
+        (alert_state_dir / name).unlink(missing_ok=True)

@@ -9,12 +9,12 @@ newer versions also the memory peak).
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from bamon.config.model import Script
-from bamon.history.records import REASONS, RECORD_PREFIX, RunRecord
+from bamon.history.records import REASONS, RunRecord, outputs
+from bamon.history.runs import status_of
 from bamon.journal import Journal, field
 from bamon.systemd import Systemd
 from bamon.units import naming
@@ -49,23 +49,9 @@ def reason_text(reason: str) -> str:
 
 
 def output_tail(journal: Journal, record: RunRecord, patience: float = 1.0) -> list[str]:
-    """The run's last output lines.
-
-    journald stores them a moment after the run ends. run-check prints its record line last,
-    so once that line is there the output before it is too; runs systemd killed have no such
-    line, so for them one short wait has to do.
-    """
-    deadline = time.monotonic() + patience
-    expect_record = record.result == "exit-code" or record.ok
-    while True:
-        lines = journal.lines_of_runs([record.invocation]).get(record.invocation, []) if record.invocation else []
-        done = any(line.startswith(RECORD_PREFIX) for line in lines) or not expect_record
-        if done or time.monotonic() >= deadline:
-            if not expect_record and not lines and time.monotonic() < deadline:
-                time.sleep(0.15)
-                lines = journal.lines_of_runs([record.invocation]).get(record.invocation, [])
-            return [line for line in lines if not line.startswith(RECORD_PREFIX)][-OUTPUT_LINES:]
-        time.sleep(0.05)
+    """The run's last output lines, complete (records.outputs waits for journald's lag and
+    finds lines that journald stored without the run's invocation id)."""
+    return outputs(journal, [record], OUTPUT_LINES, wait=patience).get(record.invocation, [])
 
 
 def _number(value: str) -> int | None:
@@ -101,8 +87,12 @@ def journalctl_command(record: RunRecord, user_mode: bool) -> str:
             f"_SYSTEMD_INVOCATION_ID={record.invocation}")
 
 
-def status_word(record: RunRecord) -> str:
-    return "OK" if record.ok else "FAILED"
+def status_word(record: RunRecord, output_format: str = "plain") -> str:
+    """OK/WARNING/FAILED/UNKNOWN: Nagios checks' exit 1 is WARNING (history/runs.status_of).
+
+    A skipped record reaching an alert reads FAILED, as alerts always said."""
+    word = status_of(record, output_format)
+    return "FAILED" if word == "SKIPPED" else word
 
 
 def collect(record: RunRecord, script: Script | None, *, output: list[str], usage: dict[str, int | None],
@@ -110,7 +100,8 @@ def collect(record: RunRecord, script: Script | None, *, output: list[str], usag
     """Alert.evidence for one run (see the keys documented on Alert)."""
     cpu = usage.get("cpu_ns")
     return {
-        "check": record.check, "host": socket.gethostname(), "status": status_word(record),
+        "check": record.check, "host": socket.gethostname(),
+        "status": status_word(record, script.output_format if script else "plain"),
         "exit_code": record.exit_status, "failure_reason": "" if record.ok else record.result,
         "reason_text": "" if record.ok else reason_text(record.result), "signal": record.signal,
         "duration_s": round(record.duration, 3), "cpu_s": None if cpu is None else round(cpu / 1e9, 3),

@@ -8,6 +8,7 @@ one alert are recorded and the notifier still exits 0.
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 import uuid
@@ -176,13 +177,24 @@ class Notifier:
             runs = runs if any(r.invocation == record.invocation for r in runs) else [record, *runs]
             return sum(not r.ok for r in runs) / len(runs)
 
+        @functools.cache
+        def analytics() -> dict[str, bool | int | float]:
+            # the runs that duration_anomaly and flapping look at (101 and 21 runs), at most a week back
+            from bamon.history.analytics import rule_values  # numpy: only when a rule asks
+            from bamon.history.runs import read
+
+            runs = read(self.journal, record.check, output_format=script.output_format if script else "plain",
+                        since_us=int((time.time() - 7 * 86400) * 1e6))
+            return rule_values(runs[-101:])
+
         return rules.Facts({
-            "status": evidence.status_word(record),
+            "status": evidence.status_word(record, script.output_format if script else "plain"),
             "exit_code": -1 if record.exit_status is None else record.exit_status,
             "failure_reason": "" if record.ok else record.result, "duration": record.duration,
             "consecutive_failures": record.consecutive_failures, "output": "\n".join(output),
             "severity": script.severity if script else "warning", "tags": list(script.tags) if script else [],
-        }, {"error_rate": error_rate})
+        }, {"error_rate": error_rate, "duration_anomaly": lambda: analytics()["duration_anomaly"],
+            "flapping": lambda: analytics()["flapping"]})
 
     def _context(self, record: RunRecord, script: Script | None, output: list[str], state: CheckState,
                  shown: Mapping[str, str] | None = None) -> dict[str, Any]:

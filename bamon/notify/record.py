@@ -75,11 +75,32 @@ def _verdict(env: Mapping[str, str], shown: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _new_record(name: str, seen: dict[str, str], failures: int) -> RunRecord:
+    """The record of a run run-check did not record, from systemd's verdict alone."""
+    end = _usec(seen.get("end", "")) or int(time.time() * 1_000_000)
+    exited = seen["code"] == "exited" and seen["status"].isdigit()
+    return RunRecord(
+        check=name, invocation=seen["invocation"], result=seen["result"],
+        exit_status=int(seen["status"]) if exited else None,
+        start_us=_usec(seen.get("start", "")) or end, end_us=end,
+        consecutive_failures=failures, signal="" if exited else seen["status"],
+    )
+
+
 def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: Journal) -> RunRecord | None:
     """Write the record of a failed run unless run-check already wrote the same verdict."""
     if seen["result"] == "success" or not seen["invocation"]:
         return None
     last = read_state(name, state_file)
+    if last is not None and last.invocation != seen["invocation"] and last.invocation == seen.get("InvocationID"):
+        # A later run of the unit (its current invocation) finished and recorded itself before this
+        # notifier started, e.g. `bamon now` right after a failure: that record is the check's last
+        # result and stays. The failed run only goes to history, and only if run-check could not
+        # record it itself (systemd ended it: timeout, signal, memory).
+        if seen["result"] != "exit-code":
+            late = _new_record(name, seen, 1)
+            journal.send(record_message(late), **journal_fields(late))
+        return None
     if last is not None and last.invocation == seen["invocation"]:
         if last.result == seen["result"]:
             return None  # run-check recorded it
@@ -88,16 +109,7 @@ def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: J
         # was in the line the success record replaced.
         record = replace(last, result=seen["result"], consecutive_failures=max(last.consecutive_failures, 1))
     else:
-        now = int(time.time() * 1_000_000)
-        end = _usec(seen.get("end", "")) or now
-        exited = seen["code"] == "exited" and seen["status"].isdigit()
-        record = RunRecord(
-            check=name, invocation=seen["invocation"], result=seen["result"],
-            exit_status=int(seen["status"]) if exited else None,
-            start_us=_usec(seen.get("start", "")) or end, end_us=end,
-            consecutive_failures=(last.consecutive_failures if last and not last.ok else 0) + 1,
-            signal="" if exited else seen["status"],
-        )
+        record = _new_record(name, seen, (last.consecutive_failures if last and not last.ok else 0) + 1)
     atomic_write(state_file, record.state_line(), durable=False)
     # The directory belongs to the check's User= (StateDirectory=): so must the file, or the
     # check's next run could not rewrite it.

@@ -15,6 +15,10 @@ SLICE = "bamon.slice"
 NOTIFY_TEMPLATE = "bamon.notify@"
 CONFIG_ERROR = "bamon.config-error.service"
 UNIT_GLOB = "bamon-*"
+WEB_SOCKET = "bamon.web.socket"
+WEB_SERVICE = "bamon.web.service"
+# web.listen, when it is not the packaged address, becomes this drop-in of the socket
+WEB_LISTEN_DROPIN = f"{WEB_SOCKET}.d/50-listen.conf"
 # The units of bamon 0.1 that took check-like names (removed on upgrade, never a check).
 LEGACY = ("bamon-notify@.service", "bamon-config-error.service")
 

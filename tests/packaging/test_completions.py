@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need
+from packaging_support import need
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,6 +34,8 @@ def bash_complete(extras: Path, bamon_bin: Path, *words: str) -> set[str]:
     (("status", "--sort", ""), {"duration", "name", "status"}),
     (("completions", ""), {"bash", "zsh", "fish"}),
     (("add", ""), set()),  # a new check's name is not offered from the config
+    (("secret", "set", ""), set()),  # nor for a secret's name
+    (("silence", "add", ""), {"web_frontend", "disk_root"}),
 ])
 def test_bash(extras: Path, bamon_bin: Path, words: tuple[str, ...], want: set[str]) -> None:
     assert bash_complete(extras, bamon_bin, *words) == want

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, need
+from packaging_support import REPO, need
 
 from bamon import __version__
 
@@ -49,6 +49,8 @@ def test_files_are_where_fedora_expects_them(rpm_file: Path) -> None:
         "/usr/share/licenses/bamon/LICENSE",
         *(f"/usr/lib/systemd/{manager}/{unit}" for manager in ("system", "user") for unit in units),
     }
+    if list((REPO / "debian").glob("*.sysusers")):
+        expected.add("/usr/lib/sysusers.d/bamon.conf")
     assert expected <= files, sorted(expected - files)
     assert any(re.fullmatch(r"/usr/lib/python3\.\d+/site-packages/bamon/cli/main\.py", f) for f in files)
     # nothing in the places Fedora reserves for others or no longer uses
@@ -65,7 +67,7 @@ def test_config_is_noreplace_and_scriptlets_use_systemd_macros(rpm_file: Path) -
     scripts = _query(rpm_file, "--scripts")
     assert "install-system-units bamon.target" in scripts  # %systemd_post
     assert "remove-system-units bamon.target" in scripts  # %systemd_preun
-    assert "mark-restart-system-units bamon.target" in scripts  # %systemd_postun_with_restart
+    assert "system-reload" in scripts and "mark-restart" not in scripts  # %systemd_postun: timers keep running
     assert _query(rpm_file, "--qf", "%{ARCH}") == "noarch"
 
 

@@ -67,16 +67,20 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
     assert failures_before >= 1
     assert box.run(["bamon", "add", "web", "-c", "true"], check=False).returncode != 0  # 0.1: "reserved"
 
-    # The operator's own edits, scripts and state: the upgrade keeps every byte of them
-    box.run("echo '# kept across upgrades' >> /etc/bamon/config.yaml")
-    kept = "sha256sum /etc/bamon/config.yaml /etc/bamon/scripts.d/*.yaml"
+    # The operator's scripts and the checks' state: the upgrade keeps every byte and file of them.
+    # (config.yaml is a conffile: dpkg keeps an edited one, asking first when 0.2 changed it.)
+    kept = "sha256sum /etc/bamon/scripts.d/*.yaml"
     before = box.run(kept).stdout
     state_before = set(box.run("cd /var/lib/bamon && find . -type f").stdout.split())
+    started = "systemctl show -p ActiveEnterTimestampMonotonic --value bamon-broken.timer bamon.target"
+    started_before = box.run(started).stdout
 
     box.install_deb(bamon_deb)
 
     assert box.run(kept).stdout == before
     assert state_before <= set(box.run("cd /var/lib/bamon && find . -type f").stdout.split())
+    # and restarts nothing: the target and the check timers keep running from before
+    assert box.run(started).stdout == started_before
 
     # Nothing of the old names is left in systemd; the new ones took over
     assert _units(box, "bamon-notify@*") == ""

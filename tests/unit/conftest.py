@@ -160,5 +160,15 @@ def _fake_checks(monkeypatch: pytest.MonkeyPatch, runner: FakeRunner, state: Pat
         last.parent.mkdir(parents=True)
         last.write_text(f"{inv} {result} {status} {start} {start + int(duration * 1e6)} {failures}\n")
     monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: output[i] for i in ids if i in output})
+    # records.outputs() reads a check's lines by its syslog identifier, up to the run's record line
+    invocations = {f"SYSLOG_IDENTIFIER=bamon-{name}": run[0] for name, run in runs.items()}
+
+    def messages(self: Journal, queries: Sequence[tuple[Sequence[str], int, int]]) -> list[list[str]]:
+        found = []
+        for matches, _, _ in queries:
+            inv = invocations.get(matches[0], "")
+            found.append([*output.get(inv, []), f"bamon-run result=success invocation={inv}"])
+        return found
+    monkeypatch.setattr(Journal, "messages", messages)
     runner.on(["systemctl", "list-units"], stdout="".join(
         f"bamon-{n}.timer loaded active waiting bamon timer for check {n}\n" for n in timers))

@@ -7,6 +7,7 @@ to it with their real client libraries (requests, smtplib). Nothing is mocked.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ ALERT = Alert(id="a1", kind=Kind.FAILURE, check="web", host="box", status="FAILE
               evidence={"exit_code": 7, "failure_reason": "exit-code", "output_tail": ["curl: (7) refused"],
                         "journalctl": "journalctl _SYSTEMD_INVOCATION_ID=abc"})
 
+TICKETS = tempfile.TemporaryDirectory(prefix="bamon-test-tickets-")  # removed when the tests end
 # type → settings pointing at the receiver's base URL (every HTTP channel)
 HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "webhook": lambda url: {"url": f"{url}/hook"},
@@ -31,6 +33,18 @@ HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
     "discord": lambda url: {"webhook_url": f"{url}/api/webhooks/1/x"},
     "pagerduty": lambda url: {"routing_key": "R0", "url": f"{url}/v2/enqueue"},
     "ntfy": lambda url: {"topic": "alerts", "server": url},
+    "alertmanager": lambda url: {"url": url},
+    "datadog": lambda url: {"api_key": "k", "url": url, "metric": "bamon.check.up"},
+    "newrelic": lambda url: {"license_key": "k", "account_id": 1, "url": f"{url}/v1/accounts/1/events"},
+    # ticketing: the episode → ticket mapping in a directory of the test's own
+    "jira": lambda url: {"url": url, "project": "OPS", "token": "t", "state_dir": tempfile.mkdtemp(dir=TICKETS.name)},
+    "servicenow": lambda url: {"url": url, "user": "u", "password": "p",
+                               "state_dir": tempfile.mkdtemp(dir=TICKETS.name)},
+    "azure_monitor": lambda url: {"tenant_id": "t", "client_id": "c", "client_secret": "s", "login_url": url,
+                                  "endpoint": url, "rule_id": "dcr-1"},
+    "gcp_monitoring": lambda url: {"project_id": "p", "access_token": "t", "url": url},
+    **({"cloudwatch": lambda url: {"region": "eu-west-1", "access_key_id": "AKID", "secret_access_key": "s",
+                                   "url": f"{url}/"}} if importlib.util.find_spec("botocore") else {}),
 }
 HAS_APPRISE = importlib.util.find_spec("apprise") is not None
 FAST = {"timeout": 0.5, "retries": 0}
@@ -47,7 +61,10 @@ class Case:
     retry_after: float | None = None
 
 
-PD_OK = '{"status": "success", "message": "Event processed", "dedup_key": "bamon/box/web/1"}'
+# One answer every receiver documents as success: PagerDuty's status, Jira's created issue key,
+# ServiceNow's created record, Entra ID's token.
+PD_OK = ('{"status": "success", "message": "Event processed", "dedup_key": "bamon/box/web/1", '
+         '"key": "OPS-1", "result": {"sys_id": "0a1b", "number": "INC0010001"}, "access_token": "tok"}')
 CASES = [
     Case("delivered", "reply", http_reply("202 Accepted", PD_OK), "250 ok", Outcome.DELIVERED, "2"),
     Case("refused", "refused", b"", "", Outcome.TRANSIENT, "refused"),
@@ -56,6 +73,9 @@ CASES = [
     Case("garbage", "garbage", b"", "", Outcome.TRANSIENT, "malformed"),
     Case("4xx", "reply", http_reply("400 Bad Request", "invalid_payload"), "550 5.1.1 no such user",
          Outcome.PERMANENT, "invalid_payload|550 5.1.1 no such user"),
+    # an oversized payload: retrying the same body cannot help
+    Case("413", "reply", http_reply("413 Payload Too Large", "request entity too large"), "552 5.3.4 message too big",
+         Outcome.PERMANENT, "413|552"),
     Case("5xx", "reply", http_reply("503 Service Unavailable", "down for maintenance"), "451 4.3.0 try later",
          Outcome.TRANSIENT, "503|451"),
     Case("429", "reply", http_reply("429 Too Many Requests", "slow down", {"Retry-After": "7"}),

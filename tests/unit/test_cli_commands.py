@@ -135,7 +135,8 @@ def test_show_json_has_defaults_and_converted_values(cli: Cli, config: Path) -> 
     result = cli("--config", str(config), "config", "show", "--json")
     assert result.code == 0
     document = json.loads(result.out)
-    assert document["daemon"] == {"default_interval": 60, "max_concurrent": 10, "history_retention_days": 30}
+    assert document["daemon"] == {"default_interval": 60, "max_concurrent": 10, "history_retention_days": 30,
+                                  "output_format": "plain"}
     assert document["sandbox"]["timeout"] == 30 and document["sandbox"]["profile"] == "balanced"
     web, disk = document["scripts"]
     assert web == {"name": "web_check", "command": "curl -s -o /dev/null -w '%{http_code}' http://localhost:1/",

@@ -91,12 +91,17 @@ def test_evaluation_reads_only_the_fields_it_needs() -> None:
 
 def test_the_field_registry_is_the_one_place_new_fields_come_from() -> None:
     with pytest.raises(ConditionError):
-        parse("flapping == true")
-    conditions.register_field("flapping", Type.BOOL, "state changed often lately", "true")
+        parse("probe_age > 3")
+    conditions.register_field("probe_age", Type.NUMBER, "seconds since the probe last answered", "3")
     try:
-        assert parse("flapping and status == 'FAILED'")({**RUN, "flapping": True}) is True
+        assert parse("probe_age > 3 and status == 'FAILED'")({**RUN, "probe_age": 5}) is True
     finally:
-        del conditions.FIELDS["flapping"]
+        del conditions.FIELDS["probe_age"]
+
+
+def test_analytics_fields_for_rules() -> None:
+    assert parse("flapping and status == 'FAILED'")({**RUN, "flapping": True}) is True
+    assert parse("duration_anomaly or status == 'WARNING'")({**RUN, "duration_anomaly": False}) is False
 
 
 def test_no_python_evaluation_anywhere() -> None:

@@ -17,7 +17,7 @@ from conftest import FakeRunner, JournalSink, WriteConfig
 from bamon.config.model import load
 from bamon.history.records import RunRecord
 from bamon.journal import Journal
-from bamon.notify import silences
+from bamon.notify import escalation, silences
 from bamon.notify.alert import Alert, Delivery, Kind, Outcome
 from bamon.notify.flow import Notifier
 from bamon.notify.state import check_state
@@ -165,3 +165,11 @@ def test_silences_expire_by_themselves(tmp_path: Path, monkeypatch: pytest.Monke
     assert [s["id"] for s in json.loads(path.read_text())] == [kept.id]  # cleaned from the file
     assert silences.matching(silences.active(path), "web", [], now) == kept
     assert silences.remove(path, kept.id) and not silences.remove(path, kept.id)
+
+
+def test_a_removed_check_leaves_no_alert_state(tmp_path: Path, runner: FakeRunner) -> None:
+    with check_state(tmp_path, "web") as state:
+        state.episode = "open"
+    escalation.forget(Systemd(runner=runner), "web", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert runner.calls == [["systemctl", "stop", "bamon.recover@web.path", "bamon.escalate-web:*.timer"]]

@@ -188,3 +188,36 @@ def test_missing_times_fall_back_to_now(state_file: Path, sink: JournalSink) -> 
 ])
 def test_memory_exhausted(output: list[str], expected: bool) -> None:
     assert memory_exhausted(output) is expected
+
+
+def test_a_later_run_recorded_first_stays_the_last_result(state_file: Path, sink: JournalSink) -> None:
+    """A quick run after a timeout finished before the timeout's notifier started: the unit's
+    current invocation is that later run, whose record must not be overwritten."""
+    later = _run("inv-later", "success", 0, status=0)
+    _previous(state_file, later)
+    assert record_failure("web", _timeout("inv-timed-out", InvocationID="inv-later"), state_file,
+                          Journal(sink=sink)) is None
+    assert read_state("web", state_file) == later
+    (entry,) = sink.entries  # the timed-out run still reaches history
+    assert from_entry(entry).invocation == "inv-timed-out" and from_entry(entry).result == "timeout"
+
+
+def test_a_later_run_and_an_exit_code_failure_leave_history_to_run_check(state_file: Path,
+                                                                        sink: JournalSink) -> None:
+    later = _run("inv-later", "success", 0, status=0)
+    _previous(state_file, later)
+    seen = {"invocation": "inv-failed", "result": "exit-code", "code": "exited", "status": "3",
+            "InvocationID": "inv-later"}
+    assert record_failure("web", seen, state_file, Journal(sink=sink)) is None
+    assert read_state("web", state_file) == later and sink.entries == []
+
+
+def test_an_older_record_is_replaced_while_a_later_run_is_still_going(state_file: Path, sink: JournalSink) -> None:
+    """The unit already runs again (current invocation unknown to the state file): the timed-out
+    run is newer than the recorded one, so it becomes the last result."""
+    _previous(state_file, _run("inv-old", "success", 0, status=0))
+    record = record_failure("web", _timeout("inv-timed-out", InvocationID="inv-running"), state_file,
+                            Journal(sink=sink))
+    stored = read_state("web", state_file)
+    assert record is not None and stored is not None
+    assert (stored.invocation, stored.result) == ("inv-timed-out", "timeout")

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -86,8 +86,10 @@ def test_success_line_and_record(run_check: RunCheck) -> None:
     assert (record["start_usec"], record["end_usec"]) == (start, end)
     assert record["duration_usec"] == str(int(end) - int(start))
     assert record["consecutive_failures"] == "0"
-    # bamon's reader gets back exactly what the `last` line says
-    assert parse_record("probe", record["MESSAGE"]) == parse_state_line("probe", run.last)
+    # bamon's reader gets back exactly what the `last` line says, and the CPU time
+    parsed = parse_record("probe", record["MESSAGE"])
+    assert parsed is not None and parsed.cpu_us is not None and parsed.cpu_us >= 0
+    assert replace(parsed, cpu_us=None) == parse_state_line("probe", run.last)
 
 
 def test_failure_line_and_record(run_check: RunCheck) -> None:
@@ -99,7 +101,14 @@ def test_failure_line_and_record(run_check: RunCheck) -> None:
     assert run.record["PRIORITY"] == "3"
     assert (run.record["result"], run.record["exit_status"]) == ("exit-code", "7")
     assert run.record["consecutive_failures"] == "1"
-    assert parse_record("probe", run.record["MESSAGE"]) == parsed
+    assert parse_record("probe", run.record["MESSAGE"]) == replace(parsed, cpu_us=int(run.record["cpu_usec"]))
+
+
+def test_cpu_time_of_the_command_is_recorded(run_check: RunCheck) -> None:
+    """`times` counts the command and the processes it waited for (here a busy child bash)."""
+    run = run_check("bash -c 'i=0; while ((i < 300000)); do ((i++)); done'")
+    assert 100_000 <= int(run.record["cpu_usec"]) < 20_000_000
+    assert int(run_check("true").record["cpu_usec"]) < 100_000
 
 
 def test_duration_is_measured(run_check: RunCheck) -> None:

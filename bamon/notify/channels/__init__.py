@@ -30,6 +30,14 @@ TABLE: Mapping[str, str] = {
     "pagerduty": "pagerduty",
     "ntfy": "ntfy",
     "apprise": "apprise_channel",
+    "alertmanager": "alertmanager",
+    "datadog": "datadog",
+    "newrelic": "newrelic",
+    "jira": "jira",
+    "servicenow": "servicenow",
+    "cloudwatch": "cloudwatch",
+    "azure_monitor": "azure_monitor",
+    "gcp_monitoring": "gcp_monitoring",
 }
 
 

@@ -1,0 +1,102 @@
+"""What every reader and writer needs: paths, the config, systemd, the journal — made on first use.
+
+Shared by the CLI commands, the service layer (bamon/manage.py) and the web service.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from bamon.config.load import load_raw
+from bamon.config.model import Config, Script, load
+from bamon.errors import BamonError
+from bamon.journal import Journal
+from bamon.paths import Paths
+from bamon.systemd import Systemd
+from bamon.units import naming
+from bamon.units.render import Target, generate
+from bamon.units.write import install_static_units, write_units
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(text)
+
+
+@dataclass
+class Context:
+    paths: Paths
+    _config: Config | None = field(default=None, repr=False)
+    # Where remarks for the operator go: stderr for the CLI, a list for the web API.
+    note: Callable[[str], None] = field(default=lambda text: _stderr(f"bamon: {text}\n"), repr=False)
+
+    @property
+    def user_mode(self) -> bool:
+        return self.paths.user_mode
+
+    @cached_property
+    def systemd(self) -> Systemd:
+        return Systemd(self.user_mode)
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(self.user_mode)
+
+    def config(self, fresh: bool = False) -> Config:
+        if self._config is None or fresh:
+            self._config = load(self.paths.config_file, self.paths.scripts_dir)
+            if not self.paths.config_file.exists() and not self.paths.scripts_dir.exists():
+                raise BamonError(f"no configuration at {self.paths.config_file}",
+                                 "create one with `bamon config reset`"
+                                 + ("" if self.user_mode else ", or manage your own checks with --user"))
+        return self._config
+
+    def script(self, name: str) -> Script:
+        """The named script, or a clear error with a suggestion."""
+        config = self.config()
+        script = config.script(name)
+        if script is None:
+            close = difflib.get_close_matches(name, [s.name for s in config.scripts], n=1)
+            hint = ("it is in the config but invalid: run `bamon config validate`" if self._has_entry(name) else
+                    f"did you mean {close[0]!r}?" if close else
+                    "see `bamon list` for the configured scripts")
+            raise BamonError(f"no script named {name!r}", hint, code="not_found")
+        return script
+
+    def script_fresh(self, name: str) -> Script:
+        """The named script as the files say now (callers hold the config lock)."""
+        self.config(fresh=True)
+        return self.script(name)
+
+    def _has_entry(self, name: str) -> bool:
+        """Is there an entry named `name` in the files, valid or not? (Only asked on errors.)"""
+        raw = load_raw(self.paths.config_file, self.paths.scripts_dir)
+        return any(isinstance(r.data, dict) and r.data.get("name") == name for r in raw.scripts)
+
+    @property
+    def live(self) -> bool:
+        """Is this the config systemd runs? Only then may a command touch the units and state
+        of its scripts: --config/BAMON_CONFIG names another file, whose scripts may share
+        their names with live ones."""
+        return not self.paths.config_overridden
+
+    def reload(self) -> None:
+        """Make systemd see the config as written: re-run the generator (or apply), start timers.
+
+        daemon-reload alone does not start the timers of new scripts (nor the unit reporting
+        config problems): an active target does not look at its Wants= again. Starting the
+        target once more does, and starts nothing while the operator has stopped bamon.
+        """
+        if not self.live:
+            self.note("--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
+            return
+        if not self.paths.generator_installed():  # pip/Homebrew/snap: `bamon apply` mode
+            config = self.config(fresh=True)
+            write_units(generate(config, Target(user_mode=self.user_mode)), self.paths.unit_dir, prune=True)
+            install_static_units(self.paths.unit_dir, self.user_mode)
+        self.systemd.daemon_reload()
+        if self.systemd.is_active(naming.TARGET):
+            self.systemd.start(naming.TARGET, wait=False)

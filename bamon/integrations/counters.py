@@ -1,0 +1,70 @@
+"""Runs and failures counters per check, counted from the run records in journald.
+
+The `last` file of a check only knows the latest run, so the counters are kept here: each
+update reads the run records logged since the previous one (one journalctl query over a short
+window) and counts those that started after the newest run already counted for that check.
+Counting by start time makes an update idempotent: two writers reading the same state add the
+same runs, and a record sent twice for one run (a correction from the notifier) counts once.
+The state is one small JSON file, written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bamon.atomic import atomic_write
+from bamon.history.records import RECORD_PREFIX, from_entry
+from bamon.journal import Journal
+
+# Records are logged when a run ends, and a correction a little later: read back this far
+# before the previous update so nothing logged around it is missed.
+OVERLAP_S = 120.0
+# A first update counts the runs of the last day at most, not the whole retained history.
+FIRST_WINDOW_S = 86400.0
+
+
+@dataclass
+class Tally:
+    runs: int = 0
+    failures: int = 0
+    newest_start_us: int = 0
+
+
+@dataclass
+class Counters:
+    updated: float = 0.0  # UNIX time of the last update; 0 = never
+    checks: dict[str, Tally] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Counters:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(float(data["updated"]), {name: Tally(*map(int, values))
+                                                for name, values in data["checks"].items()})
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()  # missing or damaged: counting starts again (Prometheus sees a reset)
+
+    def save(self, path: Path) -> None:
+        data = {"updated": self.updated,
+                "checks": {n: [t.runs, t.failures, t.newest_start_us] for n, t in sorted(self.checks.items())}}
+        atomic_write(path, json.dumps(data, separators=(",", ":")), durable=False)
+
+    def update(self, journal: Journal, now: float | None = None) -> None:
+        """Count the run records logged since the previous update."""
+        now = time.time() if now is None else now
+        since = self.updated - OVERLAP_S if self.updated else now - FIRST_WINDOW_S
+        entries = journal.entries([], since=f"@{since:.6f}", grep=f"^{RECORD_PREFIX}",
+                                  fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
+        for entry in entries:
+            record = from_entry(entry)
+            if record is None or not record.check:
+                continue
+            tally = self.checks.setdefault(record.check, Tally())
+            if record.start_us > tally.newest_start_us:
+                tally.runs += 1
+                tally.failures += 0 if record.ok else 1
+                tally.newest_start_us = record.start_us
+        self.updated = now

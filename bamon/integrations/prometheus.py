@@ -1,0 +1,192 @@
+"""Prometheus metrics for every check, built with prometheus-client (no hand-written exposition).
+
+One collector reads the same sources as `bamon status` (the config, one `systemctl list-units`,
+each check's `last` file; no journal query for output) plus the runs/failures counters
+(bamon/integrations/counters.py). Three ways out, all the same series:
+
+- `exposition()`: the text format, for `bamon metrics` and tests;
+- `write_textfile()`: the node_exporter textfile collector's file, replaced atomically by
+  prometheus-client; bamon.metrics.timer runs it every minute (no resident process);
+- `asgi_app()`: an ASGI application the web service mounts at /metrics.
+
+Labels are bounded by the config: `check` on every series, severity and tags only on the
+`bamon_check_info` series, metric and unit on the custom metrics (bounded per check, see
+perfdata.py). Never output text, invocation ids or anything per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest, make_asgi_app, write_to_textfile
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from bamon.config.model import Config
+from bamon.history.status import CheckStatus, collect
+from bamon.integrations.counters import Counters, Tally
+from bamon.integrations.perfdata import Values, last_values
+from bamon.journal import Journal
+from bamon.paths import Paths
+from bamon.systemd import Systemd
+
+# Debian's prometheus-node-exporter reads *.prom files here (--collector.textfile.directory).
+TEXTFILE = Path("/var/lib/prometheus/node-exporter/bamon.prom")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+Gauge = Callable[[CheckStatus], float | None]  # a check's value, or None when it has none
+
+# name → (help, value): one gauge family each, label `check`. Names are part of the contract:
+# examples/grafana and examples/prometheus use them, and tests check that they exist.
+GAUGES: dict[str, tuple[str, Gauge]] = {
+    "bamon_check_up": (
+        "1 if the last run of the check succeeded, 0 if it failed",
+        lambda c: None if c.record is None else float(c.record.ok)),
+    "bamon_check_enabled": ("1 if the check is enabled (has a timer)", lambda c: float(c.script.enabled)),
+    "bamon_check_running": ("1 while a run of the check is in progress", lambda c: float(c.status == "RUNNING")),
+    "bamon_check_exit_status": (
+        "exit status of the last run (absent when it was killed by a signal)",
+        lambda c: None if c.record is None or c.record.exit_status is None else float(c.record.exit_status)),
+    "bamon_check_duration_seconds": (
+        "how long the last run took", lambda c: None if c.record is None else c.record.duration),
+    "bamon_check_consecutive_failures": (
+        "failed runs in a row up to the last one",
+        lambda c: 0.0 if c.record is None else float(c.record.consecutive_failures)),
+    "bamon_check_last_run_timestamp_seconds": (
+        "when the last run started (UNIX time)",
+        lambda c: None if c.record is None else c.record.start_us / 1e6),
+    "bamon_check_next_run_timestamp_seconds": (
+        "when the timer fires next (UNIX time; absent for disabled checks)",
+        lambda c: None if c.next_run is None else c.next_run.timestamp()),
+}
+COUNTERS: dict[str, tuple[str, Callable[[Tally], int]]] = {
+    "bamon_check_runs": ("runs of the check recorded since counting began", lambda t: t.runs),
+    "bamon_check_failures": ("failed runs of the check recorded since counting began", lambda t: t.failures),
+}
+INFO = "bamon_check_info"
+PERFDATA = "bamon_check_metric"
+GENERATED = "bamon_metrics_generated_timestamp_seconds"
+
+
+def metric_names() -> set[str]:
+    """Every series name bamon exports (counters with their _total sample names)."""
+    return {*GAUGES, INFO, PERFDATA, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    checks: list[CheckStatus]
+    counters: Counters
+    generated: float
+    perfdata: Values = field(default_factory=dict)  # check → [(metric, unit, value)] of its last run
+
+
+def families(snapshot: Snapshot) -> Iterator[Metric]:
+    """The metric families of one snapshot, in a stable order."""
+    for name, (text, value) in GAUGES.items():
+        family = GaugeMetricFamily(name, text, labels=["check"])
+        for c in snapshot.checks:
+            v = value(c)
+            if v is not None:
+                family.add_metric([c.script.name], v)
+        yield family
+    info = GaugeMetricFamily(INFO, "always 1; the check's severity and tags", labels=["check", "severity", "tags"])
+    for c in snapshot.checks:
+        info.add_metric([c.script.name, c.script.severity, ",".join(c.script.tags)], 1.0)
+    yield info
+    for name, (text, count) in COUNTERS.items():
+        counter = CounterMetricFamily(name, text, labels=["check"])
+        for c in snapshot.checks:
+            counter.add_metric([c.script.name], float(count(snapshot.counters.checks.get(c.script.name, Tally()))))
+        yield counter
+    custom = GaugeMetricFamily(PERFDATA, "custom metrics (Nagios perfdata, BAMON_METRIC) of the last run",
+                               labels=["check", "metric", "unit"])
+    for check, values in snapshot.perfdata.items():
+        for metric, unit, number in values:
+            custom.add_metric([check, metric, unit], number)
+    yield custom
+    yield GaugeMetricFamily(GENERATED, "when bamon built these metrics (UNIX time)", value=snapshot.generated)
+
+
+class Collector:
+    """A prometheus-client custom collector: a fresh snapshot on every collect()."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterable[Metric]:
+        return list(families(self.snapshot()))
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # registering must not take a snapshot
+
+
+def registry(snapshot: Callable[[], Snapshot]) -> CollectorRegistry:
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(Collector(snapshot))
+    return reg
+
+
+def exposition(snapshot: Snapshot) -> bytes:
+    return bytes(generate_latest(registry(lambda: snapshot)))
+
+
+def write_textfile(snapshot: Snapshot, path: Path = TEXTFILE) -> None:
+    """Replace the textfile-collector file; prometheus-client writes a temporary file and
+    renames it, so node_exporter never reads half of it."""
+    write_to_textfile(str(path), registry(lambda: snapshot))
+
+
+def asgi_app(snapshot: Callable[[], Snapshot]) -> Any:
+    """An ASGI application answering GET with the exposition of a fresh snapshot."""
+    return make_asgi_app(registry(snapshot))
+
+
+def counters_file(paths: Paths) -> Path:
+    return paths.state_dir / "metrics" / "counters.json"
+
+
+def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None) -> Snapshot:
+    """The state of every configured check now, with its counters brought up to date.
+
+    A reader that may not write the counters file (the web service's user, say) still gets
+    them counted, just not kept: the next update by bamon.metrics.service counts the same runs.
+    """
+    checks = collect(config, paths, systemd, None)  # no journal: metrics never carry output
+    counters = Counters.load(counters_file(paths))
+    if journal is not None:
+        counters.update(journal)
+        with contextlib.suppress(OSError):
+            counters.save(counters_file(paths))
+    return Snapshot(checks, counters, time.time(), last_values(checks, journal) if journal is not None else {})
+
+
+def _config_stamp(paths: Paths) -> tuple[tuple[str, int], ...]:
+    """What changes when the config does: the files and their modification times."""
+    files = [paths.config_file, *sorted(paths.scripts_dir.glob("*.yaml"))] if paths.scripts_dir.is_dir() \
+        else [paths.config_file]
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+
+
+def app(paths: Paths) -> Any:
+    """The /metrics ASGI application for a web service serving the checks of `paths`.
+
+    The config is loaded again only when one of its files changed (loading and validating
+    1,000 checks costs as much as the rest of a scrape); the run state is read on every scrape.
+    """
+    from bamon.config.model import load
+
+    cache: dict[tuple[tuple[str, int], ...], Config] = {}
+
+    def snapshot() -> Snapshot:
+        stamp = _config_stamp(paths)
+        if stamp not in cache:
+            cache.clear()
+            cache[stamp] = load(paths.config_file, paths.scripts_dir)
+        return take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode))
+
+    return asgi_app(snapshot)

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The dashboard's figures, measured against bamon.web.service in a real systemd (nspawn).
+
+    sudo python3 bench/web.py [--deb dist/bamon_X_all.deb] [--clients 50] [--requests 40]
+
+Figures (goals from DESIGN §7 and issue 10); it asserts nothing:
+  * cold start: socket connect → first byte of /api/v1/status while the service is not running
+  * /api/v1/status latency with 50 concurrent keep-alive clients and 200 checks (p50/p95/max);
+    the clients run on the same machine and share its CPU with the service
+  * resident memory of the service after the load
+  * run finished (end_usec of the run record) → the browser's tile changed (headless Chromium)
+Load goes only to 127.0.0.1, bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "system"))
+
+from nspawn import Container  # noqa: E402
+from web_support import PASSWORD, Dashboard, set_up  # noqa: E402
+
+from bench import row, section, write_scripts  # noqa: E402
+
+
+def first_byte(dash: Dashboard) -> float:
+    """Seconds from connect() to the first byte of the answer."""
+    request = (f"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {dash.tokens['viewer']}"
+               "\r\nConnection: close\r\n\r\n").encode()
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", dash.port), timeout=30) as conn:
+        conn.sendall(request)
+        conn.recv(1)
+        return time.perf_counter() - start
+
+
+def bench_cold_start(dash: Dashboard, rounds: int = 5) -> None:
+    times = []
+    for _ in range(rounds):
+        dash.box.run(["systemctl", "stop", "bamon.web.service"])
+        times.append(first_byte(dash))
+    row("cold start: connect → first byte (median of 5)", f"{statistics.median(times) * 1000:.0f} ms", "—")
+    row("cold start: slowest of 5", f"{max(times) * 1000:.0f} ms", "—")
+    row("warm: connect → first byte", f"{first_byte(dash) * 1000:.1f} ms", "—")
+
+
+async def client(dash: Dashboard, requests: int, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", dash.port)
+    request = (f"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Authorization: Bearer {dash.tokens['viewer']}\r\n\r\n").encode()
+    for _ in range(requests):
+        start = time.perf_counter()
+        writer.write(request)
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - start)
+    writer.close()
+
+
+def bench_load(dash: Dashboard, clients: int, requests: int) -> None:
+    latencies: list[float] = []
+
+    async def run() -> None:
+        await asyncio.gather(*(client(dash, requests, latencies) for _ in range(clients)))
+
+    start = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - start
+    cuts = statistics.quantiles(latencies, n=100)
+    what = f"/api/v1/status, {clients} clients × {requests}"
+    row(f"{what}: p50", f"{cuts[49] * 1000:.1f} ms", "—")
+    row(f"{what}: p95", f"{cuts[94] * 1000:.1f} ms", "≤ 50 ms")
+    row(f"{what}: max", f"{max(latencies) * 1000:.1f} ms", "—")
+    row(f"{what}: throughput", f"{len(latencies) / elapsed:.0f} req/s", "—")
+    pid = dash.box.run(["systemctl", "show", "-p", "MainPID", "--value", "bamon.web.service"]).stdout.strip()
+    rss = int(dash.box.run(["ps", "-o", "rss=", "-p", pid]).stdout.strip())
+    row("resident memory of bamon.web.service (RSS)", f"{rss / 1024:.1f} MiB", "—")
+
+
+def _status_at(driver: Any, want: str) -> float | None:
+    """The browser's clock (ms) if the flip tile shows `want` now (polled every 10 ms)."""
+    status, now = driver.execute_script(
+        "return [document.querySelector('.tile[data-name=flip]').dataset.status, Date.now()]")
+    return float(now) if status == want else None
+
+
+def bench_live(dash: Dashboard, rounds: int) -> None:
+    """Run end (the record's end_usec) → the tile's data-status changed in Chromium (the
+    container shares the host's clock; polling adds up to ~10 ms)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box, flag = dash.box, "/etc/bamon/bench-flip"
+    box.run(["bamon", "add", "flip", "-c", f"test ! -e {flag}", "-i", "1h"])
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--user-data-dir=/tmp/bamon-bench-chromium"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    delays = []
+    try:
+        driver.get(dash.base + "/")
+        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "login-user").is_displayed())
+        driver.find_element(By.ID, "login-user").send_keys("viewer")
+        driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "login-submit").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.tile[data-name="flip"]'))
+        WebDriverWait(driver, 20).until(lambda d: "on" in d.find_element(By.ID, "live").get_attribute("class"))
+        for i in range(rounds):
+            box.run(["touch" if i % 2 == 0 else "rm", *([] if i % 2 == 0 else ["-f"]), flag])
+            want = "FAILED" if i % 2 == 0 else "OK"
+            box.run(["systemctl", "start", "bamon-flip.service"], check=False)
+            record = json.loads(box.run("journalctl -o json -n 1 --no-pager SYSLOG_IDENTIFIER=bamon-flip "
+                                        "--grep='^bamon-run ' --case-sensitive=yes").stdout)
+            end_ms = int(record["MESSAGE"].split("end_usec=")[1].split()[0]) / 1000
+            seen = WebDriverWait(driver, 10, 0.01).until(lambda d, want=want: _status_at(d, want))
+            delays.append((seen - end_ms) / 1000)
+            # let the failure's notifier finish before the next run: it rewrites the state file
+            box.wait_for(lambda: not box.run("systemctl list-jobs --no-legend; systemctl list-units --no-legend "
+                                             "--state=activating 'bamon.notify@*'").stdout.strip(), 10, 0.1)
+    finally:
+        driver.quit()
+    row(f"run finished → browser updated (median of {rounds})", f"{statistics.median(delays) * 1000:.0f} ms", "≤ 1 s")
+    row("run finished → browser updated (slowest)", f"{max(delays) * 1000:.0f} ms", "≤ 1 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deb", type=Path, help="the package to measure (default: build one)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=40, help="requests per client")
+    parser.add_argument("--checks", type=int, default=200)
+    parser.add_argument("--only-live", action="store_true", help="only the browser figure")
+    args = parser.parse_args()
+    deb = args.deb or Path(subprocess.run([str(REPO / "dev" / "build-deb")], capture_output=True, text=True,
+                                          check=True).stdout.split()[-1])
+    print(f"bamon web bench: {deb.name}, systemd in systemd-nspawn (Debian 12), {time.strftime('%Y-%m-%d')}")
+    with Container() as box:
+        box.install_deb(deb)
+        box.run("systemctl stop bamon.target")  # the sample checks would add noise
+        write_scripts(box, args.checks)
+        dash = set_up(box, idle_exit=600)
+        box.run("systemctl daemon-reload && systemctl start 'bamon-c*.service'", timeout=600)
+        section(f"bamon.web.service ({args.checks} checks, each has run)")
+        if not args.only_live:
+            bench_cold_start(dash)
+            bench_load(dash, args.clients, args.requests)
+        bench_live(dash, 6)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The CI examples in examples/ci cannot run here as their CI systems would, so each is checked
+the closest way possible: action.yml against the action metadata schema, the GitLab template's
+structure, and — for all three — the shell they hand to their runner, executed with bash
+against a sample config with the real `bamon`, producing a JUnit report valid against the XSD
+and the exit status that gates the pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from lxml import etree
+
+HERE = Path(__file__).parent
+CI = HERE.parents[1] / "examples" / "ci"
+XSD = etree.XMLSchema(etree.parse(str(HERE / "junit.xsd")))
+CONFIG = """\
+scripts:
+  - {name: api, command: "echo up", interval: 60, tags: [smoke], severity: critical}
+  - {name: disk, command: "echo full; exit 1", interval: 60, tags: [smoke], severity: warning}
+  - {name: slow, command: "echo skipped by tag", interval: 60}
+"""
+
+
+def bash(script: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "bamon.yaml").write_text(CONFIG)
+    # `bamon` is this work tree's, run by this interpreter (a venv's or Debian's python3)
+    command = f'bamon() {{ "{sys.executable}" -m bamon "$@"; }}\n{script}'
+    full = {**os.environ, "PYTHONPATH": str(HERE.parents[1]), "GITHUB_OUTPUT": str(tmp_path / "gh-out"), **env}
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=tmp_path, env=full, capture_output=True,
+                          text=True, check=False, timeout=60)
+
+
+def junit_cases(path: Path) -> dict[str, bool]:
+    document = etree.parse(str(path))
+    XSD.assertValid(document)
+    return {c.get("name", ""): c.find("failure") is None for c in document.iter("testcase")}
+
+
+def action() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((CI / "github-action" / "action.yml").read_text())
+    return data
+
+
+def test_action_yml_follows_the_actions_metadata_schema() -> None:
+    schema = json.loads((HERE / "github-action.schema.json").read_text())
+    jsonschema.validate(action(), schema)
+    used = set(re.findall(r"inputs\.([A-Za-z0-9_-]+)", (CI / "github-action" / "action.yml").read_text()))
+    assert used == set(action()["inputs"])  # every input used, none used undeclared
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("info", 1), ("critical", 0)])
+def test_action_run_step_gates_and_reports(tmp_path: Path, fail_on: str, code: int) -> None:
+    step = next(s for s in action()["runs"]["steps"] if s.get("id") == "run")
+    inputs = {k: v.get("default", "") for k, v in action()["inputs"].items()} | {"tags": "smoke", "fail-on": fail_on}
+    env = {k: re.sub(r"\$\{\{ inputs\.([\w-]+) \}\}", lambda m: inputs[m.group(1)], v) for k, v in step["env"].items()}
+    result = bash(step["run"], tmp_path, env)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert junit_cases(tmp_path / "bamon-junit.xml") == {"api": True, "disk": False}
+    assert (tmp_path / "gh-out").read_text() == "junit=bamon-junit.xml\n"
+
+
+def test_gitlab_template_reports_junit_and_its_script_runs(tmp_path: Path) -> None:
+    job = yaml.safe_load((CI / "gitlab-ci.yml").read_text())[".bamon-checks"]
+    assert set(job) <= {"image", "variables", "before_script", "script", "artifacts", "tags", "rules", "stage"}
+    assert job["artifacts"]["reports"]["junit"] == "bamon-junit.xml" and job["artifacts"]["when"] == "always"
+    variables = {**job["variables"], "BAMON_TAGS": "smoke", "BAMON_FAIL_ON": "critical"}
+    result = bash("\n".join(job["script"]), tmp_path, variables)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert junit_cases(tmp_path / "bamon-junit.xml") == {"api": True, "disk": False}
+
+
+def test_jenkinsfile_publishes_the_report_its_sh_step_writes(tmp_path: Path) -> None:
+    text = (CI / "Jenkinsfile").read_text()
+    assert text.count("{") == text.count("}") and text.count("(") == text.count(")")
+    assert re.search(r"junit testResults: 'bamon-junit\.xml'", text) and "post {" in text
+    commands = [c for c in re.findall(r"sh '([^']*)'", text) if c.startswith("bamon ")]
+    params = dict(re.findall(r"name: '(\w+)', (?:defaultValue|choices): \[?'([\w.]+)'", text))
+    result = bash(commands[0], tmp_path, params)
+    assert result.returncode == 1, result.stdout + result.stderr  # FAIL_ON info: disk fails the stage
+    assert junit_cases(tmp_path / "bamon-junit.xml") == {"api": True, "disk": False}

@@ -1,0 +1,179 @@
+"""Prometheus metrics: the series and their values for passing, failing, never-run and disabled
+checks, the runs/failures counters counted from journal records, the textfile, the ASGI app,
+and `promtool check metrics` (Debian's prometheus package) on the exposition."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bamon.history.records import RunRecord, record_message
+from bamon.history.status import collect
+from bamon.integrations import prometheus
+from bamon.integrations.counters import Counters
+from bamon.journal import Journal
+from bamon.paths import resolve
+from bamon.systemd import Systemd
+
+if TYPE_CHECKING:
+    from conftest import FakeChecks, FakeRunner, WriteConfig
+
+CONFIG = """\
+scripts:
+  - {name: web, command: "true", interval: 60, severity: critical, tags: [web, prod]}
+  - {name: disk, command: "exit 2", interval: 60}
+  - {name: fresh, command: "true", interval: 60}
+  - {name: paused, command: "true", enabled: false}
+"""
+NOW_US = int(time.time() * 1e6)
+RUNS = {"web": ("inv-w", "success", 0, 30, 0.25, 0), "disk": ("inv-d", "exit-code", 2, 20, 0.5, 3)}
+
+
+class FakeJournal(Journal):
+    """Answers `entries` with run-record lines, as journalctl -o json would."""
+
+    def __init__(self, records: list[RunRecord]) -> None:
+        super().__init__()
+        self.records, self.queries = records, []  # type: list[RunRecord], list[dict[str, Any]]
+
+    def entries(self, matches: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        self.queries.append(kwargs)
+        return [{"MESSAGE": record_message(r), "SYSLOG_IDENTIFIER": f"bamon-{r.check}"} for r in self.records]
+
+
+def run(check: str, start_s: int, ok: bool) -> RunRecord:
+    start = NOW_US - start_s * 1_000_000
+    return RunRecord(check, f"i{check}{start_s}", "success" if ok else "exit-code", 0 if ok else 2,
+                     start, start + 1000, 0 if ok else 1)
+
+
+@pytest.fixture
+def snapshot(write_config: WriteConfig, fake_checks: FakeChecks, runner: FakeRunner,
+             tmp_path: Path) -> prometheus.Snapshot:
+    config_file = write_config(CONFIG)
+    fake_checks(tmp_path / "state", RUNS, {}, ("web", "disk", "fresh"), int(time.time() * 1e6))
+    paths = resolve(False, str(config_file))
+    from bamon.config.model import load
+
+    config = load(config_file, config_file.parent / "scripts.d")
+    journal = FakeJournal([run("web", 90, True), run("web", 30, True), run("disk", 80, False),
+                           run("disk", 20, False)])
+    checks = collect(config, paths, Systemd(False, runner=runner), None)
+    counters = Counters()
+    counters.update(journal)
+    return prometheus.Snapshot(checks, counters, time.time())
+
+
+def samples(text: bytes) -> dict[tuple[str, str], float]:
+    return {(s.name, s.labels.get("check", "")): s.value
+            for f in text_string_to_metric_families(text.decode()) for s in f.samples}
+
+
+def test_series_of_passing_failing_never_run_and_disabled_checks(snapshot: prometheus.Snapshot) -> None:
+    got = samples(prometheus.exposition(snapshot))
+    assert got[("bamon_check_up", "web")] == 1 and got[("bamon_check_up", "disk")] == 0
+    assert ("bamon_check_up", "fresh") not in got  # never ran: no verdict, not a failure
+    assert got[("bamon_check_exit_status", "disk")] == 2
+    assert got[("bamon_check_duration_seconds", "disk")] == pytest.approx(0.5)
+    assert got[("bamon_check_consecutive_failures", "disk")] == 3
+    last = got[("bamon_check_last_run_timestamp_seconds", "web")]
+    assert last == pytest.approx(time.time() - 30, abs=5)
+    assert got[("bamon_check_next_run_timestamp_seconds", "web")] == pytest.approx(last + 60)  # interval 60
+    assert ("bamon_check_next_run_timestamp_seconds", "paused") not in got
+    assert got[("bamon_check_enabled", "paused")] == 0 and got[("bamon_check_enabled", "web")] == 1
+    assert got[("bamon_check_runs_total", "web")] == 2 and got[("bamon_check_failures_total", "web")] == 0
+    assert got[("bamon_check_runs_total", "disk")] == 2 and got[("bamon_check_failures_total", "disk")] == 2
+    assert got[("bamon_check_runs_total", "fresh")] == 0
+
+
+def test_labels_stay_bounded(snapshot: prometheus.Snapshot) -> None:
+    families = list(text_string_to_metric_families(prometheus.exposition(snapshot).decode()))
+    labels = {name for f in families for s in f.samples for name in s.labels}
+    assert labels == {"check", "severity", "tags"}
+    info = {s.labels["check"]: s.labels for f in families if f.name == "bamon_check_info" for s in f.samples}
+    assert info["web"] == {"check": "web", "severity": "critical", "tags": "web,prod"}
+    assert {f.name for f in families} | {s.name for f in families for s in f.samples} <= prometheus.metric_names()
+
+
+def test_counters_count_each_run_once_across_updates(tmp_path: Path) -> None:
+    journal = FakeJournal([run("a", 50, True), run("a", 40, False)])
+    counters = Counters()
+    counters.update(journal)
+    counters.save(tmp_path / "c.json")
+    again = Counters.load(tmp_path / "c.json")
+    journal.records.append(run("a", 10, False))  # the overlap window returns the old ones too
+    again.update(journal)
+    assert (again.checks["a"].runs, again.checks["a"].failures) == (3, 2)
+    assert journal.queries[1]["since"].startswith("@")
+    assert Counters.load(tmp_path / "missing.json").checks == {}
+    (tmp_path / "bad.json").write_text("{not json")
+    assert Counters.load(tmp_path / "bad.json").updated == 0
+
+
+def test_textfile_is_replaced_whole(snapshot: prometheus.Snapshot, tmp_path: Path) -> None:
+    target = tmp_path / "node-exporter" / "bamon.prom"
+    target.parent.mkdir()
+    target.write_text("old")
+    prometheus.write_textfile(snapshot, target)
+    assert target.read_bytes() == prometheus.exposition(snapshot)
+    assert [p.name for p in target.parent.iterdir()] == ["bamon.prom"]  # no temporary file left
+
+
+def test_asgi_app_serves_the_exposition(snapshot: prometheus.Snapshot) -> None:
+    app = prometheus.asgi_app(lambda: snapshot)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/metrics", "query_string": b"", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert b"bamon_check_up{check=\"web\"} 1.0" in b"".join(m.get("body", b"") for m in sent)
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool: Debian package prometheus (dev/install-deps)")
+def test_promtool_accepts_the_exposition(snapshot: prometheus.Snapshot) -> None:
+    result = subprocess.run(["promtool", "check", "metrics"], input=prometheus.exposition(snapshot),
+                            capture_output=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not result.stdout.strip() and not result.stderr.strip(), result.stdout + result.stderr
+
+
+def test_perfdata_of_the_last_run_become_bounded_gauges(snapshot: prometheus.Snapshot,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nagios checks' perfdata (parsed by bamon.history.metrics) of the last run become series."""
+    from dataclasses import replace
+
+    from bamon.integrations import perfdata
+
+    checks = [replace(c, script=replace(c.script, output_format="nagios")) for c in snapshot.checks]
+    lines = {"inv-d": ["DISK WARNING - free space: / 3326 MB (8%) | /=2643MB;3000;4000;0;5000"],
+             "inv-w": ["OK | " + " ".join(f"m{i}=1" for i in range(30))]}
+    monkeypatch.setattr(perfdata, "outputs",
+                        lambda journal, records: {r.invocation: lines[r.invocation] for r in records})
+    values = perfdata.last_values(checks, Journal())
+    assert values["disk"] == [("/", "MB", 2643.0)]
+    assert len(values["web"]) == perfdata.MAX_PER_CHECK  # a chatty check cannot flood the series
+    with_perfdata = prometheus.Snapshot(checks, snapshot.counters, snapshot.generated, values)
+    families = text_string_to_metric_families(prometheus.exposition(with_perfdata).decode())
+    [sample] = [s for f in families if f.name == "bamon_check_metric" for s in f.samples if s.labels["check"] == "disk"]
+    assert sample.labels == {"check": "disk", "metric": "/", "unit": "MB"} and sample.value == 2643.0
+
+
+def test_plain_checks_print_no_perfdata(snapshot: prometheus.Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without output_format: nagios, a "|" in the output is just text."""
+    from bamon.integrations import perfdata
+
+    monkeypatch.setattr(perfdata, "outputs", lambda journal, records: {r.invocation: ["OK | x=1"] for r in records})
+    assert perfdata.last_values(snapshot.checks, Journal()) == {}
