@@ -96,10 +96,11 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
     previous record and its own: run-check prints the record last on the run's own stream,
     and a unit runs once at a time. (Not by invocation id: journald leaves it out on lines of
     short runs it reads after they exited.) The last record of an invocation wins (the
-    notifier corrects a run that systemd ended differently than run-check saw).
+    notifier corrects a run that systemd ended differently than run-check saw); a retried run
+    (recovery) is one run per attempt, keyed by (invocation, attempt).
     """
-    records: dict[str, RunRecord] = {}
-    lines: dict[str, list[str]] = {}
+    records: dict[tuple[str, int], RunRecord] = {}
+    lines: dict[tuple[str, int], list[str]] = {}
     usage: dict[str, tuple[int | None, int | None]] = {}
     pending: list[str] = []
     for entry in entries:
@@ -114,14 +115,17 @@ def assemble(entries: Iterable[dict[str, str]], check: str, output_format: str =
         if record is None:
             pending.append(message)
             continue
-        records[record.invocation] = record
-        if pending or record.invocation not in lines:  # a correction has no lines of its own
-            lines[record.invocation], pending = pending, []
+        key = (record.invocation, record.attempt)
+        records[key] = record
+        if pending or key not in lines:  # a correction has no lines of its own
+            lines[key], pending = pending, []
     runs: list[Run] = []
     for record in sorted(records.values(), key=lambda r: r.start_us):
-        output = lines.get(record.invocation, [])[-OUTPUT_LINES:]
-        # systemd's accounting (the unit's whole cgroup) where it logged it, else run-check's
-        cpu, memory = usage.get(record.invocation, (None, None))
+        output = lines.get((record.invocation, record.attempt), [])[-OUTPUT_LINES:]
+        # systemd's accounting (the unit's whole cgroup, all attempts) where it logged it, on the
+        # last attempt; else run-check's
+        last_attempt = record.attempt >= record.attempts
+        cpu, memory = usage.get(record.invocation, (None, None)) if last_attempt else (None, None)
         cpu = cpu if cpu is not None else None if record.cpu_us is None else record.cpu_us * 1000
         metrics, problems = parse_metrics(output, output_format == "nagios") if output else ([], [])
         runs.append(Run(record, status_of(record, output_format), tuple(output),

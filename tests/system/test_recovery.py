@@ -73,7 +73,7 @@ def test_fails_twice_then_succeeds_no_alert_three_attempts_with_growing_delays(b
     assert 1 <= gaps[0] < gaps[1] and gaps[1] >= 2  # delay 1 s, then 2 s: growing
     assert notifier_runs(box, "flaky") == 0  # no failure reached the notifier: no alert
     assert status(box, "flaky")["consecutiveFailures"] == 0
-    assert "attempt 1/4" in bamon(box, "history", "flaky")
+    assert "1/4" in bamon(box, "history", "flaky")  # the ATTEMPT column
     remove_check(box, "flaky")
 
 
@@ -201,9 +201,11 @@ def test_a_load_above_the_threshold_skips(box: Container) -> None:
         entry = wait_status(box, "loaded", "SKIPPED", timeout=30)
         cpus = int(box.run("nproc").stdout)
         assert entry["skipReason"] == f"load 97.50 above {20 * cpus:.2f} (performance.load_threshold × CPUs)"
+        # a low load (faked too: the real one of a busy test host can be anything) lets it run
+        box.run("echo '0.10 0.10 0.10 1/100 1' > /run/fake-loadavg")
+        wait_status(box, "loaded", "OK", timeout=30)
     finally:
         box.run("umount /proc/loadavg", check=False)
-    wait_status(box, "loaded", "OK", timeout=30)
     box.run("sed -i '/^performance:/,/load_threshold/d' /etc/bamon/config.yaml")
     remove_check(box, "loaded")
 

@@ -68,14 +68,16 @@ def test_assemble_without_invocation_ids_uses_the_order_of_lines() -> None:
     assert runs[0].cpu_s is None
 
 
-def test_a_retried_run_shows_its_last_attempt_with_its_own_output() -> None:
-    """Recovery's retries run inside run-check: one record per attempt, one invocation."""
+def test_a_retried_run_shows_every_attempt_with_its_own_output() -> None:
+    """Recovery's retries run inside run-check: one record per attempt, one invocation; issue 7
+    wants every attempt in `bamon history` (with the delays between them)."""
     first = RunRecord("web", "i1", "exit-code", 1, 1, 2, 1, attempt=1, attempts=3)
     second = RunRecord("web", "i1", "success", 0, 3, 4, 0, attempt=2, attempts=3)
     line = record_message(first).replace(" invocation=", " attempt=1 attempts=3 skip=- invocation=")
     entries = [{"MESSAGE": "try 1"}, {"MESSAGE": line}, {"MESSAGE": "try 2"},
                {"MESSAGE": line.replace("result=exit-code", "result=success").replace("attempt=1 ", "attempt=2 ")}]
-    (run,) = assemble(entries, "web")
+    failed, run = assemble(entries, "web")
+    assert (failed.status, failed.record.attempt, failed.output) == ("FAILED", 1, ("try 1",))
     assert (run.status, run.record.attempt, run.record.attempts, run.output) == ("OK", 2, 3, ("try 2",))
     assert run.as_dict()["attempt"] == 2 and second.attempts == 3
 
