@@ -89,10 +89,11 @@ def test_silences_through_the_helper(dash: Dashboard) -> None:
     assert status == 201, silence
     assert silence["id"] in dash.box.run(["bamon", "silence", "list"]).stdout
     status, listed = dash.call("GET", "/api/v1/silences", role="viewer")
-    assert status == 200 and [s["id"] for s in listed["items"]] == [silence["id"]]
+    # other tests of the shared container may have left silences of their own
+    assert status == 200 and silence["id"] in [s["id"] for s in listed["items"]]
     assert dash.call("DELETE", f"/api/v1/silences/{silence['id']}", role="viewer")[0] == 403
     assert dash.call("DELETE", f"/api/v1/silences/{silence['id']}", role="operator")[0] == 200
-    assert "no silences" in dash.box.run(["bamon", "silence", "list"]).stdout
+    assert silence["id"] not in dash.box.run(["bamon", "silence", "list"]).stdout
 
 
 def test_roles_hold_against_the_real_service(dash: Dashboard) -> None:
