@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from nspawn import Container
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -54,6 +55,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 def wait(driver: Any, timeout: float = 20) -> WebDriverWait:
     return WebDriverWait(driver, timeout, poll_frequency=0.1)
+
+
+def click(driver: Any, css: str) -> None:
+    """Click the element, finding it again if a live re-render replaced it meanwhile."""
+    WebDriverWait(driver, 20, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
 
 
 def tile(driver: Any, name: str) -> Any:
@@ -125,12 +132,12 @@ def test_rearranged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) ->
     browser.get(dash.base + "/#/")
     wait(browser).until(lambda d: panel_order(d)[:1] == ["grid"])
     before = panel_order(browser)
-    browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="grid"] .move-down').click()
+    click(browser, '.panel[data-panel="grid"] .move-down')
     wait(browser).until(lambda d: panel_order(d) == [before[1], "grid", *before[2:]])
     browser.refresh()
     wait(browser).until(lambda d: len(panel_order(d)) == len(before))
     assert panel_order(browser) == [before[1], "grid", *before[2:]]
-    browser.find_element(By.CSS_SELECTOR, f'.panel[data-panel="{before[1]}"] .move-down').click()  # put it back
+    click(browser, f'.panel[data-panel="{before[1]}"] .move-down')  # put it back
     wait(browser).until(lambda d: panel_order(d) == before)
 
 
