@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from typing import Any
 
 from alert_receiver import Receiver
@@ -77,10 +78,15 @@ def test_a_run_made_slow_is_flagged_as_an_anomaly(container: Container) -> None:
 def test_two_checks_failing_together_are_correlated(container: Container) -> None:
     for name in ("db_probe", "api_probe"):
         bamon(container, "add", name, "-c", "test ! -f /etc/bamon-test-outage", "--disabled")
-    outage = [0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0]
+    # One run a second, outages apart by several passing runs: a time slot is at least 2 s
+    # (docs/analytics.md), so faster runs or failures one run apart would put a failure in every
+    # slot and leave nothing to correlate.
+    outage = [0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0]
     for down in outage:
+        began = time.monotonic()
         container.run("touch /etc/bamon-test-outage" if down else "rm -f /etc/bamon-test-outage")
         bamon(container, "now", "-n", "db_probe", "-n", "api_probe", check=False)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
     container.run("rm -f /etc/bamon-test-outage")
     doc = json.loads(bamon(container, "analytics", "--json"))
     pairs = [c for c in doc["correlations"] if set(c["checks"]) == {"db_probe", "api_probe"}]
