@@ -74,6 +74,17 @@ LoadConfig = Callable[..., Config]
 
 
 @pytest.fixture
+def promtool() -> str:
+    """Prometheus' own checker. dev/install-deps installs it: a missing one fails, never skips."""
+    import shutil
+
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.fail("promtool not found: install the Debian package prometheus (dev/install-deps)", pytrace=False)
+    return found
+
+
+@pytest.fixture
 def write_config(tmp_path: Path) -> WriteConfig:
     """write_config(text, scripts_d={NAME: text}) -> tmp config.yaml (texts are dedented)."""
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from bamon.integrations.prometheus import metric_names
@@ -20,7 +18,6 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 DASHBOARD = EXAMPLES / "grafana" / "bamon-dashboard.json"
 RULES = EXAMPLES / "prometheus" / "bamon-rules.yml"
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__range": "1h", "$__interval": "1m", "$instance": ".*", "$check": ".*"}
-promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool: Debian package prometheus")
 
 
 def expressions(node: Any) -> list[str]:
@@ -59,8 +56,7 @@ def test_rules_reference_only_exported_metrics() -> None:
     assert set(re.findall(r"\bbamon:[a-z0-9_:]+\b", text)) == recorded()
 
 
-@promtool
-def test_dashboard_promql_parses(tmp_path: Path) -> None:
+def test_dashboard_promql_parses(promtool: str, tmp_path: Path) -> None:
     exprs = [e for e in expressions(json.loads(DASHBOARD.read_text())) if not e.startswith("label_values")]
     for variable, value in GRAFANA_VARIABLES.items():
         exprs = [e.replace(variable, value) for e in exprs]
@@ -72,8 +68,7 @@ def test_dashboard_promql_parses(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@promtool
-def test_promtool_accepts_the_rules() -> None:
+def test_promtool_accepts_the_rules(promtool: str) -> None:
     result = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
 
@@ -116,8 +111,7 @@ tests:
 """
 
 
-@promtool
-def test_alerting_rules_fire_for_a_failing_check_only(tmp_path: Path) -> None:
+def test_alerting_rules_fire_for_a_failing_check_only(promtool: str, tmp_path: Path) -> None:
     (tmp_path / "test.yml").write_text(RULE_TEST.format(rules=RULES))
     result = subprocess.run(["promtool", "test", "rules", str(tmp_path / "test.yml")], capture_output=True,
                             text=True, check=False)

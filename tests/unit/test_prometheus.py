@@ -5,7 +5,6 @@ and `promtool check metrics` (Debian's prometheus package) on the exposition."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -142,8 +141,7 @@ def test_asgi_app_serves_the_exposition(snapshot: prometheus.Snapshot) -> None:
     assert b"bamon_check_up{check=\"web\"} 1.0" in b"".join(m.get("body", b"") for m in sent)
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool: Debian package prometheus (dev/install-deps)")
-def test_promtool_accepts_the_exposition(snapshot: prometheus.Snapshot) -> None:
+def test_promtool_accepts_the_exposition(snapshot: prometheus.Snapshot, promtool: str) -> None:
     result = subprocess.run(["promtool", "check", "metrics"], input=prometheus.exposition(snapshot),
                             capture_output=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
