@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from nspawn import Container  # noqa: E402
+
+from bench import package  # noqa: E402
 
 # Runs inside the container: prints the export stream on stdout and writes the `last` files.
 # argv: NOW_S, then groups "prefix:count:interval_s:days".
@@ -104,8 +105,7 @@ def main() -> int:
     parser.add_argument("--deb", type=Path, help="the package to measure (default: build one)")
     parser.add_argument("--status-days", type=float, default=7, help="days of 5-minute history for 1,000 checks")
     args = parser.parse_args()
-    deb = args.deb or Path(subprocess.run([str(REPO / "dev" / "build-deb")], capture_output=True, text=True,
-                                          check=True).stdout.split()[-1])
+    deb = package(args.deb)
     print(f"bamon history bench: {deb.name}, systemd in systemd-nspawn (Debian 12), {time.strftime('%Y-%m-%d')}")
     with Container() as box:
         box.install_deb(deb)

@@ -19,7 +19,6 @@ import asyncio
 import json
 import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 from nspawn import Container  # noqa: E402
 from web_support import PASSWORD, Dashboard, set_up  # noqa: E402
 
-from bench import row, section, write_scripts  # noqa: E402
+from bench import package, row, section, write_scripts  # noqa: E402
 
 
 def first_byte(dash: Dashboard) -> float:
@@ -149,8 +148,7 @@ def main() -> int:
     parser.add_argument("--checks", type=int, default=200)
     parser.add_argument("--only-live", action="store_true", help="only the browser figure")
     args = parser.parse_args()
-    deb = args.deb or Path(subprocess.run([str(REPO / "dev" / "build-deb")], capture_output=True, text=True,
-                                          check=True).stdout.split()[-1])
+    deb = package(args.deb)
     print(f"bamon web bench: {deb.name}, systemd in systemd-nspawn (Debian 12), {time.strftime('%Y-%m-%d')}")
     with Container() as box:
         box.install_deb(deb)
