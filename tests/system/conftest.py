@@ -99,13 +99,7 @@ def container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
 @pytest.fixture
 def own_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
     """A container of the test's own, with bamon installed: for tests that take bamon apart."""
-    box = Container()
-    box.boot()
-    try:
-        box.install_deb(bamon_deb)
-        yield box
-    finally:
-        box.shutdown()
+    yield from installed(Container(), bamon_deb, "a container of the test's own")
 
 
 @pytest.fixture(scope="session")

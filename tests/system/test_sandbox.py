@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import installed
 from nspawn import Container, wait_for
 from support import bamon, output_text, status, wait_status
 
@@ -184,13 +185,7 @@ def bpf_container(system_host: None, bamon_deb: Path) -> Iterator[Container]:
 
     nspawn's default system call filter refuses bpf(), and systemd then ignores IPAddressDeny=.
     """
-    box = Container(nspawn_args=["--system-call-filter=bpf"])
-    box.boot()
-    try:
-        box.install_deb(bamon_deb)
-        yield box
-    finally:
-        box.shutdown()
+    yield from installed(Container(nspawn_args=["--system-call-filter=bpf"]), bamon_deb, "a container with bpf()")
 
 
 def test_network_none_fails_a_curl_check_with_a_clear_reason(bpf_container: Container, http_server: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, installed
 from nspawn import Container
 from support import bamon, status, unit_exists, wait_status
 
@@ -40,13 +40,7 @@ def deb_0_1(system_host: None, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture
 def old_box(system_host: None, deb_0_1: Path) -> Iterator[Container]:
-    box = Container()
-    box.boot()
-    try:
-        box.install_deb(deb_0_1)
-        yield box
-    finally:
-        box.shutdown()
+    yield from installed(Container(), deb_0_1, "a container with bamon 0.1")
 
 
 def _units(box: Container, pattern: str) -> str:
