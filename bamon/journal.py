@@ -88,34 +88,6 @@ class Journal:
             raise BamonError(f"journalctl: {problem.splitlines()[0]}",
                              "times are written 1h, 2d, yesterday or '2026-01-31 12:00'; see man journalctl")
 
-    def lines_of_runs(self, invocations: Sequence[str]) -> dict[str, list[str]]:
-        """{invocation id: its stdout/stderr lines} for the given runs of units.
-
-        Beware: journald leaves the invocation id out on lines of short runs it reads after
-        they exited; bamon.history.records.outputs() finds every line (and waits for them).
-
-        In-process seeks by invocation id (~50 µs each with python-systemd): journalctl with
-        1,000 OR-ed matches takes ~0.5 s, the whole `bamon status` budget.
-        """
-        try:
-            from systemd import journal
-        except ImportError:  # pip install without python-systemd: one journalctl query
-            matches = [f"_SYSTEMD_INVOCATION_ID={i}" for i in invocations] + ["_TRANSPORT=stdout"]
-            found: dict[str, list[str]] = {}
-            for entry in self.entries(matches, fields=("MESSAGE", "_SYSTEMD_INVOCATION_ID")) if invocations else ():
-                found.setdefault(field(entry, "_SYSTEMD_INVOCATION_ID"), []).append(field(entry, "MESSAGE"))
-            return found
-        reader = journal.Reader()
-        result = {}
-        for invocation in invocations:
-            reader.flush_matches()
-            reader.add_match(_SYSTEMD_INVOCATION_ID=invocation, _TRANSPORT="stdout")
-            reader.seek_head()
-            lines = [_text(entry.get("MESSAGE", "")) for entry in reader]
-            if lines:
-                result[invocation] = lines
-        return result
-
     def messages(self, queries: Sequence[tuple[Sequence[str], int, int]]) -> list[list[str]]:
         """For each (matches, since_us, until_us): the MESSAGE of every matching entry, in order.
 
@@ -224,10 +196,6 @@ def _read(reader: Any, fields: Sequence[str], since_us: int | None, until_us: in
                 continue
         found.append(entry)
     return found
-
-
-def _text(value: object) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def field(entry: dict[str, Any], name: str, default: str = "") -> str:

@@ -170,7 +170,6 @@ def _fake_checks(monkeypatch: pytest.MonkeyPatch, runner: FakeRunner, state: Pat
         last = state / "checks" / name / "last"
         last.parent.mkdir(parents=True)
         last.write_text(f"{inv} {result} {status} {start} {start + int(duration * 1e6)} {failures}\n")
-    monkeypatch.setattr(Journal, "lines_of_runs", lambda self, ids: {i: output[i] for i in ids if i in output})
     # records.outputs() reads a check's lines by its syslog identifier, up to the run's record line
     invocations = {f"SYSLOG_IDENTIFIER=bamon-{name}": run[0] for name, run in runs.items()}
 
