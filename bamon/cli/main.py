@@ -14,7 +14,9 @@ from bamon.cli import (
     alerts,
     analytics,
     apply,
+    audit_cmd,
     completions,
+    compliance,
     config_cmd,
     control,
     history,
@@ -24,7 +26,9 @@ from bamon.cli import (
     performance,
     remove,
     reset,
+    scan,
     secret,
+    security,
     silence,
     status,
     toggle,
@@ -42,7 +46,8 @@ COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, a
             alerts, alert, secret, silence, completions,
             reset,  # reset: recovery's circuit breaker
             accounts,
-            metrics)
+            metrics,
+            security, audit_cmd, scan, compliance)
 
 
 class _Parser(argparse.ArgumentParser):
