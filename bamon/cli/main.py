@@ -19,6 +19,7 @@ from bamon.cli import (
     compliance,
     config_cmd,
     control,
+    fleet,
     history,
     log,
     metrics,
@@ -47,6 +48,7 @@ COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, a
             reset,  # reset: recovery's circuit breaker
             accounts,
             metrics,
+            fleet,
             security, audit_cmd, scan, compliance)
 
 
