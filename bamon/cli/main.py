@@ -17,6 +17,7 @@ from bamon.cli import (
     completions,
     config_cmd,
     control,
+    fleet,
     history,
     log,
     metrics,
@@ -42,7 +43,8 @@ COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, a
             alerts, alert, secret, silence, completions,
             reset,  # reset: recovery's circuit breaker
             accounts,
-            metrics)
+            metrics,
+            fleet)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -97,6 +97,16 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """Where the fleet view reads every host's metrics (section fleet:, bamon/fleet/)."""
+
+    prometheus_url: str | None = None
+    host_label: str = "instance"
+    lookback: int = 3600  # seconds
+    stale_after: int = 180  # seconds
+
+
+@dataclass(frozen=True)
 class EscalationStep:
     """From `after` seconds into an episode: tell `channels` too, at `severity` if set."""
 
@@ -136,6 +146,7 @@ class Config:
     escalation_policies: tuple[tuple[str, tuple[EscalationStep, ...]], ...] = ()
     gradual_step: int = 600
     web: Web = field(default=Web())
+    fleet: Fleet = field(default=Fleet())
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -227,6 +238,11 @@ def _web(raw: RawConfig, bad_paths: set[str]) -> Web:
     return Web(tuple(w["listen"]) or Web().listen, parse_span(w["idle_exit"]))  # [] would listen nowhere
 
 
+def _fleet(raw: RawConfig, bad_paths: set[str]) -> Fleet:
+    f = _section(raw, "fleet", bad_paths)
+    return Fleet(f.get("prometheus_url"), f["host_label"], parse_span(f["lookback"]), parse_span(f["stale_after"]))
+
+
 def build(raw: RawConfig) -> Config:
     """Validate `raw` and build the model from everything usable in it."""
     issues, bad = validate(raw)
@@ -245,7 +261,8 @@ def build(raw: RawConfig) -> Config:
                   channels=channel_specs(raw, bad_paths),
                   rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
                   gradual_step=parse_span(alerts["gradual_step"]),
-                  load_threshold=performance.get("load_threshold"), web=_web(raw, bad_paths))
+                  load_threshold=performance.get("load_threshold"), web=_web(raw, bad_paths),
+                  fleet=_fleet(raw, bad_paths))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:
