@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,14 @@ system_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(system_conftest)
 system_host = system_conftest.system_host
 bamon_deb = system_conftest.bamon_deb
+
+
+TIMINGS: dict[str, float] = {}  # the bring-up's, for the terminal summary
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TIMINGS:
+        terminalreporter.write_line("fleet bring-up: " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMINGS.items()))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,6 +60,7 @@ def fleet(system_host: None, bamon_deb: Path, tmp_path_factory: pytest.TempPathF
         sim.__enter__()
     except (ContainerError, subprocess.CalledProcessError, OSError, TimeoutError) as exc:
         pytest.fail(f"cannot bring the simulated fleet up: {exc}", pytrace=False)
+    TIMINGS.update(sim.timings)
     try:
         yield sim
     finally:

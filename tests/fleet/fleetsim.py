@@ -10,14 +10,15 @@ Used by the fleet tier (tests/fleet) and bench/fleet.py. What it builds:
   it is the only thing on the host's network the tier touches, and it is removed on exit (also
   after a crash: the next run removes bridges whose owner is gone).
 * N **hosts** booted from the one layer with ``--volatile=overlay`` (nothing is copied per host),
-  each with a static address (systemd-networkd), a hostname of its own, the same bamon config
-  (the Alertmanager channel, /metrics on every address) and systemd-journal-upload pointed at
-  the monitor. The per-host files are bound read-only: the hosts boot configured, nothing is
-  set up afterwards.
+  each with a static address (systemd-networkd) and a hostname of its own (both bound read-only
+  at boot), /metrics on every address, systemd-journal-upload pointed at the monitor; then
+  configured as an operator would: contrib/ansible's role, applied to all of them at once, lays
+  down the same config (the Alertmanager channel) and checks everywhere.
 * the **monitor**: the host side of the bridge runs Debian's Prometheus (scraping every host's
-  /metrics every SCRAPE_INTERVAL s) and Alertmanager (its webhook goes to an HTTP receiver on
-  the loopback); a monitor container of the same layer runs systemd-journal-remote, and is where
-  `bamon fleet status` and `bamon history --journal-dir` run, as an operator's machine would.
+  /metrics every SCRAPE_INTERVAL s) and Alertmanager with contrib/alertmanager's routing (its
+  receivers all post to an HTTP receiver on the loopback); a monitor container of the same layer
+  runs systemd-journal-remote, and is where `bamon fleet status` and `bamon history --journal-dir`
+  run, as an operator's machine would.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ SYSTEM = Path(__file__).resolve().parents[1] / "system"
 sys.path.insert(0, str(SYSTEM))
 
 import promstack  # noqa: E402
+import yaml  # noqa: E402
+from ansible_run import PLAYBOOK, Recap, playbook  # noqa: E402
 from nspawn import CACHE_BASE, STAMP_NAME, Container, ContainerError, ensure_rootfs, wait_for  # noqa: E402
 
 HOSTS = 20
@@ -54,9 +57,15 @@ REMOTE_DIR = "/var/log/journal/remote"  # where the monitor's journal-remote wri
 PROBE = "fleet_probe"  # fails while FAIL_FLAG exists on a host
 STEADY = "fleet_steady"  # always passes
 FAIL_FLAG = "/run/bamon-fleet-fail"
-# Installed into the layer beside the .deb: the uploader (hosts) and the receiver (monitor).
-LAYER_PACKAGES = ["systemd-journal-remote"]
-LAYER_VERSION = 1  # bump when ensure_layer's steps change
+# Installed into the layer beside the .deb: the uploader (hosts) and the receiver (monitor), and
+# python3-apt for Ansible's apt module.
+LAYER_PACKAGES = ["systemd-journal-remote", "python3-apt"]
+LAYER_VERSION = 2  # bump when ensure_layer's steps change
+REPO = Path(__file__).resolve().parents[2]
+ALERTMANAGER_EXAMPLE = REPO / "contrib" / "alertmanager" / "alertmanager.yml"
+# Its waits, cut for the test: long enough that five hosts whose probes fail within a few
+# seconds of each other land in the first notification, short enough for the tier's budget.
+GROUP_WAIT = 8
 BRIDGE_PREFIX = "bamonfl-"
 LOCK_DIR = Path("/run/bamon-fleet")  # one lock file per live bridge, held by its owner
 BOOT_WORKERS = 4  # containers booted at once: more only queue on a 2-core machine
@@ -67,21 +76,31 @@ INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_instances")
 MONITOR_INDEX = 2  # the monitor container's address ends in .2; the bridge (host side) is .1
 FIRST_HOST_INDEX = 11  # hosts are .11, .12, …
 
-HOST_CONFIG = """\
-# The same on every host of the simulated fleet (bound read-only by the fleet tier).
-alerts:
-  channels:
-    - {{name: am, type: alertmanager, url: "{alertmanager}", timeout: 5}}
+# The layer's /etc/bamon/config.yaml: no checks until Ansible lays them down, /metrics served on
+# every address of the host (the bridge is its only network).
+LAYER_CONFIG = """\
 web:
   listen: ["{web_port}"]
-scripts:
-  - name: {steady}
-    command: echo steady
-    interval: 10s
-  - name: {probe}
-    command: test ! -e {flag} || {{ echo "flag {flag} is set"; exit 3; }}
-    interval: 2s
+scripts: []
 """
+
+
+def role_variables(deb: Path, alertmanager: str) -> dict[str, Any]:
+    """contrib/ansible's variables for every host: the package, the Alertmanager channel, two checks."""
+    return {
+        "bamon_deb": str(deb),
+        "bamon_config": {
+            "alerts": {"channels": [{"name": "am", "type": "alertmanager", "url": alertmanager, "timeout": 5}]},
+            "web": {"listen": [str(WEB_PORT)]},
+            "scripts": [],
+        },
+        "bamon_scripts": [
+            {"name": STEADY, "command": "echo steady on $(hostname)", "interval": "10s", "tags": ["fleet"]},
+            {"name": PROBE, "command": f'test ! -e {FAIL_FLAG} || {{ echo "{FAIL_FLAG} is set"; exit 3; }}',
+             "interval": "2s", "severity": "critical", "tags": ["fleet", "probe"]},
+        ],
+    }
+
 
 NETWORK = """\
 [Match]
@@ -114,17 +133,18 @@ scrape_configs:
 {targets}
 """
 
-ALERTMANAGER = """\
-route:
-  receiver: hook
-  group_by: [alertname, check]
-  group_wait: 8s
-  group_interval: 8s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs: [{{url: "{hook}", send_resolved: true}}]
-"""
+
+
+def alertmanager_config(hook: str) -> str:
+    """contrib/alertmanager/alertmanager.yml with every receiver posting to hook and shorter waits."""
+    config = yaml.safe_load(ALERTMANAGER_EXAMPLE.read_text())
+    for receiver in config["receivers"]:
+        for webhook in receiver["webhook_configs"]:
+            webhook["url"] = hook
+    config["route"].update(group_wait=f"{GROUP_WAIT}s", group_interval=f"{GROUP_WAIT}s")
+    for route in config["route"]["routes"]:
+        route.pop("group_wait", None)
+    return yaml.safe_dump(config)
 
 
 def log(message: str) -> None:
@@ -200,6 +220,7 @@ def _build_layer(base: Path, deb: Path, build: Path) -> None:
         # boot); every host serves /metrics and uploads its journal; only the monitor receives.
         box.run("systemctl enable systemd-networkd.service bamon.web.socket systemd-journal-upload.service"
                 " && systemctl disable systemd-journal-remote.socket && apt-get clean")
+        box.path("/etc/bamon/config.yaml").write_text(LAYER_CONFIG.format(web_port=WEB_PORT))
         box.shutdown()
         box.export(build)
     finally:
@@ -334,6 +355,7 @@ class Fleet:
     alertmanager: str = ""
     hook: promstack.Hook | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    first_recap: Recap | None = None  # of the role's application at bring-up
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def __enter__(self) -> Fleet:
@@ -361,11 +383,15 @@ class Fleet:
         self._stack.callback(self.bridge.remove)
         self._start_alerting()
         names = [f"fleet-{i:02d}" for i in range(1, self.size + 1)]
+        self._start_prometheus(names)
         self._write_files(names)
         booting = time.monotonic()
         self.monitor = self._boot(layer, "fleet-mon", MONITOR_INDEX, monitor=True)
         # Before any host: an uploader that finds nobody listening gives up after a few restarts.
         self.monitor.run(["systemctl", "start", "systemd-journal-remote.socket"])
+        # The operator's machine: `bamon fleet status` reads this Prometheus.
+        self.monitor.box.path("/etc/bamon/config.yaml").write_text(
+            LAYER_CONFIG.format(web_port=WEB_PORT) + f"fleet: {{prometheus_url: '{self.prometheus}'}}\n")
         # The booting threads live as long as the fleet: nspawn runs under `setpriv --pdeathsig`,
         # and the kernel sends that signal when the *thread* that started it ends. (The stack
         # unwinds in reverse: the containers are shut down before the pool goes away.)
@@ -381,15 +407,19 @@ class Fleet:
         if errors:
             raise ContainerError(f"{len(errors)} of {self.size} hosts did not boot; first: {errors[0]}")
         self.timings["boot"] = time.monotonic() - booting
-        self._start_prometheus()
+        configuring = time.monotonic()
+        self.first_recap = self.apply_role()
+        self.timings["ansible"] = time.monotonic() - configuring
+        # Each host's two checks, in Prometheus by their series; the steady one has run everywhere.
+        wait_for(lambda: len(self.query(f'bamon_check_up{{check="{STEADY}"}} == 1')) == self.size
+                 and len(self.query(f'bamon_check_up{{check="{PROBE}"}}')) == self.size,
+                 120, 1, f"both checks of all {self.size} hosts in Prometheus")
         self.timings["total"] = time.monotonic() - started
         log("up: " + ", ".join(f"{k} {v:.0f} s" for k, v in self.timings.items()))
 
     def _write_files(self, names: list[str]) -> None:
         files = self.workdir / "files"
         files.mkdir()
-        (files / "config.yaml").write_text(HOST_CONFIG.format(
-            alertmanager=self.alertmanager, web_port=WEB_PORT, steady=STEADY, probe=PROBE, flag=FAIL_FLAG))
         (files / "upload.conf").write_text(UPLOAD.format(monitor=self.bridge.address(MONITOR_INDEX),
                                                          port=REMOTE_PORT))
         (files / "remote-http.conf").write_text(REMOTE_HTTP.format(dir=REMOTE_DIR))
@@ -405,7 +435,6 @@ class Fleet:
         binds = {
             files / name / "hostname": "/etc/hostname",
             files / name / "network": "/etc/systemd/network/10-fleet.network",
-            files / "config.yaml": "/etc/bamon/config.yaml",
             files / "upload.conf": "/etc/systemd/journal-upload.conf.d/fleet.conf",
         }
         if monitor:
@@ -426,25 +455,31 @@ class Fleet:
         self._stack.callback(self.hook.close)
         work = self.workdir / "alertmanager"
         work.mkdir()
-        (work / "am.yml").write_text(ALERTMANAGER.format(hook=self.hook.url))
+        (work / "am.yml").write_text(alertmanager_config(self.hook.url))
         port = self.bridge.free_port()
         args = [f"--config.file={work / 'am.yml'}", f"--storage.path={work / 'data'}",
                 f"--web.listen-address={self.bridge.gateway}:{port}", "--cluster.listen-address="]
         self.alertmanager = self._stack.enter_context(
             promstack.server("prometheus-alertmanager", args, port, work, "/-/ready", self.bridge.gateway))
 
-    def _start_prometheus(self) -> None:
+    def _start_prometheus(self, names: list[str]) -> None:
         work = self.workdir / "prometheus"
         work.mkdir()
-        targets = "\n".join(f'      - {{targets: ["{h.address}:{WEB_PORT}"], labels: {{instance: {h.name}}}}}'
-                            for h in self.hosts)
+        targets = "\n".join(f'      - {{targets: ["{self.bridge.address(FIRST_HOST_INDEX + i)}:{WEB_PORT}"], '
+                            f'labels: {{instance: {name}}}}}' for i, name in enumerate(names))
         (work / "prometheus.yml").write_text(PROMETHEUS.format(interval=SCRAPE_INTERVAL, targets=targets))
         port = self.bridge.free_port()
         args = [f"--config.file={work / 'prometheus.yml'}", f"--storage.tsdb.path={work / 'tsdb'}",
                 f"--web.listen-address={self.bridge.gateway}:{port}"]
         self.prometheus = self._stack.enter_context(
             promstack.server("prometheus", args, port, work, "/-/ready", self.bridge.gateway))
-        wait_for(lambda: len(self.query("up == 1")) == self.size, 120, 1, f"all {self.size} hosts scraped")
+
+    def apply_role(self) -> Recap:
+        """contrib/ansible's site.yml on every host at once, with role_variables; Ansible's recap."""
+        work = self.workdir / f"ansible-{secrets.token_hex(3)}"
+        work.mkdir()
+        return playbook({h.name: h.box for h in self.hosts}, PLAYBOOK, role_variables(self.deb, self.alertmanager),
+                        work, forks=self.size)
 
     # -- using it ------------------------------------------------------------
 
