@@ -20,7 +20,7 @@ import pytest
 from alert_receiver import Receiver, free_port
 from nspawn import Container
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -282,7 +282,10 @@ def test_success_rate_chart_matches_the_api(dash: Dashboard, browser: Any) -> No
             api = dash.call("GET", f"/api/v1/scripts/flappy/success-rate?window={span}", role="viewer")[1]
             want = [(b["start"], b["successRate"], b["runs"]) for b in api["buckets"]]
             assert api["runs"] >= 3 and any(rate < 1 for _, rate, _ in want), api
-            wait(browser).until(lambda d: chart_bars(d) == want)  # noqa: B023 - waited for here and now
+            try:
+                wait(browser).until(lambda d: chart_bars(d) == want)  # noqa: B023 - waited for here and now
+            except TimeoutException:
+                raise AssertionError(f"{span}: the chart shows {chart_bars(browser)}, the API {want}") from None
             summary = browser.find_element(By.ID, "success-summary").text
             assert f"{100 * api['successRate']:.1f} % of {api['runs']} runs" in summary, (summary, api)
         shot(browser, "success-rate")

@@ -167,12 +167,15 @@ function draggable(section, name) {
     dragged = null;
     for (const node of document.querySelectorAll(".panel.dragging, .panel.drop-target")) node.classList.remove("dragging", "drop-target");
   });
-  section.addEventListener("dragover", (event) => {
+  // cancelling dragenter makes this panel the drop target; cancelling dragover accepts the drop
+  const accept = (event) => {
     if (!dragged || dragged === name) return;
-    event.preventDefault();  // accept the drop
+    event.preventDefault();
     event.dataTransfer.dropEffect = "move";
     section.classList.add("drop-target");
-  });
+  };
+  section.addEventListener("dragenter", accept);
+  section.addEventListener("dragover", accept);
   section.addEventListener("dragleave", (event) => { if (!section.contains(event.relatedTarget)) section.classList.remove("drop-target"); });
   section.addEventListener("drop", (event) => {
     event.preventDefault();
@@ -412,8 +415,9 @@ function rateChart(data) {
 async function fillSuccessRate(box, name, span) {
   try {
     const data = await api("GET", `/api/v1/scripts/${encodeURIComponent(name)}/success-rate?window=${span}`);
-    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} runs succeeded (per ${data.bucket})`
-                              : "No runs in this window.";
+    const since = new Date(data.since).toLocaleString();
+    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} runs succeeded since ${since} (bars: per ${data.bucket})`
+                              : `No runs since ${since}.`;
     box.replaceChildren(rateChart(data), el("p", { id: "success-summary" }, summary, data.note ? ` — ${data.note}` : ""));
   } catch (error) { box.replaceChildren(el("p", { class: "error" }, error.message)); }
 }
