@@ -54,6 +54,19 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
     bamon(container, "remove", "-f", "tick")
 
 
+def test_cpu_time_of_a_run_comes_from_its_cgroup_to_the_microsecond(container: Container) -> None:
+    """run-check reads the unit's cgroup (cpu.stat), not `times` (whole milliseconds, a file write)."""
+    bamon(container, "add", "burn", "-c", "i=0; while ((i < 100000)); do ((i++)); done", "-i", "1h")
+    for _ in range(3):
+        container.run("systemctl start bamon-burn.service")
+    cpu = [int(e["record"]["cpu_usec"]) for e in run_records(container, "burn")]
+    assert len(cpu) >= 3 and all(50_000 <= c < 20_000_000 for c in cpu), cpu  # the loop's CPU is counted
+    # `times` counts whole milliseconds; three cgroup readings all on a millisecond: one in 10^9
+    assert any(c % 1000 for c in cpu), f"CPU times look like `times` output, not the cgroup's: {cpu}"
+    assert container.run("ls /var/lib/bamon/checks/burn/").stdout.split() == ["last"]  # no `times` file
+    bamon(container, "remove", "-f", "burn")
+
+
 def test_exit_3_with_stderr_is_failed_with_exit_code_and_text(container: Container) -> None:
     bamon(container, "add", "broken_app", "-c", 'echo "disk on fire" >&2; exit 3', "-i", "2s")
     entry = wait_status(container, "broken_app", "FAILED", with_output=True)
