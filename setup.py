@@ -16,7 +16,7 @@ setup(
     license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
-    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
+    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check", "run-check-gates"],
                   "bamon.notify": ["templates/*.j2"],  # built-in alert templates
                   "bamon.web": ["static/*"]},  # the dashboard
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))]),

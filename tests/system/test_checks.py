@@ -43,8 +43,13 @@ def test_two_second_check_runs_repeatedly_and_reports_ok_with_output(container: 
     assert int(record["end_usec"]) - int(record["start_usec"]) == int(record["duration_usec"])
     assert entry["_SYSTEMD_UNIT"] == "bamon-tick.service" and entry["BAMON_CHECK"] == "tick"
     assert entry["PRIORITY"] == "6"
-    # journald files the record with the run's own invocation id, the one it names
-    assert entry["_SYSTEMD_INVOCATION_ID"] == record["invocation"]
+    # journald files the record with the run's own invocation id where it still knows it: when it
+    # reads the line after systemd has stopped the unit (a loaded host), the field is missing,
+    # which is why bamon's readers match by name (bamon/history/records.py) and the record names
+    # its invocation itself. What journald does file must be the same invocation.
+    assert entry.get("_SYSTEMD_INVOCATION_ID", record["invocation"]) == record["invocation"]
+    invocations = {e.get("_SYSTEMD_INVOCATION_ID") for e in run_records(container, "tick")} - {None}
+    assert invocations <= {e["record"]["invocation"] for e in run_records(container, "tick")}
     # No Python on the success path: the only Python a check can start is its OnFailure=
     # notifier, which never ran, and the unit's processes were bash alone.
     notifier = container.run("systemctl show -p InvocationID --value bamon.notify@bamon-tick.service").stdout
