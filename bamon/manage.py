@@ -20,7 +20,7 @@ from typing import Any
 from bamon import audit
 from bamon.atomic import atomic_write
 from bamon.config.defaults import render
-from bamon.config.load import RawScript
+from bamon.config.load import entry
 from bamon.config.timespec import check_schedule
 from bamon.config.validate import entry_issues
 from bamon.config.write import add_script, edit_script, locked
@@ -73,10 +73,21 @@ def check_calendar(ctx: Context, schedule: object) -> None:
                          'use an OnCalendar expression such as "Mon..Fri *-*-* 02:00" or cron "*/5 * * * *"')
 
 
+def _typed_params(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Template parameters given as text (CLI, forms) written as their type's value."""
+    if not isinstance(data.get("template"), str) or not isinstance(data.get("params"), dict):
+        return data
+    from bamon.templates.catalog import for_config, typed
+
+    template = for_config(ctx.paths.config_file).find(data["template"])
+    return {**data, "params": typed(template, data["params"])} if template else data
+
+
 def add(ctx: Context, data: dict[str, Any], actor: Actor = CLI) -> Change:
     """A new check in scripts.d/NAME.yaml, live at once."""
     if "schedule" in data:
         check_calendar(ctx, data["schedule"])
+    data = _typed_params(ctx, data)
     name = str(data.get(NAME_KEY, ""))
     with locked(ctx.paths):
         existing = ctx.config(fresh=True).script(name)
@@ -104,7 +115,7 @@ def update(ctx: Context, name: str, data: dict[str, Any], actor: Actor = CLI) ->
         check_calendar(ctx, data["schedule"])
     with locked(ctx.paths):
         script = ctx.script_fresh(name)
-        problems = [i for i in entry_issues(RawScript(data, script.source, ())) if i.fatal]
+        problems = [i for i in entry_issues(entry(data, script.source, ctx.paths.config_file)) if i.fatal]
         if problems:
             first = problems[0]
             raise BamonError(f"{first.path or 'script'}: {first.message}"

@@ -56,6 +56,7 @@ class Script:
     # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
     recovery: recovery_policy.Recovery = recovery_policy.NONE
     output_format: str = "plain"  # plain | nagios: how exit codes and output are read
+    template: str = ""  # the template its command was made from (bamon/templates/), if any
 
     def settings(self) -> dict[str, Any]:
         """The effective settings, defaults filled in (`bamon config show`, the web API)."""
@@ -68,6 +69,7 @@ class Script:
             **({"read_write_paths": list(self.read_write_paths)} if self.read_write_paths else {}),
             **({"capabilities": list(self.capabilities)} if self.capabilities else {}),
             **({"environment": dict(self.environment)} if self.environment else {}),
+            **({"template": self.template} if self.template else {}),
             "source": str(self.source),
         }
 
@@ -181,6 +183,7 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
         hint=str(data.get("hint") or ""), recovery=recovery_policy.from_raw(data),
         output_format=data.get("output_format", daemon.output_format),
+        template=str(data.get("template") or ""),
     )
 
 

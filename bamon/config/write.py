@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from bamon.atomic import atomic_write
-from bamon.config.load import RawScript
+from bamon.config.load import entry
 from bamon.config.validate import entry_issues
 from bamon.errors import BamonError
 from bamon.paths import Paths
@@ -120,7 +120,7 @@ def add_script(paths: Paths, data: dict[str, Any]) -> tuple[Path, str]:
     target = paths.scripts_dir / f"{data['name']}.yaml"
     if target.exists():
         raise BamonError(f"{target} already exists", "remove that file, or pick another name", code="conflict")
-    problems = [i for i in entry_issues(RawScript(data, target, ())) if i.fatal]
+    problems = [i for i in entry_issues(entry(data, target, paths.config_file)) if i.fatal]
     if problems:
         first = problems[0]
         raise BamonError(f"{first.path or 'script'}: {first.message}"
