@@ -32,6 +32,27 @@ def check_templates_dir(config_file: Path) -> Path:
     return config_file.parent / "templates.d"
 
 
+# journald's persistent journal and, once `journalctl --setup-keys` ran, its sealing key (fss)
+JOURNAL_DIR = Path("/var/log/journal")
+MACHINE_ID = Path("/etc/machine-id")
+
+
+def journal_dir() -> Path | None:
+    """This machine's persistent journal directory, or None when journald keeps none."""
+    try:
+        machine = MACHINE_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    path = JOURNAL_DIR / machine
+    return path if machine and path.is_dir() else None
+
+
+def sealing_key() -> Path | None:
+    """journald's sealing key (Forward Secure Sealing), or None when sealing is not set up."""
+    directory = journal_dir()
+    return directory / "fss" if directory is not None and (directory / "fss").exists() else None
+
+
 def _xdg(var: str, fallback: str, home: Path) -> Path:
     value = os.environ.get(var)
     return Path(value) if value and os.path.isabs(value) else home / fallback

@@ -14,9 +14,12 @@ from bamon.cli import (
     alerts,
     analytics,
     apply,
+    audit_cmd,
     completions,
+    compliance,
     config_cmd,
     control,
+    fleet,
     history,
     log,
     metrics,
@@ -24,7 +27,9 @@ from bamon.cli import (
     performance,
     remove,
     reset,
+    scan,
     secret,
+    security,
     silence,
     status,
     template,
@@ -44,7 +49,9 @@ COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, a
             template,
             reset,  # reset: recovery's circuit breaker
             accounts,
-            metrics)
+            metrics,
+            fleet,
+            security, audit_cmd, scan, compliance)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -68,13 +68,18 @@ COUNTERS: dict[str, tuple[str, Callable[[Tally], int]]] = {
     "bamon_check_failures": ("failed runs of the check recorded since counting began", lambda t: t.failures),
 }
 INFO = "bamon_check_info"
+# The status word and systemd's failure reason as labels, value 1: one series per check at a
+# time (a new one when the status changes), both bounded (7 words; records.REASONS). What
+# `bamon fleet status` shows for each host × check; the gauges above cannot tell WARNING,
+# SKIPPED or a timeout from a failure.
+STATUS = "bamon_check_status"
 PERFDATA = "bamon_check_metric"
 GENERATED = "bamon_metrics_generated_timestamp_seconds"
 
 
 def metric_names() -> set[str]:
     """Every series name bamon exports (counters with their _total sample names)."""
-    return {*GAUGES, INFO, PERFDATA, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
+    return {*GAUGES, INFO, STATUS, PERFDATA, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ def families(snapshot: Snapshot) -> Iterator[Metric]:
     for c in snapshot.checks:
         info.add_metric([c.script.name, c.script.severity, ",".join(c.script.tags)], 1.0)
     yield info
+    status = GaugeMetricFamily(STATUS, "always 1; the status word of the check and why its last run failed",
+                               labels=["check", "status", "reason"])
+    for c in snapshot.checks:
+        status.add_metric([c.script.name, c.status, c.failure_reason or ""], 1.0)
+    yield status
     for name, (text, count) in COUNTERS.items():
         counter = CounterMetricFamily(name, text, labels=["check"])
         for c in snapshot.checks:

@@ -95,10 +95,18 @@ def test_series_of_passing_failing_never_run_and_disabled_checks(snapshot: prome
 def test_labels_stay_bounded(snapshot: prometheus.Snapshot) -> None:
     families = list(text_string_to_metric_families(prometheus.exposition(snapshot).decode()))
     labels = {name for f in families for s in f.samples for name in s.labels}
-    assert labels == {"check", "severity", "tags"}
+    assert labels == {"check", "severity", "tags", "status", "reason"}
     info = {s.labels["check"]: s.labels for f in families if f.name == "bamon_check_info" for s in f.samples}
     assert info["web"] == {"check": "web", "severity": "critical", "tags": "web,prod"}
     assert {f.name for f in families} | {s.name for f in families for s in f.samples} <= prometheus.metric_names()
+
+
+def test_status_series_carries_the_status_word_and_failure_reason(snapshot: prometheus.Snapshot) -> None:
+    families = list(text_string_to_metric_families(prometheus.exposition(snapshot).decode()))
+    status = {s.labels["check"]: (s.labels["status"], s.labels["reason"], s.value)
+              for f in families if f.name == "bamon_check_status" for s in f.samples}
+    assert status == {"web": ("OK", "", 1.0), "disk": ("FAILED", "exit-code", 1.0),
+                      "fresh": ("UNKNOWN", "", 1.0), "paused": ("DISABLED", "", 1.0)}
 
 
 def test_counters_count_each_run_once_across_updates(tmp_path: Path) -> None:
