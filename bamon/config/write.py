@@ -31,7 +31,9 @@ def locked(paths: Paths) -> Iterator[None]:
     """Hold the config lock (flock, released when the process dies, so never stale)."""
     try:
         paths.lock_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # read-only: flock needs no more, and closing it tells inotify nothing, so taking the
+        # lock does not wake bamon.config-watch.path (which watches this directory)
+        fd = os.open(paths.lock_file, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except PermissionError:
         raise BamonError(f"cannot write {paths.config_file.parent}: permission denied",
                          "run as root (sudo bamon …), or use --user for your own checks") from None
