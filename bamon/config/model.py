@@ -70,7 +70,7 @@ class Script:
             "name": self.name, "command": self.command,
             **({"schedule": self.schedule} if self.schedule else {"interval": self.interval}),
             "timeout": self.limits.timeout, "enabled": self.enabled, "description": self.description,
-            "severity": self.severity, "tags": list(self.tags), "sandbox": self.limits.profile,
+            "severity": self.severity, "tags": list(self.tags), "sandbox": self._sandbox(),
             **({"user": self.user} if self.user else {}), "network": self.network,
             **({"read_write_paths": list(self.read_write_paths)} if self.read_write_paths else {}),
             **({"capabilities": list(self.capabilities)} if self.capabilities else {}),
@@ -78,6 +78,14 @@ class Script:
             **({"template": self.template} if self.template else {}),
             "source": str(self.source),
         }
+
+    def _sandbox(self) -> str | dict[str, Any]:
+        """The profile, or the mapping with this check's own unit settings (User and ReadWritePaths
+        are shown as `user` and `read_write_paths`, which they are merged into)."""
+        own = {key: list(value) if isinstance(value, tuple) else value for key, value in (
+            ("PrivateNetwork", self.private_network), ("IPAddressAllow", self.ip_address_allow),
+            ("IPAddressDeny", self.ip_address_deny)) if value is not None}
+        return {"profile": self.limits.profile, **own} if own else self.limits.profile
 
     @property
     def unit(self) -> str:

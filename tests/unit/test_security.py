@@ -146,7 +146,11 @@ def test_sandbox_overrides_render(load_config: Callable[..., Any]) -> None:
                                                    "PrivateNetwork=yes\n")
     # network: localhost's deny list, replaced by an empty one: the reset alone
     assert units["bamon-open.service"].endswith("IPAddressDeny=\n")
+    # `bamon config show` and the API show the mapping (User and ReadWritePaths under their keys)
+    assert config.scripts[1].settings()["sandbox"] == {"profile": "balanced", "PrivateNetwork": True}
+    assert config.scripts[0].settings()["user"] == "nobody"
     plain = load_config("scripts:\n  - {name: p, command: 'true', sandbox: strict}\n")
+    assert plain.scripts[0].settings()["sandbox"] == "strict"
     assert "sandbox overrides" not in generate(plain).units["bamon-p.service"]
 
 
