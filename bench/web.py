@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 from nspawn import Container  # noqa: E402
 from web_support import PASSWORD, Dashboard, set_up  # noqa: E402
 
-from bench import package, row, section, synthetic_runs, write_scripts  # noqa: E402
+from bench import package, row, run_each, section, synthetic_runs, write_scripts  # noqa: E402
 
 
 def first_byte(dash: Dashboard) -> float:
@@ -164,20 +164,20 @@ def cpu_us(box: Container) -> tuple[int, int]:
     return int(out[0]), int(out[1]) // 1000
 
 
-def scrape(dash: Dashboard) -> tuple[float, int]:
-    """Wall seconds of one GET /metrics (connect → last byte, no credentials) and its size."""
+def scrape(dash: Dashboard) -> tuple[float, bytes]:
+    """Wall seconds of one GET /metrics (connect → last byte, no credentials), and the exposition."""
     start = time.perf_counter()
     with urllib.request.urlopen(f"{dash.base}/metrics", timeout=120) as answer:
-        size = len(answer.read())
-    return time.perf_counter() - start, size
+        body = answer.read()
+    return time.perf_counter() - start, body
 
 
 def bench_scrapes(dash: Dashboard, what: str, rounds: int) -> None:
     scrape(dash)  # the service is up and has loaded the config: the figures are of a steady scrape
-    walls, service, pid1, size = [], [], [], 0
+    walls, service, pid1, body = [], [], [], b""
     for _ in range(rounds):
         before = cpu_us(dash.box)
-        wall, size = scrape(dash)
+        wall, body = scrape(dash)
         after = cpu_us(dash.box)
         walls.append(wall * 1000)
         service.append((after[0] - before[0]) / 1000)
@@ -186,13 +186,15 @@ def bench_scrapes(dash: Dashboard, what: str, rounds: int) -> None:
     row(f"/metrics, {what}: CPU, PID 1 (median)", f"{statistics.median(pid1):.0f} ms", "—")
     row(f"/metrics, {what}: wall (median; max)",
         f"{statistics.median(walls):.0f}; {max(walls):.0f} ms", "≤ 100 ms")
-    print(f"  ({size} bytes of exposition; {load()})")
+    results = body.count(b"\nbamon_check_up{")  # a check with a result: its `last` file was read
+    print(f"  ({len(body)} bytes of exposition, {results} checks with a result; {load()})")
 
 
 def bench_metrics(box: Container, checks: int, history: int, rounds: int) -> None:
     write_scripts(box, checks)
     dash = set_up(box, idle_exit=600)
-    box.run("systemctl daemon-reload && systemctl start 'bamon-c*.service'", timeout=1800)  # each has run once
+    box.run("systemctl daemon-reload")
+    run_each(box, checks)
     if history:
         synthetic_runs(box, history, checks, prefix="c")  # logged now: inside the counters' window
     size = box.run("journalctl --disk-usage").stdout.strip().split("take up ")[-1].split(" in")[0]
@@ -226,7 +228,8 @@ def main() -> int:
         checks = args.checks or 200
         write_scripts(box, checks)
         dash = set_up(box, idle_exit=600)
-        box.run("systemctl daemon-reload && systemctl start 'bamon-c*.service'", timeout=600)
+        box.run("systemctl daemon-reload")
+        run_each(box, checks)
         section(f"bamon.web.service ({checks} checks, each has run)")
         if not args.only_live:
             bench_cold_start(dash)
