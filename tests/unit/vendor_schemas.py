@@ -3,8 +3,8 @@ are fetched, pinned by sha256, into .tools/ by dev/fetch-test-tools (dev/install
 
 - the JUnit schema of Jenkins' xUnit plugin (junit-10.xsd, MIT), from the pytest sdist, whose
   own tests check pytest's JUnit reports against it;
-- SchemaStore's GitHub Actions action metadata schema (github-action.json), as the
-  check-jsonschema wheel vendors it.
+- SchemaStore's GitHub Actions action metadata schema (github-action.json) and GitLab's CI
+  schema (gitlab-ci.json, from GitLab's repository), as the check-jsonschema wheel vendors them.
 
 A missing file fails the test that needs it, with the command that fetches it.
 """
@@ -21,7 +21,7 @@ from lxml import etree
 
 TOOLS = Path(__file__).resolve().parents[2] / ".tools"
 JUNIT_XSD = TOOLS / "pytest-7.2.1" / "testing" / "example_scripts" / "junit-10.xsd"
-ACTION_SCHEMA = TOOLS / "check_jsonschema" / "builtin_schemas" / "vendor" / "github-actions.json"
+VENDORED = TOOLS / "check_jsonschema" / "builtin_schemas" / "vendor"
 
 
 def _fetched(path: Path) -> Path:
@@ -37,6 +37,14 @@ def junit() -> etree.XMLSchema:
 
 
 @cache
-def action() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(_fetched(ACTION_SCHEMA).read_text())
+def _json(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(_fetched(VENDORED / name).read_text())
     return schema
+
+
+def action() -> dict[str, Any]:
+    return _json("github-actions.json")
+
+
+def gitlab_ci() -> dict[str, Any]:
+    return _json("gitlab-ci.json")
