@@ -200,6 +200,35 @@ class Journal:
                 records.append(entry)
         return records
 
+    # --- Forward Secure Sealing (journald's tamper evidence; `bamon audit seal|verify`) ------------
+    def _journalctl(self, args: Sequence[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+        argv = ["journalctl", *args]  # the system journal: user managers cannot seal
+        try:
+            return subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False, timeout=3600)
+        except FileNotFoundError:
+            raise BamonError("journalctl not found: bamon needs systemd's journal", "install systemd") from None
+
+    def setup_keys(self, interval: str, force: bool) -> str:
+        """`journalctl --setup-keys`: a new sealing key for journald; returns the verification key.
+
+        journald keeps the sealing key and evolves it every `interval`; the verification key
+        it prints once is the only way to check the seals later and must leave the host.
+        """
+        done = self._journalctl(["--setup-keys", f"--interval={interval}", *(["--force"] if force else [])])
+        key = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not key:
+            problem = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            raise BamonError(f"journalctl --setup-keys: {problem}", "run as root, with a persistent journal "
+                             "(mkdir -p /var/log/journal; systemctl restart systemd-journald)")
+        self._journalctl(["--rotate"])  # journald seals from the next journal file on: start it now
+        return key[-1]
+
+    def verify(self, key: str | None) -> tuple[bool, list[str]]:
+        """`journalctl --verify` (with the verification key: the seals too): (all passed, its report)."""
+        done = self._journalctl(["--verify", *([f"--verify-key={key}"] if key else [])])
+        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        return done.returncode == 0, lines
+
     def _reader(self) -> Any:
         """A python-systemd reader of the system journal or of `directory`; None without
         python-systemd, or for user journals (which journalctl finds for the user)."""

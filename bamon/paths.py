@@ -23,6 +23,25 @@ GENERATOR_DIRS = {
     True: Path("/usr/lib/systemd/user-generators"),
 }
 GENERATOR_NAME = "bamon-generator"
+# journald's persistent journal and, once `journalctl --setup-keys` ran, its sealing key (fss)
+JOURNAL_DIR = Path("/var/log/journal")
+MACHINE_ID = Path("/etc/machine-id")
+
+
+def journal_dir() -> Path | None:
+    """This machine's persistent journal directory, or None when journald keeps none."""
+    try:
+        machine = MACHINE_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    path = JOURNAL_DIR / machine
+    return path if machine and path.is_dir() else None
+
+
+def sealing_key() -> Path | None:
+    """journald's sealing key (Forward Secure Sealing), or None when sealing is not set up."""
+    directory = journal_dir()
+    return directory / "fss" if directory is not None and (directory / "fss").exists() else None
 
 
 def _xdg(var: str, fallback: str, home: Path) -> Path:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from bamon import manage
+from bamon.cli import scan
 from bamon.cli.context import Context
 from bamon.errors import BamonError
 
@@ -61,4 +62,5 @@ def entry(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     change = manage.add(ctx, entry(args))
     print(f"added {args.name} ({change.path})")
+    scan.warn(ctx, ctx.script_fresh(args.name))  # added all the same: a warning, not a refusal
     return 0

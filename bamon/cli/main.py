@@ -14,7 +14,9 @@ from bamon.cli import (
     alerts,
     analytics,
     apply,
+    audit_cmd,
     completions,
+    compliance,
     config_cmd,
     control,
     fleet,
@@ -25,7 +27,9 @@ from bamon.cli import (
     performance,
     remove,
     reset,
+    scan,
     secret,
+    security,
     silence,
     status,
     toggle,
@@ -44,7 +48,8 @@ COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, a
             reset,  # reset: recovery's circuit breaker
             accounts,
             metrics,
-            fleet)
+            fleet,
+            security, audit_cmd, scan, compliance)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,6 +13,7 @@ from bamon.history import spark
 from bamon.history.runs import Run, read_many
 from bamon.history.status import CheckStatus, collect
 from bamon.status_json import WORDS, document, error_text
+from bamon.systemd import Exposure
 
 HEADERS = ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION")
 _ORDER = {"FAILED": 0, "WARNING": 1, "RUNNING": 2, "UNKNOWN": 3, "OK": 4, "SKIPPED": 5, "DISABLED": 6}
@@ -68,9 +69,12 @@ def render_table(checks: list[CheckStatus]) -> str:
     return table(HEADERS, rows, squeeze="OUTPUT")
 
 
-def _verbose(c: CheckStatus, recent: list[Run]) -> str:
+def _verbose(c: CheckStatus, recent: list[Run], rated: Exposure | None) -> str:
     r = c.record
     lines = [f"● {c.script.name} — {c.status}", f"    unit: {c.script.unit}  (journalctl -u {c.script.unit})"]
+    # systemd's own rating of the unit (bamon security NAME lists what closes the biggest gaps)
+    lines.append(f"    exposure: {rated.score:.1f} {rated.level}  (bamon security {c.script.name})" if rated
+                 else "    exposure: - (systemd-analyze security could not rate the unit)")
     if r:
         lines += [f"    last run: {iso(r.started)}, {r.duration:.3f}s, invocation {r.invocation}",
                   f"    result: {r.result}" + (f" ({c.reason_text()})" if not r.ok else ""),
@@ -107,7 +111,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.verbose:
             recent = read_many(ctx.journal, {c.script.name: c.script.output_format for c in checks},
                                since_us=int((time.time() - 86400) * 1e6)) if use_color() else {}
-            print("\n" + "\n\n".join(_verbose(c, recent.get(c.script.name, [])[-40:]) for c in checks))
+            rated = ctx.systemd.security([c.script.unit for c in checks]) if ctx.live else {}
+            print("\n" + "\n\n".join(_verbose(c, recent.get(c.script.name, [])[-40:], rated.get(c.script.unit))
+                                      for c in checks))
     if ctx.config().errors:
         note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: "
              "run `bamon config validate`")

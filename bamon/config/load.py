@@ -6,6 +6,7 @@ tree costs time the generator does not have on the happy path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,14 @@ def script_files(scripts_dir: Path) -> list[Path]:
     return sorted(p for p in scripts_dir.glob("*.yaml") if not p.name.startswith("."))
 
 
-def load_raw(config_file: Path, scripts_dir: Path | None) -> RawConfig:
-    """Read config.yaml and scripts.d/*.yaml; unreadable files become issues, not exceptions."""
-    data, issue = _read_yaml(config_file)
+def load_raw(config_file: Path, scripts_dir: Path | None, instead: Mapping[Path, Path] | None = None) -> RawConfig:
+    """Read config.yaml and scripts.d/*.yaml; unreadable files become issues, not exceptions.
+
+    `instead` ({file: candidate}) reads the config as it would be with each candidate in place
+    of its file, new or replacing one (`bamon config validate --candidate`).
+    """
+    instead = instead or {}
+    data, issue = _read_yaml(instead.get(config_file, config_file))
     raw = RawConfig(main={}, main_file=config_file)
     if issue:
         raw.issues.append(issue)
@@ -82,7 +88,9 @@ def load_raw(config_file: Path, scripts_dir: Path | None) -> RawConfig:
         scripts = data.get("scripts")
         if isinstance(scripts, list):
             raw.scripts = [RawScript(item, config_file, ("scripts", i)) for i, item in enumerate(scripts)]
-    for path in script_files(scripts_dir) if scripts_dir else []:
+    files = script_files(scripts_dir) if scripts_dir else []
+    files += sorted(f for f in instead if f.parent == scripts_dir and f.suffix == ".yaml" and f not in files)
+    for path in (instead.get(f, f) for f in files):
         data, issue = _read_yaml(path)
         if issue:
             raw.issues.append(issue)

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bamon.config import overrides
 from bamon.config import schema as schema_mod
 from bamon.config.channels import channel_issues
 from bamon.config.fastcheck import FORMATS, check_format, conforms
@@ -221,7 +222,7 @@ def entry_issues(script: RawScript) -> list[ConfigIssue]:
     found = _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
     # recovery keys (bamon/recovery/validate.py): rules the schema cannot express (each skips
     # values of the wrong shape, which the schema already reported)
-    return found + recovery_rules.entry_rules(script)
+    return found + recovery_rules.entry_rules(script) + overrides.entry_rules(script)
 
 
 def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
