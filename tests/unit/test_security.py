@@ -293,3 +293,14 @@ def test_cli_compliance_formats(cli: Cli, runner: FakeRunner, live_config: Path)
     assert "[FAIL] checks-sandboxed:" in text and "    db: sandbox minimal, exposure 9.4 UNSAFE" in text
     page = cli("compliance", "report", "--format", "html").out
     assert page.startswith("<!doctype html>") and "A.8.15 Logging" in page and "<script" not in page
+
+
+def test_the_web_reads_audit_records_as_the_cli_does() -> None:
+    from bamon.web.api_history import audit_json
+
+    record = {"__REALTIME_TIMESTAMP": "1795000000000000", "BAMON_AUDIT_ACTION": "remove", "BAMON_CHECK": "web",
+              "BAMON_AUDIT_USER": "alice", "BAMON_AUDIT_BEFORE": "name: web\n", "MESSAGE": "bamon remove web by alice"}
+    assert audit_json(record) == {"time": 1795000000.0, "action": "remove", "check": "web", "user": "alice",
+                                  "via": "cli", "before": "name: web\n", "after": None,
+                                  "message": "bamon remove web by alice"}
+    assert audit_json({})["time"] is None and audit_json({})["check"] is None
