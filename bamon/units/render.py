@@ -159,7 +159,8 @@ def timer_unit(script: Script) -> str:
     return "\n".join(lines) + "\n"
 
 
-_PRINT_AND_FAIL = 'for p; do echo "bamon: $p"; done; exit 1'
+# bamon.config-error.service's command: print each problem, then fail
+PRINT_AND_FAIL = 'for p; do echo "bamon: $p"; done; exit 1'
 
 
 def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
@@ -179,7 +180,7 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
         "SyslogIdentifier=bamon.config-error",
         "# not a check: no BAMON_CHECK= field, so a check may be called config-error",
         "LogExtraFields=BAMON_UNIT=config-error",
-        f"ExecStart=/bin/sh -c {exec_arg(_PRINT_AND_FAIL)} bamon {args}",
+        f"ExecStart=/bin/sh -c {exec_arg(PRINT_AND_FAIL)} bamon {args}",
     ]) + "\n"
 
 

@@ -28,7 +28,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from support import bamon
-from web_support import PASSWORD, Dashboard, set_up, tear_down
+from web_support import PASSWORD, Dashboard, active, set_up, tear_down
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FLAG = "/etc/bamon/flappy-fail"  # the check fails while this file exists
@@ -284,8 +284,8 @@ def test_success_rate_chart_matches_the_api(dash: Dashboard, browser: Any) -> No
                       30, 0.5, "flappy OK again")
     bamon(dash.box, "disable", "flappy")
     # a run started just before its timer stopped still lands: wait for the unit to be done
-    dash.box.wait_for(lambda: dash.box.run(["systemctl", "is-active", "bamon-flappy.service"], check=False)
-                      .stdout.strip() not in ("active", "activating") or None, 30, 0.5, "flappy's last run")
+    dash.box.wait_for(lambda: active(dash.box, "bamon-flappy.service") not in ("active", "activating") or None,
+                      30, 0.5, "flappy's last run")
     time.sleep(1)  # …and for its record to be in the journal
     try:
         home(browser, dash)
@@ -311,19 +311,19 @@ def test_success_rate_chart_matches_the_api(dash: Dashboard, browser: Any) -> No
 
 def test_everything_is_reachable_at_375_px(dash: Dashboard, browser: Any) -> None:
     browser.set_window_size(375, 812)
-    browser.get(dash.base + "/#/")
+    home(browser, dash)
     wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, '.tile[data-name="steady"]')))
     width = browser.execute_script("return document.documentElement.scrollWidth")
     viewport = browser.execute_script("return window.innerWidth")
     assert width <= viewport, f"the page scrolls sideways: {width} > {viewport}"
     for selector in ("#logout", "#customise", "#filter-tag", "#filter-status", '.panel[data-panel="alerts"]',
-                     '.panel[data-panel="add"] button[type=submit]'):
+                     "#deliveries", '.panel[data-panel="add"] button[type=submit]'):
         element = browser.find_element(By.CSS_SELECTOR, selector)
         browser.execute_script("arguments[0].scrollIntoView()", element)
         assert element.is_displayed(), selector
     shot(browser, "mobile")
     tile(browser, "steady").click()
-    for element_id in ("run-now", "disable", "delete", "history-chart", "output"):
+    for element_id in ("run-now", "disable", "delete", "history-chart", "success-window", "check-deliveries", "output"):
         element = wait(browser).until(ec.presence_of_element_located((By.ID, element_id)))
         browser.execute_script("arguments[0].scrollIntoView()", element)
         assert element.is_displayed(), element_id

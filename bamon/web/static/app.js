@@ -49,7 +49,7 @@ const ago = (iso) => {
 // --- login ---------------------------------------------------------------------------------
 function showLogin() {
   state.me = null;
-  for (const id of ["#dashboard", "#detail", "#logout", "#customise", "#panel-menu"]) $(id).hidden = true;
+  for (const id of ["#dashboard", "#detail", "#logout", "#customise", "#panel-menu", "#fleet-link"]) $(id).hidden = true;
   $("#whoami").textContent = "";
   $("#login").hidden = false;
   $("#login-user").focus();
@@ -416,7 +416,7 @@ async function fillSuccessRate(box, name, span) {
   try {
     const data = await api("GET", `/api/v1/scripts/${encodeURIComponent(name)}/success-rate?window=${span}`);
     const since = new Date(data.since).toLocaleString();
-    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} runs succeeded since ${since} (bars: per ${data.bucket})`
+    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} run${data.runs === 1 ? "" : "s"} succeeded since ${since} (bars: per ${data.bucket})`
                               : `No runs since ${since}.`;
     box.replaceChildren(rateChart(data), el("p", { id: "success-summary" }, summary, data.note ? ` — ${data.note}` : ""));
   } catch (error) { box.replaceChildren(el("p", { class: "error" }, error.message)); }
@@ -476,10 +476,41 @@ async function showCheck(name) {
       await api("PUT", path, body); toast(`saved ${name}`); showCheck(name); }, "Save")) : null);
 }
 
+// --- the fleet: every host's checks from Prometheus (/api/v1/fleet), no bamon server ---------
+async function showFleet() {
+  const detail = $("#detail");
+  $("#dashboard").hidden = true;
+  detail.hidden = false;
+  if (!detail.querySelector("#fleet")) {
+    const failedOnly = el("input", { type: "checkbox", id: "fleet-failed", onchange: () => showFleet() });
+    detail.replaceChildren(
+      el("p", {}, el("a", { href: "#/" }, "← This host")),
+      el("h1", {}, "Fleet"),
+      el("div", { class: "filters" }, el("label", { class: "inline" }, failedOnly, " failures and stale hosts only")),
+      el("p", { id: "fleet-summary" }, "Loading…"),
+      el("div", { class: "panel", id: "fleet" }));
+  }
+  const only = $("#fleet-failed").checked;
+  let doc;
+  try { doc = await api("GET", `/api/v1/fleet${only ? "?failed=1" : ""}`); }
+  catch (error) { $("#fleet-summary").replaceChildren(el("span", { class: "error" }, error.message)); $("#fleet").replaceChildren(); return; }
+  const stale = doc.hosts.filter((h) => h.stale).length;
+  const failing = doc.rows.filter((r) => r.status === "FAILED" || r.status === "WARNING").length;
+  $("#fleet-summary").textContent = `${doc.hosts.length} host(s), ${doc.rows.length} check(s): ${failing} failing, ` +
+    `${stale} host(s) stale — from ${doc.prometheus}`;
+  const cell = (text) => el("td", {}, text);
+  $("#fleet").replaceChildren(doc.rows.length ? el("table", { class: "fleet" },
+    el("thead", {}, el("tr", {}, ["Host", "Check", "Status", "Last run", "Reason"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, doc.rows.map((r) => el("tr", { "data-host": r.host, "data-check": r.check, "data-status": r.status },
+      cell(r.host), cell(r.check), el("td", {}, el("span", { class: `badge status-${r.status}` }, r.status)),
+      cell(ago(r.lastRun)), cell(r.reason || ""))))) : el("p", {}, only ? "Nothing is failing, no host is stale." : "No bamon metrics in Prometheus."));
+}
+
 // --- rendering and routing -----------------------------------------------------------------
 function render() {
   if (!state.me) return;
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
+  if (route === "fleet") return;  // the fleet page refreshes on its own timer, not on this host's events
   if (route.startsWith("check/")) {
     const status = $("#detail-status");
     const check = state.checks.find((c) => c.name === route.slice(6));
@@ -502,23 +533,26 @@ function render() {
 
 window.addEventListener("hashchange", () => {
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
-  if (route.startsWith("check/")) showCheck(route.slice(6)); else render();
+  if (route.startsWith("check/")) showCheck(route.slice(6)); else if (route === "fleet") showFleet(); else render();
 });
 
 // A safety net beside the live feed: resync every 30 s (cheap: the status is cached and ETagged).
 setInterval(() => { if (state.me && !document.hidden) { refreshSoon(0); loadSilences(); } }, 30000);
+// The fleet page asks Prometheus again every 15 s while it is open.
+setInterval(() => { if (state.me && !document.hidden && location.hash === "#/fleet") showFleet(); }, 15000);
 
 async function start() {
   $("#login").hidden = true;
   $("#logout").hidden = false;
   $("#customise").hidden = false;
+  $("#fleet-link").hidden = false;
   $("#whoami").textContent = `${state.me.user} (${state.me.role})`;
   state.layout = await api("GET", "/api/v1/layout");
   await refresh();
   loadSilences();
   connect();
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
-  if (route.startsWith("check/")) showCheck(route.slice(6));
+  if (route.startsWith("check/")) showCheck(route.slice(6)); else if (route === "fleet") showFleet();
 }
 
 api("GET", "/api/v1/session").then((me) => { state.me = me; return start(); }).catch(() => showLogin());
