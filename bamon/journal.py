@@ -14,6 +14,7 @@ journal exactly as they read the local one (docs/fleet.md).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -165,6 +166,39 @@ class Journal:
                 reader.add_match(match)
             result[value] = _read(reader, fields, since_us, until_us)
         return result
+
+    def starting_with(self, prefix: str, fields: Sequence[str], *, since_us: int) -> list[dict[str, str]]:
+        """Entries since `since_us` whose MESSAGE starts with `prefix`, oldest first, with MESSAGE
+        and `fields`: the run records among everything logged in a window.
+
+        In-process with python-systemd: every entry of the window read for its MESSAGE alone, the
+        rest only for the records (~1.5 µs an entry, where `journalctl --grep -o json` and its
+        JSON cost ~50 µs a record: 20,000 records took 1 s of CPU that way). journalctl --grep
+        where python-systemd is missing, and for user journals.
+        """
+        reader = self._reader()
+        if reader is None:
+            found = self.entries([], since=f"@{since_us / 1e6:.6f}", grep=f"^{re.escape(prefix)}",
+                                 fields=("MESSAGE", *fields))
+            return [{f: field(e, f) for f in ("MESSAGE", *fields) if f in e} for e in found]
+        for match in self._group([]):  # the host of a central journal, if one was named
+            reader.add_match(match)
+        reader.seek_realtime(since_us)
+        wanted, records = prefix.encode(), []
+        while reader._next():  # single-field reads: Reader.get_next() would convert every field
+            try:
+                message = reader._get("MESSAGE")
+            except (KeyError, OSError):
+                continue
+            if message.startswith(wanted):
+                entry = {"MESSAGE": message.decode("utf-8", "replace")}
+                for name in fields:
+                    try:
+                        entry[name] = reader._get(name).decode("utf-8", "replace")
+                    except (KeyError, OSError):
+                        continue
+                records.append(entry)
+        return records
 
     # --- Forward Secure Sealing (journald's tamper evidence; `bamon audit seal|verify`) ------------
     def _journalctl(self, args: Sequence[str], stdin: str = "") -> subprocess.CompletedProcess[str]:

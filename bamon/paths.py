@@ -23,6 +23,15 @@ GENERATOR_DIRS = {
     True: Path("/usr/lib/systemd/user-generators"),
 }
 GENERATOR_NAME = "bamon-generator"
+# Check templates shipped with bamon (one YAML file each, package data)
+BUILTIN_TEMPLATES = Path(__file__).with_name("templates") / "library"
+
+
+def check_templates_dir(config_file: Path) -> Path:
+    """The operator's check templates beside a config: /etc/bamon/templates.d/*.yaml."""
+    return config_file.parent / "templates.d"
+
+
 # journald's persistent journal and, once `journalctl --setup-keys` ran, its sealing key (fss)
 JOURNAL_DIR = Path("/var/log/journal")
 MACHINE_ID = Path("/etc/machine-id")
@@ -78,6 +87,16 @@ class Paths:
     def templates_dir(self) -> Path:
         """Operator overrides of the alert templates (/etc/bamon/templates, ~/.config/bamon/templates)."""
         return self.config_file.parent / "templates"
+
+    @property
+    def check_templates_dir(self) -> Path:
+        """Check templates of the operator (`bamon template`), one per file; see bamon/templates/."""
+        return check_templates_dir(self.config_file)
+
+    @property
+    def versions_dir(self) -> Path:
+        """The git repository of config versions (`bamon config history`); see bamon/versions.py."""
+        return self.state_dir / "config-versions"
 
     @property
     def web_state_dir(self) -> Path:

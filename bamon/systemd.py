@@ -117,6 +117,15 @@ class Systemd:
             f"--description={description}", *argv])
         return result.returncode == 0
 
+    def run_failing(self, unit: str, description: str, argv: Sequence[str]) -> bool:
+        """Start `argv` as the transient service `unit` and leave it there, failed or not, for
+        `systemctl --failed` and the journal to show (a failed one from before is cleared first)."""
+        self.reset_failed(unit)
+        result = self._runner(["systemd-run", *(["--user"] if self.user_mode else []), "--quiet",
+                               f"--unit={unit}", f"--description={description}", "--service-type=oneshot",
+                               f"--property=SyslogIdentifier={unit.removesuffix('.service')}", *argv])
+        return result.returncode == 0
+
     # --- queries (batched: one call for all units) ----------------------------------------------
     def list_units(self, *patterns: str) -> dict[str, UnitState]:
         """State of all loaded units matching the patterns, in one call (~9 ms for 1,000)."""

@@ -1,4 +1,4 @@
-"""bamon config show | validate | edit | reset."""
+"""bamon config show | validate | edit | reset (history | diff | rollback | reload: config_versions.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bamon import manage
+from bamon.cli import config_versions
 from bamon.cli.context import Context
 from bamon.cli.output import note, print_json
 from bamon.config.defaults import render
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
     reset = verbs.add_parser("reset", help="write the commented default config (keeps a backup)")
     reset.add_argument("-f", "--force", "-y", "--yes", dest="yes", action="store_true", help="do not ask")
     reset.set_defaults(run=run_reset)
+    config_versions.register(verbs)
 
 
 def effective(config: Config) -> dict[str, Any]:
@@ -257,7 +259,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
         draft.unlink(missing_ok=True)
 
 
-def _confirmed(question: str) -> bool | None:
+def confirmed(question: str) -> bool | None:
     """The answer to a y/N question on stdin (a terminal or a pipe); None when none came."""
     if sys.stdin.isatty():  # a pipe gets no prompt: its answer is already written
         sys.stderr.write(f"{question} [y/N] ")
@@ -271,7 +273,7 @@ def _confirmed(question: str) -> bool | None:
 def run_reset(args: argparse.Namespace, ctx: Context) -> int:
     target = ctx.paths.config_file
     if not args.yes and target.exists():
-        answer = _confirmed(f"Replace {target} with the default? A backup is kept.")
+        answer = confirmed(f"Replace {target} with the default? A backup is kept.")
         if answer is None:
             raise BamonError(f"not replacing {target} without confirmation", "pass --force")
         if not answer:

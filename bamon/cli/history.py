@@ -24,6 +24,8 @@ def register(sub: Any) -> None:
     p.add_argument("--status", type=str.upper, choices=STATUSES, help="only runs with this status")
     p.add_argument("-n", "--lines", type=int, default=None, help="at most N runs (default: all in the span)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--config", dest="config_versions", action="store_true",
+                   help="the versions of the config that changed this check, instead of its runs")
     central.add_options(p)
     p.set_defaults(run=run)
 
@@ -32,7 +34,17 @@ def _cpu(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.0f}ms"
 
 
+def _config_versions(args: argparse.Namespace, ctx: Context) -> int:
+    """The config versions that changed this check (a removed check has them too)."""
+    from bamon import manage
+    from bamon.cli.config_versions import show_versions
+
+    return show_versions(manage.store(ctx).of_check(args.name), args, f"of {args.name} ")
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.config_versions:
+        return _config_versions(args, ctx)
     remote = central.use(args, ctx)
     name, output_format = central.check(ctx, args.name, remote)
     since, until, limited = window(args.since, args.until, central.retention_days(ctx), "7d")

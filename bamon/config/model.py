@@ -57,6 +57,7 @@ class Script:
     # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
     recovery: recovery_policy.Recovery = recovery_policy.NONE
     output_format: str = "plain"  # plain | nagios: how exit codes and output are read
+    template: str = ""  # the template its command was made from (bamon/templates/), if any
     # `sandbox:` as a mapping (config/overrides.py): unit settings of this check alone; None
     # leaves the profile's and network's own (units/render.py writes them after those)
     private_network: bool | None = None
@@ -69,13 +70,22 @@ class Script:
             "name": self.name, "command": self.command,
             **({"schedule": self.schedule} if self.schedule else {"interval": self.interval}),
             "timeout": self.limits.timeout, "enabled": self.enabled, "description": self.description,
-            "severity": self.severity, "tags": list(self.tags), "sandbox": self.limits.profile,
+            "severity": self.severity, "tags": list(self.tags), "sandbox": self._sandbox(),
             **({"user": self.user} if self.user else {}), "network": self.network,
             **({"read_write_paths": list(self.read_write_paths)} if self.read_write_paths else {}),
             **({"capabilities": list(self.capabilities)} if self.capabilities else {}),
             **({"environment": dict(self.environment)} if self.environment else {}),
+            **({"template": self.template} if self.template else {}),
             "source": str(self.source),
         }
+
+    def _sandbox(self) -> str | dict[str, Any]:
+        """The profile, or the mapping with this check's own unit settings (User and ReadWritePaths
+        are shown as `user` and `read_write_paths`, which they are merged into)."""
+        own = {key: list(value) if isinstance(value, tuple) else value for key, value in (
+            ("PrivateNetwork", self.private_network), ("IPAddressAllow", self.ip_address_allow),
+            ("IPAddressDeny", self.ip_address_deny)) if value is not None}
+        return {"profile": self.limits.profile, **own} if own else self.limits.profile
 
     @property
     def unit(self) -> str:
@@ -202,6 +212,7 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         capabilities=tuple(dict.fromkeys(get("capabilities"))),
         hint=str(data.get("hint") or ""), recovery=recovery_policy.from_raw(data),
         output_format=data.get("output_format", daemon.output_format),
+        template=str(data.get("template") or ""),
         private_network=box.get("PrivateNetwork"),
         ip_address_allow=tuple(allow) if allow is not None else None,
         ip_address_deny=tuple(deny) if deny is not None else None,

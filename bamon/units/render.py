@@ -94,11 +94,13 @@ def service_unit(script: Script, target: Target) -> str:
         f"SyslogIdentifier=bamon-{script.name}",
         "# every journal entry of a run carries the check's name: history is one match",
         f"LogExtraFields=BAMON_CHECK={script.name}",
+        "# bamon.slice's cgroup: run-check reads the run's CPU time there (and counts running checks)",
+        f'Environment="BAMON_SLICE={naming.SLICE_DIR[target.user_mode]}"',  # %U: systemd's, as is
     ]
     user = hardening.run_as(script, target.user_mode)
     lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]
-    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent, target.user_mode)
+    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent)
     lines += _user_lines(script, user)
     lines += [
         "# --- limits (sandbox: timeout, max_cpu_time, max_file_size, max_virtual_memory) ---",
@@ -159,7 +161,8 @@ def timer_unit(script: Script) -> str:
     return "\n".join(lines) + "\n"
 
 
-_PRINT_AND_FAIL = 'for p; do echo "bamon: $p"; done; exit 1'
+# bamon.config-error.service's command: print each problem, then fail
+PRINT_AND_FAIL = 'for p; do echo "bamon: $p"; done; exit 1'
 
 
 def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
@@ -179,7 +182,7 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
         "SyslogIdentifier=bamon.config-error",
         "# not a check: no BAMON_CHECK= field, so a check may be called config-error",
         "LogExtraFields=BAMON_UNIT=config-error",
-        f"ExecStart=/bin/sh -c {exec_arg(_PRINT_AND_FAIL)} bamon {args}",
+        f"ExecStart=/bin/sh -c {exec_arg(PRINT_AND_FAIL)} bamon {args}",
     ]) + "\n"
 
 

@@ -4,7 +4,7 @@ The connection is ansible_plugins/connection/nsenter.py (commands through nsente
 container's init, files through /proc/PID/root): no sshd, no machined, the container's own
 systemd. Ansible itself runs on the host (Debian 12's `ansible`, from dev/install-deps); the
 apt module needs python3-apt inside, which `prepare` installs from the host's Debian 12
-packages (downloaded once into the test cache), so nothing is fetched per container.
+packages (support.install_packages), so nothing is fetched per container.
 
     recap = playbook({"web1": box}, PLAYBOOK, {"bamon_deb": str(deb)}, tmp_path)
     assert recap.hosts["web1"]["changed"] == 0
@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nspawn import CACHE_BASE, Container
+from nspawn import Container
+from support import install_packages
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRIB = REPO / "contrib" / "ansible"
@@ -47,29 +48,9 @@ def _ansible_playbook() -> str:
     return found
 
 
-def _apt_debs() -> list[Path]:
-    """python3-apt and its missing dependencies as .deb files, downloaded once."""
-    cache = CACHE_BASE / "ansible-debs"
-    cache.mkdir(parents=True, exist_ok=True)
-    debs = [next(iter(sorted(cache.glob(f"{name}_*.deb"))), None) for name in APT_DEBS]
-    if any(d is None for d in debs):
-        got = subprocess.run(["apt-get", "download", *APT_DEBS], cwd=cache, capture_output=True, text=True, check=False)
-        if got.returncode != 0:
-            pytest.fail(f"cannot download {', '.join(APT_DEBS)} for the containers: {got.stderr[-2000:]}",
-                        pytrace=False)
-        debs = [next(iter(sorted(cache.glob(f"{name}_*.deb"))), None) for name in APT_DEBS]
-    return [d for d in debs if d is not None]
-
-
 def prepare(box: Container) -> None:
     """What Ansible needs inside a test container: python3 is there; the apt module's python3-apt."""
-    if box.run(["dpkg-query", "-W", "python3-apt"], check=False).returncode == 0:
-        return
-    names = []
-    for deb in _apt_debs():
-        box.copy_in(deb, f"/var/cache/{deb.name}")
-        names.append(f"/var/cache/{deb.name}")
-    box.run(["dpkg", "-i", *names])
+    install_packages(box, *APT_DEBS)
 
 
 def playbook(boxes: Mapping[str, Container], book: Path, extra_vars: Mapping[str, Any], workdir: Path,

@@ -227,3 +227,30 @@ def test_cli_table_json_and_errors(cli: Any, write_config: WriteConfig, monkeypa
     assert unset.code != 0 and "fleet.prometheus_url is not set" in unset.err and "hint:" in unset.err
     bad = cli("--config", str(config), "fleet", "status", "--prometheus", "prometheus:9090")
     assert bad.code != 0 and "is not an http(s):// URL" in bad.err
+
+
+def test_web_api_serves_the_same_document_and_503_without_prometheus(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.testclient import TestClient
+    from web_support import FeedSource, cheap_hasher, make_app
+
+    from bamon.web import auth as auth_mod
+
+    monkeypatch.setattr(auth_mod, "_hasher", cheap_hasher)
+    monkeypatch.setattr(source, "http_fetch", FakePrometheus(FLEET))
+    (tmp_path / "config.yaml").write_text(f"fleet: {{prometheus_url: '{URL}'}}\nscripts: []\n")
+    app, tokens = make_app(tmp_path, FeedSource())
+    viewer = {"Authorization": f"Bearer {tokens['viewer']}"}
+    with TestClient(app) as client:
+        assert client.get("/api/v1/fleet").status_code == 401
+        answer = client.get("/api/v1/fleet", headers=viewer)
+        assert answer.status_code == 200, answer.text
+        document = answer.json()
+        jsonschema.validate(document, SCHEMA, format_checker=jsonschema.FormatChecker())
+        assert document == json.loads(json.dumps(look(FLEET).document()))
+        failed = client.get("/api/v1/fleet?failed=1", headers=viewer).json()
+        assert [r["status"] for r in failed["rows"]] == ["FAILED", "FAILED", "WARNING"]
+        assert "get" in client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/fleet"]
+        (tmp_path / "config.yaml").write_text("scripts: []\n")
+        unset = client.get("/api/v1/fleet", headers=viewer)
+        assert unset.status_code == 503 and "fleet.prometheus_url is not set" in unset.json()["error"]["message"]
