@@ -41,7 +41,7 @@ def test_one_check_failing_on_five_hosts_is_one_grouped_notification_and_recover
     assert first["receiver"] == "ops-pager"  # the example's route for severity critical
     assert active_hosts(fleet) == names  # the other fifteen hosts are quiet
 
-    # While the five keep failing (each runs the probe every 2 s), nothing more is sent.
+    # While the five keep failing (each runs the probe every few seconds), nothing more is sent.
     time.sleep(GROUP_WAIT * 2 + 2)
     assert len(notifications(fleet, "firing")) == 1, notifications(fleet, "firing")
 
