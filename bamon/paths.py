@@ -23,6 +23,10 @@ GENERATOR_DIRS = {
     True: Path("/usr/lib/systemd/user-generators"),
 }
 GENERATOR_NAME = "bamon-generator"
+# journald's (read only): its persistent and volatile directories, each with the files of this
+# machine in a subdirectory named after the machine id (systemd-journald.service(8))
+JOURNAL_DIRS = (Path("/var/log/journal"), Path("/run/log/journal"))
+MACHINE_ID = Path("/etc/machine-id")
 
 
 def _xdg(var: str, fallback: str, home: Path) -> Path:
