@@ -18,6 +18,7 @@ setup(
     packages=find_packages(include=["bamon", "bamon.*"]),
     package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check"],
                   "bamon.notify": ["templates/*.j2"],  # built-in alert templates
+                  "bamon.templates": ["library/*.yaml"],  # built-in check templates
                   "bamon.web": ["static/*"]},  # the dashboard
     data_files=[("share/bamon/units", [str(p) for p in sorted(Path("units").glob("bamon*"))]),
                 # Grafana dashboard, Prometheus rules, CI templates (Debian: /usr/share/doc/bamon/examples)
@@ -35,8 +36,10 @@ setup(
         "web": ["starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
         # aiosmtpd: the unit tier's SMTP server (python3-aiosmtpd in Debian 12); apprise: its channel's
         # row; httpx: Starlette's TestClient; schemathesis fuzzes the API from its OpenAPI document
-        # lxml: JUnit XSD validation; botocore: the CloudWatch signer (optional at run time)
+        # lxml: JUnit XSD validation; botocore: the CloudWatch signer, PyJWT with cryptography: the GCP
+        # service-account signer (both optional at run time)
         "test": ["pytest>=7.2", "aiosmtpd>=1.4", "apprise", "httpx>=0.23", "schemathesis>=3.19", "lxml", "botocore",
+                 "PyJWT[crypto]>=2.6",
                  "starlette>=0.26", "uvicorn>=0.17", "wsproto>=1.2", "argon2-cffi>=21.1"],
     },
     entry_points={

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, text: str, *, durable: bool = True, mode: int = 0o644) -> None:
+def atomic_write(path: Path, text: str | bytes, *, durable: bool = True, mode: int = 0o644) -> None:
     """Write `text` to `path` through a temporary file and a rename; keep the file's mode
     (`mode` for a new file).
 
@@ -22,8 +22,9 @@ def atomic_write(path: Path, text: str, *, durable: bool = True, mode: int = 0o6
     mode = path.stat().st_mode & 0o7777 if path.exists() else mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text  # bytes: restored exactly (rollback)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())

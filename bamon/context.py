@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from bamon.config.load import load_raw
 from bamon.config.model import Config, Script, load
@@ -32,6 +33,10 @@ class Context:
     _config: Config | None = field(default=None, repr=False)
     # Where remarks for the operator go: stderr for the CLI, a list for the web API.
     note: Callable[[str], None] = field(default=lambda text: _stderr(f"bamon: {text}\n"), repr=False)
+    # Read another journal: a directory of journal files (systemd-journal-remote's) and/or one
+    # host's entries only (`bamon history/log --journal-dir DIR --host H`). Set before first use.
+    journal_dir: Path | None = None
+    journal_host: str | None = None
 
     @property
     def user_mode(self) -> bool:
@@ -43,7 +48,7 @@ class Context:
 
     @cached_property
     def journal(self) -> Journal:
-        return Journal(self.user_mode)
+        return Journal(self.user_mode, directory=self.journal_dir, host=self.journal_host)
 
     def config(self, fresh: bool = False) -> Config:
         if self._config is None or fresh:

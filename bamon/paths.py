@@ -23,10 +23,37 @@ GENERATOR_DIRS = {
     True: Path("/usr/lib/systemd/user-generators"),
 }
 GENERATOR_NAME = "bamon-generator"
-# journald's (read only): its persistent and volatile directories, each with the files of this
-# machine in a subdirectory named after the machine id (systemd-journald.service(8))
-JOURNAL_DIRS = (Path("/var/log/journal"), Path("/run/log/journal"))
+# Check templates shipped with bamon (one YAML file each, package data)
+BUILTIN_TEMPLATES = Path(__file__).with_name("templates") / "library"
+
+
+def check_templates_dir(config_file: Path) -> Path:
+    """The operator's check templates beside a config: /etc/bamon/templates.d/*.yaml."""
+    return config_file.parent / "templates.d"
+
+
+# journald's persistent journal and, once `journalctl --setup-keys` ran, its sealing key (fss)
+JOURNAL_DIR = Path("/var/log/journal")
 MACHINE_ID = Path("/etc/machine-id")
+# every directory journald writes to (read only): the persistent one and the volatile one, each
+# with this machine's files in a subdirectory named after the machine id (systemd-journald.service(8))
+JOURNAL_DIRS = (JOURNAL_DIR, Path("/run/log/journal"))
+
+
+def journal_dir() -> Path | None:
+    """This machine's persistent journal directory, or None when journald keeps none."""
+    try:
+        machine = MACHINE_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    path = JOURNAL_DIR / machine
+    return path if machine and path.is_dir() else None
+
+
+def sealing_key() -> Path | None:
+    """journald's sealing key (Forward Secure Sealing), or None when sealing is not set up."""
+    directory = journal_dir()
+    return directory / "fss" if directory is not None and (directory / "fss").exists() else None
 
 
 def _xdg(var: str, fallback: str, home: Path) -> Path:
@@ -63,6 +90,16 @@ class Paths:
     def templates_dir(self) -> Path:
         """Operator overrides of the alert templates (/etc/bamon/templates, ~/.config/bamon/templates)."""
         return self.config_file.parent / "templates"
+
+    @property
+    def check_templates_dir(self) -> Path:
+        """Check templates of the operator (`bamon template`), one per file; see bamon/templates/."""
+        return check_templates_dir(self.config_file)
+
+    @property
+    def versions_dir(self) -> Path:
+        """The git repository of config versions (`bamon config history`); see bamon/versions.py."""
+        return self.state_dir / "config-versions"
 
     @property
     def web_state_dir(self) -> Path:

@@ -117,6 +117,15 @@ class Systemd:
             f"--description={description}", *argv])
         return result.returncode == 0
 
+    def run_failing(self, unit: str, description: str, argv: Sequence[str]) -> bool:
+        """Start `argv` as the transient service `unit` and leave it there, failed or not, for
+        `systemctl --failed` and the journal to show (a failed one from before is cleared first)."""
+        self.reset_failed(unit)
+        result = self._runner(["systemd-run", *(["--user"] if self.user_mode else []), "--quiet",
+                               f"--unit={unit}", f"--description={description}", "--service-type=oneshot",
+                               f"--property=SyslogIdentifier={unit.removesuffix('.service')}", *argv])
+        return result.returncode == 0
+
     # --- queries (batched: one call for all units) ----------------------------------------------
     def list_units(self, *patterns: str) -> dict[str, UnitState]:
         """State of all loaded units matching the patterns, in one call (~9 ms for 1,000)."""
@@ -160,7 +169,19 @@ class Systemd:
                 errors[expression] = lines[-1] if lines else "not a valid calendar expression"
         return errors
 
-    # --- credentials (systemd-creds; values only on stdin/stdout, never in argv) --------------------
+    def security(self, units: Sequence[str]) -> dict[str, Exposure]:
+        """`systemd-analyze security` of loaded units, in one call: {unit: its exposure}.
+
+        Text, not --json=short: systemd 252's JSON lists the items of each unit but neither the
+        unit's name nor its overall score, which only the text output carries. Units systemd
+        cannot analyse (not loaded) are missing from the result.
+        """
+        if not units:
+            return {}
+        argv = ["systemd-analyze", *(["--user"] if self.user_mode else []), "security", "--no-pager", *units]
+        return parse_security(self._runner(argv).stdout)
+
+        # --- credentials (systemd-creds; values only on stdin/stdout, never in argv) --------------------
     def _creds(self, args: Sequence[str], data: str) -> subprocess.CompletedProcess[str]:
         argv = ["systemd-creds", *args]
         try:
@@ -212,6 +233,38 @@ class Systemd:
         exit_status = int(status[1]) if status else done.returncode if result in ("success", "exit-code") else None
         extra = [line for line in done.stderr.splitlines() if not _RUN_REPORT.match(line)]
         return Transient(result, exit_status, "\n".join([done.stdout.rstrip("\n"), *extra]).strip("\n"))
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """systemd-analyze security's verdict on one unit: its score (0 safe … 10 exposed), its
+    level word (OK, MEDIUM, EXPOSED, UNSAFE, …) and each open item as (setting, why, weight)."""
+
+    score: float
+    level: str
+    open_items: tuple[tuple[str, str, float], ...]
+
+
+# A table row: a mark (✗/✓ in UTF-8 locales, -/+ in C), the setting, its description and, for an
+# open item, its exposure; then one overall line per unit. The same words in every locale.
+_ROW = re.compile(r"^(?P<mark>✗|-)\s+(?P<setting>\S+)\s+(?P<why>.*?)\s+(?P<exposure>\d+\.\d+)\s*$")
+_OVERALL = re.compile(r"Overall exposure level for (?P<unit>\S+): (?P<score>\d+\.\d+) (?P<level>[A-Z]+)")
+
+
+def parse_security(text: str) -> dict[str, Exposure]:
+    """{unit: Exposure} from `systemd-analyze security` text for one or more units."""
+    found: dict[str, Exposure] = {}
+    items: list[tuple[str, str, float]] = []
+    for line in text.splitlines():
+        row = _ROW.match(line)
+        if row:
+            items.append((row["setting"], row["why"], float(row["exposure"])))
+            continue
+        overall = _OVERALL.search(line)
+        if overall:
+            found[overall["unit"]] = Exposure(float(overall["score"]), overall["level"], tuple(items))
+            items = []
+    return found
 
 
 @dataclass(frozen=True)

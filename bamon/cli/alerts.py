@@ -9,10 +9,8 @@ from typing import Any
 
 from bamon.cli.context import Context
 from bamon.cli.output import ago, iso, print_json, table, until
-from bamon.journal import field
+from bamon.notify import ledger
 from bamon.notify.outbox import Item, Outbox
-
-EVENTS = ("alert.delivery", "alert.outbox")
 
 
 def register(sub: Any) -> None:
@@ -23,34 +21,18 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _when(entry: dict[str, Any]) -> datetime | None:
-    stamp = field(entry, "__REALTIME_TIMESTAMP")
-    return datetime.fromtimestamp(int(stamp) / 1e6, UTC) if stamp.isdigit() else None
-
-
 def collect(entries: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """Journal records → one dict per alert (newest last), each channel's latest result."""
+    """Journal records → one dict per alert (newest last), each channel's latest answer."""
     alerts: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        alert_id = field(entry, "ALERT_ID")
-        if not alert_id:
-            continue
-        when = _when(entry)
-        alert = alerts.setdefault(alert_id, {"id": alert_id, "check": field(entry, "BAMON_CHECK"),
-                                             "kind": field(entry, "KIND"), "time": iso(when), "channels": {}})
-        channel = field(entry, "CHANNEL")
-        state = alert["channels"].setdefault(channel, {"channel": channel, "attempts": 0})
-        if field(entry, "BAMON_EVENT") == "alert.delivery":
-            attempts = field(entry, "ATTEMPTS")
-            state.update(outcome=field(entry, "OUTCOME"), detail=field(entry, "DETAIL"), time=iso(when),
-                         attempts=state["attempts"] + (int(attempts) if attempts.isdigit() else 0),
-                         via=field(entry, "SOURCE") or "notifier")
-        elif field(entry, "ACTION") in ("expired", "dropped"):
-            state.update(outcome=field(entry, "ACTION"), detail=field(entry, "DETAIL"), time=iso(when))
-    out = list(alerts.values())[-limit:]
-    for alert in out:
-        alert["channels"] = list(alert["channels"].values())
-    return out
+    for one in ledger.fold(entries):
+        alert = alerts.setdefault(one.alert, {"id": one.alert, "check": one.check, "kind": one.kind,
+                                              "time": ledger.iso(one.first), "channels": []})
+        alert["time"] = min(alert["time"], ledger.iso(one.first))
+        state: dict[str, Any] = {"channel": one.channel, "attempts": one.attempts}
+        if one.answer:
+            state.update(outcome=one.answer, detail=one.detail, time=ledger.iso(one.updated), via=one.via)
+        alert["channels"].append(state)
+    return list(alerts.values())[-limit:]
 
 
 def outbox_rows(items: Sequence[Item]) -> list[dict[str, Any]]:
@@ -64,8 +46,7 @@ def _at(text: str | None) -> datetime | None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    matches = [f"BAMON_EVENT={e}" for e in EVENTS]
-    alerts = collect(ctx.journal.entries(matches, since=args.since), args.lines)
+    alerts = collect(ctx.journal.entries(ledger.MATCHES, since=args.since), args.lines)
     waiting = outbox_rows([item for _, item in Outbox(ctx.paths.outbox_dir).items()])
     if args.json:
         print_json({"alerts": alerts, "outbox": waiting})

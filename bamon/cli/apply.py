@@ -11,6 +11,7 @@ import argparse
 import pwd
 from typing import Any
 
+from bamon import manage
 from bamon.cli.context import Context
 from bamon.cli.output import note
 from bamon.units import hardening
@@ -22,7 +23,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.reload()
+    # hand edits are kept as a version; invalid entries are skipped as at boot (`bamon config
+    # reload` refuses invalid files instead); timers of removed checks are stopped
+    applied = manage.reload_files(ctx, manage.Actor(via="apply"), strict=False)
+    for unit in applied.stopped:
+        note(f"stopped {unit}: its check is gone or disabled")
     how = ("bamon-generator regenerated them" if ctx.paths.generator_installed()
            else f"units written to {ctx.paths.unit_dir}")
     print(f"applied {len(ctx.config().scripts)} check(s): {how}")

@@ -1,4 +1,4 @@
-"""bamon config show | validate | edit | reset."""
+"""bamon config show | validate | edit | reset (history | diff | rollback | reload: config_versions.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from bamon import manage
+from bamon.cli import config_versions
 from bamon.cli.context import Context
 from bamon.cli.output import note, print_json
 from bamon.config.defaults import render
 from bamon.config.issues import ConfigIssue
-from bamon.config.model import Config, load
+from bamon.config.load import load_raw
+from bamon.config.model import Config, build, load
 from bamon.config.write import dump
 from bamon.errors import BamonError
 from bamon.history.retention import retention_notes
@@ -36,6 +38,10 @@ def register(sub: Any) -> None:
     check.add_argument("-v", "--verbose", action="store_true", help="also list the files read and the scripts")
     check.add_argument("--json", action="store_true")
     check.add_argument("--run-as", action="store_true", help="also list the user every check runs as")
+    check.add_argument("--candidate", metavar="FILE", type=Path,
+                       help="validate as if FILE were in place of --target (Ansible's validate:, before a write)")
+    check.add_argument("--target", metavar="PATH", type=Path,
+                       help="the file --candidate would become: config.yaml (default) or scripts.d/NAME.yaml")
     check.set_defaults(run=run_validate)
     edit = verbs.add_parser("edit", help="edit config.yaml; saved only if valid")
     edit.add_argument("-e", "--editor", help="the editor to use (default: $VISUAL, $EDITOR, sensible-editor, vi)")
@@ -43,6 +49,7 @@ def register(sub: Any) -> None:
     reset = verbs.add_parser("reset", help="write the commented default config (keeps a backup)")
     reset.add_argument("-f", "--force", "-y", "--yes", dest="yes", action="store_true", help="do not ask")
     reset.set_defaults(run=run_reset)
+    config_versions.register(verbs)
 
 
 def effective(config: Config) -> dict[str, Any]:
@@ -163,8 +170,24 @@ def _print_run_as(config: Config, user_mode: bool) -> None:
         print(f"runs as {user}: {', '.join(names)}")
 
 
+def _candidate_config(args: argparse.Namespace, ctx: Context) -> Config:
+    """The config as it would be with --candidate in place of --target."""
+    target = (args.target or ctx.paths.config_file).absolute()
+    if target != ctx.paths.config_file.absolute() and \
+            (target.parent != ctx.paths.scripts_dir.absolute() or target.suffix != ".yaml"):
+        raise BamonError(f"--target {target} is neither {ctx.paths.config_file} nor a {ctx.paths.scripts_dir}/*.yaml",
+                         "name the file the candidate is meant to replace or become")
+    if not args.candidate.is_file():
+        raise BamonError(f"--candidate {args.candidate}: no such file", "name the file to validate")
+    main, scripts = ctx.paths.config_file.absolute(), ctx.paths.scripts_dir.absolute()
+    return build(load_raw(main, scripts, {target: args.candidate}))
+
+
 def run_validate(args: argparse.Namespace, ctx: Context) -> int:
-    config = ctx.config()
+    if args.target and not args.candidate:
+        raise BamonError("--target needs --candidate FILE", "for example: --candidate new.yaml --target "
+                         f"{ctx.paths.scripts_dir}/web.yaml")
+    config = _candidate_config(args, ctx) if args.candidate else ctx.config()
     issues = (list(config.issues) + _calendar_issues(ctx, config) + _root_notes(config, ctx.user_mode)
               + _retention_issues(ctx, config))
     errors = [i for i in issues if i.fatal]
@@ -236,7 +259,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
         draft.unlink(missing_ok=True)
 
 
-def _confirmed(question: str) -> bool | None:
+def confirmed(question: str) -> bool | None:
     """The answer to a y/N question on stdin (a terminal or a pipe); None when none came."""
     if sys.stdin.isatty():  # a pipe gets no prompt: its answer is already written
         sys.stderr.write(f"{question} [y/N] ")
@@ -250,7 +273,7 @@ def _confirmed(question: str) -> bool | None:
 def run_reset(args: argparse.Namespace, ctx: Context) -> int:
     target = ctx.paths.config_file
     if not args.yes and target.exists():
-        answer = _confirmed(f"Replace {target} with the default? A backup is kept.")
+        answer = confirmed(f"Replace {target} with the default? A backup is kept.")
         if answer is None:
             raise BamonError(f"not replacing {target} without confirmation", "pass --force")
         if not answer:

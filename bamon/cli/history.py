@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from bamon.cli import central
 from bamon.cli.context import Context
 from bamon.cli.output import color_status, note, page, table, use_color
 from bamon.history import spark
@@ -23,6 +24,9 @@ def register(sub: Any) -> None:
     p.add_argument("--status", type=str.upper, choices=STATUSES, help="only runs with this status")
     p.add_argument("-n", "--lines", type=int, default=None, help="at most N runs (default: all in the span)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--config", dest="config_versions", action="store_true",
+                   help="the versions of the config that changed this check, instead of its runs")
+    central.add_options(p)
     p.set_defaults(run=run)
 
 
@@ -30,10 +34,21 @@ def _cpu(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.0f}ms"
 
 
+def _config_versions(args: argparse.Namespace, ctx: Context) -> int:
+    """The config versions that changed this check (a removed check has them too)."""
+    from bamon import manage
+    from bamon.cli.config_versions import show_versions
+
+    return show_versions(manage.store(ctx).of_check(args.name), args, f"of {args.name} ")
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    script = ctx.script(args.name)
-    since, until, limited = window(args.since, args.until, ctx.config().daemon.history_retention_days, "7d")
-    runs = read(ctx.journal, script.name, output_format=script.output_format, since_us=since, until_us=until)
+    if args.config_versions:
+        return _config_versions(args, ctx)
+    remote = central.use(args, ctx)
+    name, output_format = central.check(ctx, args.name, remote)
+    since, until, limited = window(args.since, args.until, central.retention_days(ctx), "7d")
+    runs = read(ctx.journal, name, output_format=output_format, since_us=since, until_us=until)
     shown = select(runs, args.status, args.lines if args.lines and args.lines > 0 else None)
     problems = sorted({p for r in shown for p in r.problems})
     if limited:
@@ -47,9 +62,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         # (one encoder for all: json.dumps builds a new one for every call with ensure_ascii=False)
         encode = json.JSONEncoder(ensure_ascii=False).encode
         lines = ",\n".join(encode(r.as_dict()) for r in shown)
-        sys.stdout.write(f'{{"name": {json.dumps(script.name)}, "runs": [\n{lines}\n]}}\n')
+        sys.stdout.write(f'{{"name": {json.dumps(name)}, "runs": [\n{lines}\n]}}\n')
     elif not shown:
-        print(f"no runs of {script.name} in that time span" + (f" with status {args.status}" if args.status else ""))
+        print(f"no runs of {name} in that time span" + (f" with status {args.status}" if args.status else ""))
     else:
         rows = [(r.record.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"), color_status(r.status),
                  f"{r.record.duration:.3f}s", "-" if r.record.exit_status is None else str(r.record.exit_status),

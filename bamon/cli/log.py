@@ -11,6 +11,7 @@ import re
 import subprocess
 from typing import Any
 
+from bamon.cli import central
 from bamon.cli.context import Context
 from bamon.cli.logview import View, show
 from bamon.cli.output import use_color
@@ -43,6 +44,7 @@ def register(sub: Any) -> None:
                    help="text, or JSON lines with timestamp, level, script, message")
     p.add_argument("--no-color", action="store_true", help="no colours (they are only used on a terminal)")
     p.add_argument("--reverse", action="store_true", help="newest first")
+    central.add_options(p)
     p.set_defaults(run=run, accepts_passthrough=True)  # `bamon log … -- JOURNALCTL-ARGS`
 
 
@@ -61,21 +63,21 @@ def when(text: str) -> str:
     return f"-{text.replace(' ', '')}" if _RELATIVE.match(text.strip()) else text
 
 
-def sources(args: argparse.Namespace, ctx: Context) -> list[str]:
+def sources(args: argparse.Namespace, ctx: Context, remote: bool = False) -> list[str]:
     """journalctl matches for the checks asked for."""
-    if args.name and ctx.user_mode:
+    if args.name and ctx.journal.user_mode:
         # journald often cannot tell which user unit a line came from (systemd 252), but the
         # unit's syslog identifier is always there: the output and the run records
-        return ["-t", f"bamon-{ctx.script(args.name).name}"]
+        return ["-t", f"bamon-{central.check(ctx, args.name, remote)[0]}"]
     if args.name:
-        unit = naming.service(ctx.script(args.name).name)
+        unit = naming.service(central.check(ctx, args.name, remote)[0])
         # the check's own unit, plus the notifier that recorded its failures
         return ["-u", unit, "-u", f"{naming.NOTIFY_TEMPLATE}{unit.removesuffix('.service')}.service"]
     return ["-u", naming.UNIT_GLOB]
 
 
-def journalctl_args(args: argparse.Namespace, ctx: Context) -> list[str]:
-    argv = sources(args, ctx)
+def journalctl_args(args: argparse.Namespace, ctx: Context, remote: bool = False) -> list[str]:
+    argv = sources(args, ctx, remote)
     argv += [f"--since={when(args.since)}"] if args.since else []
     argv += [f"--until={when(args.until)}"] if args.until else []
     # a search keeps the whole range: the last N are counted after it, context needs neighbours
@@ -101,6 +103,10 @@ def _matcher(args: argparse.Namespace) -> re.Pattern[str] | None:
 def info(ctx: Context) -> int:
     usage = subprocess.run([*ctx.journal.base_command(), "--disk-usage"], capture_output=True, text=True,
                            check=False)
+    if ctx.journal.directory is not None:
+        print(f"Location: the journal files in {ctx.journal.directory}")
+        print(f"Size: {(usage.stdout or usage.stderr).strip() or 'unknown'}")
+        return 0
     scope = "your user journal" if ctx.user_mode else "the system journal"
     print(f"Location: journald, {scope} (/var/log/journal, or /run/log/journal when not persistent)")
     print(f"Size: {(usage.stdout or usage.stderr).strip() or 'unknown'}")
@@ -112,6 +118,7 @@ def info(ctx: Context) -> int:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    remote = central.use(args, ctx)
     if args.info:
         return info(ctx)
     for option in ("lines", "before", "after"):
@@ -121,5 +128,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0  # the original printed nothing for --lines 0
     view = View(matcher=_matcher(args), before=args.before, after=args.after,
                 json=args.format == "json", color=use_color() and not args.no_color)
-    show(ctx.journal.stream(journalctl_args(args, ctx)), view, None if args.follow else args.lines)
+    show(ctx.journal.stream(journalctl_args(args, ctx, remote)), view, None if args.follow else args.lines)
     return 0

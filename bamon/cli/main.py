@@ -14,9 +14,12 @@ from bamon.cli import (
     alerts,
     analytics,
     apply,
+    audit_cmd,
     completions,
+    compliance,
     config_cmd,
     control,
+    fleet,
     history,
     log,
     metrics,
@@ -24,9 +27,12 @@ from bamon.cli import (
     performance,
     remove,
     reset,
+    scan,
     secret,
+    security,
     silence,
     status,
+    template,
     toggle,
 )
 from bamon.cli import list as list_cmd
@@ -40,9 +46,12 @@ from bamon.paths import resolve
 COMMANDS = (status, list_cmd, add, remove, toggle, now, control, log, history, analytics, config_cmd, apply,
             performance,
             alerts, alert, secret, silence, completions,
+            template,
             reset,  # reset: recovery's circuit breaker
             accounts,
-            metrics)
+            metrics,
+            fleet,
+            security, audit_cmd, scan, compliance)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     # Everything after the first "--" is for the tool underneath (journalctl for `bamon log`).
     cut = words.index("--") if "--" in words else len(words)
-    args = p.parse_args(words[:cut])
+    # Options no parser declares are for commands that take free --NAME VALUE pairs
+    # (`bamon template create --url …`: the template declares them); any other command refuses them.
+    args, extra = p.parse_known_args(words[:cut])
+    args.extra = extra
+    if extra and not getattr(args, "accepts_options", False):
+        p.error(f"unrecognized arguments: {' '.join(args.extra)}")
     args.passthrough = words[cut + 1:]
     if args.passthrough and not getattr(args, "accepts_passthrough", False):
         p.error(f"unexpected arguments after --: {' '.join(args.passthrough)}")

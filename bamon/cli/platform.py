@@ -33,6 +33,8 @@ PORTABLE = (
     Portable(("template",), "lists, shows and creates check templates"),
     Portable(("alert", "test"), "sends a test alert through a configured channel"),
     Portable(("completions",), "prints shell completions"),
+    Portable(("scan",), "scans the checks' commands and scripts (shellcheck, risky patterns, permissions)"),
+    Portable(("fleet", "status"), "reads every host's checks from Prometheus"),
 )
 
 

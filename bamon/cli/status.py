@@ -13,6 +13,8 @@ from bamon.history import spark
 from bamon.history.runs import Run, read_many
 from bamon.history.status import CheckStatus, collect
 from bamon.status_json import WORDS, document, error_text
+from bamon.systemd import Exposure
+from bamon.units import naming
 
 HEADERS = ("NAME", "STATUS", "EXIT CODE", "OUTPUT", "DURATION", "TIME SINCE", "NEXT EXECUTION")
 _ORDER = {"FAILED": 0, "WARNING": 1, "RUNNING": 2, "UNKNOWN": 3, "OK": 4, "SKIPPED": 5, "DISABLED": 6}
@@ -68,9 +70,12 @@ def render_table(checks: list[CheckStatus]) -> str:
     return table(HEADERS, rows, squeeze="OUTPUT")
 
 
-def _verbose(c: CheckStatus, recent: list[Run]) -> str:
+def _verbose(c: CheckStatus, recent: list[Run], rated: Exposure | None) -> str:
     r = c.record
     lines = [f"● {c.script.name} — {c.status}", f"    unit: {c.script.unit}  (journalctl -u {c.script.unit})"]
+    # systemd's own rating of the unit (bamon security NAME lists what closes the biggest gaps)
+    lines.append(f"    exposure: {rated.score:.1f} {rated.level}  (bamon security {c.script.name})" if rated
+                 else "    exposure: - (systemd-analyze security could not rate the unit)")
     if r:
         lines += [f"    last run: {iso(r.started)}, {r.duration:.3f}s, invocation {r.invocation}",
                   f"    result: {r.result}" + (f" ({c.reason_text()})" if not r.ok else ""),
@@ -107,13 +112,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.verbose:
             recent = read_many(ctx.journal, {c.script.name: c.script.output_format for c in checks},
                                since_us=int((time.time() - 86400) * 1e6)) if use_color() else {}
-            print("\n" + "\n\n".join(_verbose(c, recent.get(c.script.name, [])[-40:]) for c in checks))
+            rated = ctx.systemd.security([c.script.unit for c in checks]) if ctx.live else {}
+            print("\n" + "\n\n".join(_verbose(c, recent.get(c.script.name, [])[-40:], rated.get(c.script.unit))
+                                      for c in checks))
     if ctx.config().errors:
-        note(f"{len(ctx.config().errors)} config problem(s), affected entries are not monitored: "
-             "run `bamon config validate`")
+        note(_problems_note(ctx))
     if args.webhook:
         _post(args.webhook, doc)
     return 0
+
+
+def _problems_note(ctx: Context) -> str:
+    """What config problems mean now: entries skipped (as at boot and by `bamon apply`), or a
+    hand edit the config watch refused as a whole (its bamon.config-error says so), so that
+    systemd still runs the checks as they were before it."""
+    count = len(ctx.config().errors)
+    unit = naming.CONFIG_ERROR
+    described = ctx.systemd.show([unit], ["Description"]).get(unit, {}).get("Description", "") if ctx.live else ""
+    if "not applied" in described:
+        return (f"{count} config problem(s) in a hand edit: it was not applied, the checks run as in the last "
+                "version (bamon config history); fix it and save, or run `bamon config validate`")
+    return f"{count} config problem(s), affected entries are not monitored: run `bamon config validate`"
 
 
 def _post(url: str, document: dict[str, Any]) -> None:

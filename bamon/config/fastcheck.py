@@ -27,9 +27,26 @@ class Format:
     check: Callable[[Any], object]
 
 
+# The words IPAddressAllow=/IPAddressDeny= take besides addresses and prefixes (systemd.resource-control(5))
+IP_WORDS = ("any", "localhost", "link-local", "multicast")
+
+
+def check_ip_prefix(text: str) -> None:
+    """An address, a prefix (10.0.0.0/8) or one of systemd's words; ValueError otherwise."""
+    if text in IP_WORDS:
+        return
+    import ipaddress  # only configs with IP settings pay for it (the generator reads thousands)
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"not an IP address or prefix, nor one of {', '.join(IP_WORDS)}") from None
+
+
 FORMATS: dict[str, Format] = {
     "bamon-span": Format((int, str), parse_span),  # 30 or "30s"
     "bamon-schedule": Format((str,), check_schedule),
+    "bamon-ip-prefix": Format((str,), check_ip_prefix),
 }
 
 _TYPES: dict[str, Callable[[Any], bool]] = {

@@ -6,6 +6,7 @@ tree costs time the generator does not have on the happy path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 
 from bamon.config.issues import ConfigIssue
+from bamon.paths import check_templates_dir
 
 try:  # libyaml is several times faster; Debian's python3-yaml has it
     _Loader: type = yaml.CSafeLoader
@@ -27,6 +29,9 @@ class RawScript:
     data: Any
     file: Path
     path: tuple[str | int, ...]  # key path inside `file`: ("scripts", 3) or () for scripts.d
+    # A script made from a template: `data` is the expanded entry (command included), or, when
+    # the template cannot be applied, as written with the reasons here (bamon/templates/).
+    problems: list[ConfigIssue] = field(default_factory=list)
 
 
 @dataclass
@@ -39,7 +44,7 @@ class RawConfig:
     issues: list[ConfigIssue] = field(default_factory=list)
 
 
-def _read_yaml(path: Path) -> tuple[Any, ConfigIssue | None]:
+def read_yaml(path: Path) -> tuple[Any, ConfigIssue | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -66,9 +71,14 @@ def script_files(scripts_dir: Path) -> list[Path]:
     return sorted(p for p in scripts_dir.glob("*.yaml") if not p.name.startswith("."))
 
 
-def load_raw(config_file: Path, scripts_dir: Path | None) -> RawConfig:
-    """Read config.yaml and scripts.d/*.yaml; unreadable files become issues, not exceptions."""
-    data, issue = _read_yaml(config_file)
+def load_raw(config_file: Path, scripts_dir: Path | None, instead: Mapping[Path, Path] | None = None) -> RawConfig:
+    """Read config.yaml and scripts.d/*.yaml; unreadable files become issues, not exceptions.
+
+    `instead` ({file: candidate}) reads the config as it would be with each candidate in place
+    of its file, new or replacing one (`bamon config validate --candidate`).
+    """
+    instead = instead or {}
+    data, issue = read_yaml(instead.get(config_file, config_file))
     raw = RawConfig(main={}, main_file=config_file)
     if issue:
         raw.issues.append(issue)
@@ -82,13 +92,44 @@ def load_raw(config_file: Path, scripts_dir: Path | None) -> RawConfig:
         scripts = data.get("scripts")
         if isinstance(scripts, list):
             raw.scripts = [RawScript(item, config_file, ("scripts", i)) for i, item in enumerate(scripts)]
-    for path in script_files(scripts_dir) if scripts_dir else []:
-        data, issue = _read_yaml(path)
+    files = script_files(scripts_dir) if scripts_dir else []
+    files += sorted(f for f in instead if f.parent == scripts_dir and f.suffix == ".yaml" and f not in files)
+    for path in (instead.get(f, f) for f in files):
+        data, issue = read_yaml(path)
         if issue:
             raw.issues.append(issue)
         else:
             raw.scripts.append(RawScript(data, path, ()))
+    templates_dir = check_templates_dir(config_file)
+    if (any(_uses_template(s) for s in raw.scripts) or "templates" in raw.main
+            or script_files(templates_dir)):  # a config without templates never loads the library
+        raw.issues += _expand(raw.scripts, raw.main, config_file, templates_dir)
     return raw
+
+
+def _uses_template(script: RawScript) -> bool:
+    return isinstance(script.data, dict) and "template" in script.data
+
+
+def _expand(scripts: list[RawScript], main: dict[str, Any], config_file: Path,
+            templates_dir: Path) -> list[ConfigIssue]:
+    """Give every template script its command; returns the problems of the templates themselves."""
+    from bamon.templates.catalog import build, expand_script
+
+    catalog = build(main, config_file, templates_dir)
+    for script in scripts:
+        if _uses_template(script):
+            script.data, script.problems = expand_script(script.data, script.file, script.path, catalog)
+    return catalog.issues
+
+
+def entry(data: Any, file: Path, config_file: Path) -> RawScript:
+    """One new or replaced entry, ready for validation (its template expanded, if it has one)."""
+    script = RawScript(data, file, ())
+    if _uses_template(script):
+        main, _ = read_yaml(config_file)  # for its templates: section
+        _expand([script], main if isinstance(main, dict) else {}, config_file, check_templates_dir(config_file))
+    return script
 
 
 def line_of(file: Path, path: tuple[str | int, ...], key: bool = False) -> int | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bamon.config import overrides
 from bamon.config import schema as schema_mod
 from bamon.config.channels import ChannelSpec
 from bamon.config.channels import specs as channel_specs
@@ -56,6 +57,12 @@ class Script:
     # retries, recovery actions, dependencies, condition, circuit breaker (bamon/recovery/)
     recovery: recovery_policy.Recovery = recovery_policy.NONE
     output_format: str = "plain"  # plain | nagios: how exit codes and output are read
+    template: str = ""  # the template its command was made from (bamon/templates/), if any
+    # `sandbox:` as a mapping (config/overrides.py): unit settings of this check alone; None
+    # leaves the profile's and network's own (units/render.py writes them after those)
+    private_network: bool | None = None
+    ip_address_allow: tuple[str, ...] | None = None
+    ip_address_deny: tuple[str, ...] | None = None
 
     def settings(self) -> dict[str, Any]:
         """The effective settings, defaults filled in (`bamon config show`, the web API)."""
@@ -63,13 +70,22 @@ class Script:
             "name": self.name, "command": self.command,
             **({"schedule": self.schedule} if self.schedule else {"interval": self.interval}),
             "timeout": self.limits.timeout, "enabled": self.enabled, "description": self.description,
-            "severity": self.severity, "tags": list(self.tags), "sandbox": self.limits.profile,
+            "severity": self.severity, "tags": list(self.tags), "sandbox": self._sandbox(),
             **({"user": self.user} if self.user else {}), "network": self.network,
             **({"read_write_paths": list(self.read_write_paths)} if self.read_write_paths else {}),
             **({"capabilities": list(self.capabilities)} if self.capabilities else {}),
             **({"environment": dict(self.environment)} if self.environment else {}),
+            **({"template": self.template} if self.template else {}),
             "source": str(self.source),
         }
+
+    def _sandbox(self) -> str | dict[str, Any]:
+        """The profile, or the mapping with this check's own unit settings (User and ReadWritePaths
+        are shown as `user` and `read_write_paths`, which they are merged into)."""
+        own = {key: list(value) if isinstance(value, tuple) else value for key, value in (
+            ("PrivateNetwork", self.private_network), ("IPAddressAllow", self.ip_address_allow),
+            ("IPAddressDeny", self.ip_address_deny)) if value is not None}
+        return {"profile": self.limits.profile, **own} if own else self.limits.profile
 
     @property
     def unit(self) -> str:
@@ -94,6 +110,16 @@ class Web:
 
     listen: tuple[str, ...] = ("127.0.0.1:8477",)
     idle_exit: int = 300  # seconds
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Where the fleet view reads every host's metrics (section fleet:, bamon/fleet/)."""
+
+    prometheus_url: str | None = None
+    host_label: str = "instance"
+    lookback: int = 3600  # seconds
+    stale_after: int = 180  # seconds
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,7 @@ class Config:
     escalation_policies: tuple[tuple[str, tuple[EscalationStep, ...]], ...] = ()
     gradual_step: int = 600
     web: Web = field(default=Web())
+    fleet: Fleet = field(default=Fleet())
 
     @property
     def errors(self) -> tuple[ConfigIssue, ...]:
@@ -167,20 +194,28 @@ def _script(data: dict[str, Any], source: Path, daemon: Daemon, sandbox: Limits)
         max_cpu_time=sandbox.max_cpu_time,
         max_file_size=sandbox.max_file_size,
         max_virtual_memory=sandbox.max_virtual_memory,
-        profile=data.get("sandbox", sandbox.profile),
+        profile=overrides.profile(data, sandbox.profile),
         user=sandbox.user,
     )
     env = data.get("environment") or {}
+    box = overrides.mapping(data)
+    allow, deny = box.get("IPAddressAllow"), box.get("IPAddressDeny")
     return Script(
         name=data["name"], command=data["command"], interval=interval,
         schedule=to_oncalendar(schedule) if schedule else None,
         enabled=bool(get("enabled")), description=str(get("description") or ""),
-        severity=get("severity"), tags=tuple(get("tags") or ()), user=data.get("user") or sandbox.user,
+        severity=get("severity"), tags=tuple(get("tags") or ()),
+        user=data.get("user") or box.get("User") or sandbox.user,
         environment=tuple((str(k), _env_text(v)) for k, v in env.items()),
         limits=limits, source=source, network=get("network"),
-        read_write_paths=tuple(get("read_write_paths")), capabilities=tuple(dict.fromkeys(get("capabilities"))),
+        read_write_paths=tuple(dict.fromkeys([*get("read_write_paths"), *box.get("ReadWritePaths", ())])),
+        capabilities=tuple(dict.fromkeys(get("capabilities"))),
         hint=str(data.get("hint") or ""), recovery=recovery_policy.from_raw(data),
         output_format=data.get("output_format", daemon.output_format),
+        template=str(data.get("template") or ""),
+        private_network=box.get("PrivateNetwork"),
+        ip_address_allow=tuple(allow) if allow is not None else None,
+        ip_address_deny=tuple(deny) if deny is not None else None,
     )
 
 
@@ -227,6 +262,11 @@ def _web(raw: RawConfig, bad_paths: set[str]) -> Web:
     return Web(tuple(w["listen"]) or Web().listen, parse_span(w["idle_exit"]))  # [] would listen nowhere
 
 
+def _fleet(raw: RawConfig, bad_paths: set[str]) -> Fleet:
+    f = _section(raw, "fleet", bad_paths)
+    return Fleet(f.get("prometheus_url"), f["host_label"], parse_span(f["lookback"]), parse_span(f["stale_after"]))
+
+
 def build(raw: RawConfig) -> Config:
     """Validate `raw` and build the model from everything usable in it."""
     issues, bad = validate(raw)
@@ -245,7 +285,8 @@ def build(raw: RawConfig) -> Config:
                   channels=channel_specs(raw, bad_paths),
                   rules=_rules(alerts, bad_paths), escalation_policies=_policies(alerts, bad_paths),
                   gradual_step=parse_span(alerts["gradual_step"]),
-                  load_threshold=performance.get("load_threshold"), web=_web(raw, bad_paths))
+                  load_threshold=performance.get("load_threshold"), web=_web(raw, bad_paths),
+                  fleet=_fleet(raw, bad_paths))
 
 
 def load(config_file: Path, scripts_dir: Path | None) -> Config:

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bamon.config import overrides
 from bamon.config import schema as schema_mod
 from bamon.config.channels import channel_issues
 from bamon.config.fastcheck import FORMATS, check_format, conforms
@@ -21,8 +22,10 @@ from bamon.recovery import validate as recovery_rules
 
 
 def _target(which: str) -> dict[str, Any]:
+    """The schema of the whole file ("root"), or of one of its $defs ("script", "template")."""
     root = schema_mod.schema()
-    return root if which == "root" else schema_mod.script_schema()
+    target: dict[str, Any] = root if which == "root" else root["$defs"][which]
+    return target
 
 
 def _predicate(name: str) -> Callable[[Any], bool]:
@@ -216,12 +219,19 @@ def _rule_issues(main: dict[str, Any], file: str) -> list[ConfigIssue]:
     return issues
 
 
+def template_shape_issues(data: Any, file: str, base: tuple[str | int, ...]) -> list[ConfigIssue]:
+    """The schema's verdict on one template definition (a templates.d file)."""
+    return _schema_issues(data, "template", file, base)
+
+
 def entry_issues(script: RawScript) -> list[ConfigIssue]:
     """The problems of one script entry on its own (its shape and its own rules)."""
+    if script.problems:  # its template could not be applied: there is no command to check yet
+        return list(script.problems)
     found = _schema_issues(script.data, "script", str(script.file), script.path) + _script_rules(script)
     # recovery keys (bamon/recovery/validate.py): rules the schema cannot express (each skips
     # values of the wrong shape, which the schema already reported)
-    return found + recovery_rules.entry_rules(script)
+    return found + recovery_rules.entry_rules(script) + overrides.entry_rules(script)
 
 
 def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:

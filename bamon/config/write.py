@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from bamon.atomic import atomic_write
-from bamon.config.load import RawScript
+from bamon.config.load import entry
 from bamon.config.validate import entry_issues
 from bamon.errors import BamonError
 from bamon.paths import Paths
@@ -31,7 +31,9 @@ def locked(paths: Paths) -> Iterator[None]:
     """Hold the config lock (flock, released when the process dies, so never stale)."""
     try:
         paths.lock_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # read-only: flock needs no more, and closing it tells inotify nothing, so taking the
+        # lock does not wake bamon.config-watch.path (which watches this directory)
+        fd = os.open(paths.lock_file, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except PermissionError:
         raise BamonError(f"cannot write {paths.config_file.parent}: permission denied",
                          "run as root (sudo bamon …), or use --user for your own checks") from None
@@ -120,7 +122,7 @@ def add_script(paths: Paths, data: dict[str, Any]) -> tuple[Path, str]:
     target = paths.scripts_dir / f"{data['name']}.yaml"
     if target.exists():
         raise BamonError(f"{target} already exists", "remove that file, or pick another name", code="conflict")
-    problems = [i for i in entry_issues(RawScript(data, target, ())) if i.fatal]
+    problems = [i for i in entry_issues(entry(data, target, paths.config_file)) if i.fatal]
     if problems:
         first = problems[0]
         raise BamonError(f"{first.path or 'script'}: {first.message}"

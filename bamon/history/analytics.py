@@ -77,12 +77,12 @@ def flapping(statuses: Sequence[str], runs: int = FLAP_RUNS, threshold: float = 
     return Flapping(sum(changed), round(percent, 3), percent > threshold)
 
 
-_BUCKETS = {"hour": (3600, "%Y-%m-%dT%H:00Z"), "day": (86400, "%Y-%m-%d")}
+BUCKETS = {"minute": (60, "%Y-%m-%dT%H:%MZ"), "hour": (3600, "%Y-%m-%dT%H:00Z"), "day": (86400, "%Y-%m-%d")}
 
 
 def success_rates(runs: Sequence[Run], size: str = "day") -> list[dict[str, Any]]:
-    """Share of OK runs per hour or day (UTC), oldest first."""
-    seconds, label = _BUCKETS[size]
+    """Share of OK runs per minute, hour or day (UTC), oldest first; buckets without runs are left out."""
+    seconds, label = BUCKETS[size]
     counts: dict[int, list[int]] = {}
     for run in runs:  # integer buckets: formatting a date per run costs more than all the rest
         slot = counts.setdefault(run.record.start_us // (seconds * 1_000_000), [0, 0])

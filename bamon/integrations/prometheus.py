@@ -68,13 +68,18 @@ COUNTERS: dict[str, tuple[str, Callable[[Tally], int]]] = {
     "bamon_check_failures": ("failed runs of the check recorded since counting began", lambda t: t.failures),
 }
 INFO = "bamon_check_info"
+# The status word and systemd's failure reason as labels, value 1: one series per check at a
+# time (a new one when the status changes), both bounded (7 words; records.REASONS). What
+# `bamon fleet status` shows for each host × check; the gauges above cannot tell WARNING,
+# SKIPPED or a timeout from a failure.
+STATUS = "bamon_check_status"
 PERFDATA = "bamon_check_metric"
 GENERATED = "bamon_metrics_generated_timestamp_seconds"
 
 
 def metric_names() -> set[str]:
     """Every series name bamon exports (counters with their _total sample names)."""
-    return {*GAUGES, INFO, PERFDATA, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
+    return {*GAUGES, INFO, STATUS, PERFDATA, GENERATED, *COUNTERS, *(f"{name}_total" for name in COUNTERS)}
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ def families(snapshot: Snapshot) -> Iterator[Metric]:
     for c in snapshot.checks:
         info.add_metric([c.script.name, c.script.severity, ",".join(c.script.tags)], 1.0)
     yield info
+    status = GaugeMetricFamily(STATUS, "always 1; the status word of the check and why its last run failed",
+                               labels=["check", "status", "reason"])
+    for c in snapshot.checks:
+        status.add_metric([c.script.name, c.status, c.failure_reason or ""], 1.0)
+    yield status
     for name, (text, count) in COUNTERS.items():
         counter = CounterMetricFamily(name, text, labels=["check"])
         for c in snapshot.checks:
@@ -150,14 +160,20 @@ def counters_file(paths: Paths) -> Path:
     return paths.state_dir / "metrics" / "counters.json"
 
 
-def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None) -> Snapshot:
+def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None,
+         held: Counters | None = None) -> Snapshot:
     """The state of every configured check now, with its counters brought up to date.
 
     A reader that may not write the counters file (the web service's user, say) still gets
-    them counted, just not kept: the next update by bamon.metrics.service counts the same runs.
+    them counted, just not kept on disk: it passes the counters of its previous snapshot as
+    `held`, which go on from where they were when they are newer than the file's, so that each
+    scrape reads only the runs since the one before (without bamon.metrics.timer nobody writes
+    the file, and a day of run records per scrape would cost seconds with 1,000 checks).
     """
     checks = collect(config, paths, systemd, None)  # no journal: metrics never carry output
     counters = Counters.load(counters_file(paths))
+    if held is not None and held.updated > counters.updated:
+        counters = held
     if journal is not None:
         counters.update(journal)
         with contextlib.suppress(OSError):
@@ -176,17 +192,22 @@ def app(paths: Paths) -> Any:
     """The /metrics ASGI application for a web service serving the checks of `paths`.
 
     The config is loaded again only when one of its files changed (loading and validating
-    1,000 checks costs as much as the rest of a scrape); the run state is read on every scrape.
+    1,000 checks costs as much as the rest of a scrape); the run state is read on every scrape,
+    the run records only since the previous scrape.
     """
     from bamon.config.model import load
 
     cache: dict[tuple[tuple[str, int], ...], Config] = {}
+    held: list[Counters] = []  # the previous scrape's counters (the service may not write the file)
 
     def snapshot() -> Snapshot:
         stamp = _config_stamp(paths)
         if stamp not in cache:
             cache.clear()
             cache[stamp] = load(paths.config_file, paths.scripts_dir)
-        return take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode))
+        taken = take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode),
+                     held[0] if held else None)
+        held[:] = [taken.counters]
+        return taken
 
     return asgi_app(snapshot)

@@ -59,7 +59,10 @@ def record(journal: Journal, alert: Alert, delivery: Delivery, event: str = "ale
            **extra: object) -> None:
     level = "info" if delivery.outcome is Outcome.DELIVERED else "warning"
     log = events.logger(journal, bamon_check=alert.check)
-    getattr(log, level)(event, alert_id=alert.id, kind=alert.kind.value, channel=delivery.channel,
+    # rule and severity ride along so that each record says on its own why it was sent (the
+    # delivery history in `bamon alerts` and the web API reads these records alone)
+    getattr(log, level)(event, alert_id=alert.id, kind=alert.kind.value, rule=alert.rule or None,
+                        severity=alert.severity, channel=delivery.channel,
                         outcome=delivery.outcome.value, detail=delivery.detail, attempts=delivery.attempts,
                         retry_after=delivery.retry_after, **extra)
 

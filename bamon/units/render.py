@@ -114,7 +114,23 @@ def service_unit(script: Script, target: Target) -> str:
         "MemorySwapMax=0",
     ]
     lines += hardening.sandbox_lines(script, user, target.user_mode)
+    lines += _override_lines(script)
     return "\n".join(lines) + "\n"
+
+
+def _override_lines(script: Script) -> list[str]:
+    """`sandbox:` as a mapping: the check's own unit settings, after (so over) the profile's.
+
+    An IP list starts with an empty assignment: it replaces what `network:` set, it does not
+    add to it (systemd appends list assignments otherwise).
+    """
+    lines = []
+    if script.private_network is not None:
+        lines.append(f"PrivateNetwork={'yes' if script.private_network else 'no'}")
+    for key, values in (("IPAddressAllow", script.ip_address_allow), ("IPAddressDeny", script.ip_address_deny)):
+        if values is not None:
+            lines += [f"{key}="] + ([f"{key}={' '.join(values)}"] if values else [])
+    return ["# --- sandbox overrides of this check (its sandbox: mapping) ---", *lines] if lines else []
 
 
 def timer_unit(script: Script) -> str:
@@ -143,7 +159,8 @@ def timer_unit(script: Script) -> str:
     return "\n".join(lines) + "\n"
 
 
-_PRINT_AND_FAIL = 'for p; do echo "bamon: $p"; done; exit 1'
+# bamon.config-error.service's command: print each problem, then fail
+PRINT_AND_FAIL = 'for p; do echo "bamon: $p"; done; exit 1'
 
 
 def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
@@ -163,7 +180,7 @@ def config_error_unit(issues: list[ConfigIssue], config_file: Path) -> str:
         "SyslogIdentifier=bamon.config-error",
         "# not a check: no BAMON_CHECK= field, so a check may be called config-error",
         "LogExtraFields=BAMON_UNIT=config-error",
-        f"ExecStart=/bin/sh -c {exec_arg(_PRINT_AND_FAIL)} bamon {args}",
+        f"ExecStart=/bin/sh -c {exec_arg(PRINT_AND_FAIL)} bamon {args}",
     ]) + "\n"
 
 

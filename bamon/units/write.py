@@ -91,10 +91,11 @@ def install_static_units(directory: Path, user_mode: bool) -> list[str]:
     if any((d / "bamon.target").exists() for d in PACKAGED_UNIT_DIRS[user_mode]):
         return []
     source = Path(sys.prefix) / "share" / "bamon" / "units"
+    import re
     import shutil  # only for `bamon apply` without a package: the generator never needs it
 
     programs = {name: shutil.which(name) or str(Path(sys.prefix) / "bin" / name)
-                for name in ("bamon-notify", "bamon-outbox")}
+                for name in ("bamon", "bamon-notify", "bamon-outbox")}
     written = []
     for legacy in naming.LEGACY:  # 0.1's copy under its old name would fight the new one
         old = directory / legacy
@@ -102,8 +103,8 @@ def install_static_units(directory: Path, user_mode: bool) -> list[str]:
             old.unlink()
     for unit in sorted(source.glob("bamon*")) if source.is_dir() else []:
         text = unit.read_text(encoding="utf-8")
-        for name, path in programs.items():
-            text = text.replace(f"/usr/bin/{name}", path)
+        for name, path in programs.items():  # /usr/bin/bamon, not the start of /usr/bin/bamon-notify
+            text = re.sub(rf"/usr/bin/{name}(?![-\w])", path, text)
         atomic_write(directory / unit.name, text, durable=False)
         written.append(unit.name)
     return written

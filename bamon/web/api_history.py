@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -10,9 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bamon import audit as audit_mod
 from bamon import journal as journal_mod
 from bamon.context import Context
+from bamon.history.analytics import BUCKETS, success_rates
 from bamon.history.records import RunRecord, history
+from bamon.history.runs import read
+from bamon.history.window import window
+from bamon.notify.ledger import iso
 from bamon.web.api_scripts import cache, one_check
 from bamon.web.errors import ApiError
 from bamon.web.http import fields, page, query_int, read_json, requires, respond, state, who
@@ -80,14 +86,49 @@ async def analytics(request: Request) -> Response:
     return respond(request, {"checks": await run_in_threadpool(gather)})
 
 
-def audit_json(entry: dict[str, Any]) -> dict[str, Any]:
-    def f(name: str) -> str | None:
-        return journal_mod.field(entry, name) or None
+# the windows the dashboard offers, each with the bucket that gives a readable number of points
+WINDOWS = {"1h": "minute", "24h": "hour", "7d": "hour", "30d": "day"}
 
-    stamp = f("__REALTIME_TIMESTAMP")
-    return {"time": int(stamp) / 1e6 if stamp and stamp.isdigit() else None, "action": f("BAMON_AUDIT_ACTION"),
-            "check": f("BAMON_CHECK"), "user": f("BAMON_AUDIT_USER"), "via": f("BAMON_AUDIT_VIA") or "cli",
-            "before": f("BAMON_AUDIT_BEFORE"), "after": f("BAMON_AUDIT_AFTER"), "message": f("MESSAGE")}
+
+@requires("viewer")
+async def success_rate(request: Request) -> Response:
+    """
+    summary: One check's success rate per time bucket over a window (bamon analytics' buckets)
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: window, in: query, schema: {type: string, enum: ["1h", "24h", "7d", "30d"]}}
+    responses:
+      200: {description: Buckets, content: {application/json: {schema: {$ref: "#/components/schemas/SuccessRate"}}}}
+      400: {$ref: "#/components/responses/Error"}
+      404: {$ref: "#/components/responses/Error"}
+    """
+    name = (await one_check(request))["name"]
+    span = request.query_params.get("window", "24h")
+    if span not in WINDOWS:
+        raise ApiError("invalid_query", f"window must be one of {', '.join(WINDOWS)}", "?window=24h")
+    ctx, bucket = _ctx(request), WINDOWS[span]
+
+    def gather() -> dict[str, Any]:
+        config, now = ctx.config(), time.time()
+        script = config.script(name)
+        since, _, note = window(span, None, config.daemon.history_retention_days, span, now=now)
+        runs = read(ctx.journal, name, output_format=script.output_format if script else "plain", since_us=since)
+        ok = sum(r.status == "OK" for r in runs)
+        return {"check": name, "window": span, "bucket": bucket, "bucketSeconds": BUCKETS[bucket][0],
+                "since": iso(since / 1e6), "until": iso(now), "runs": len(runs),
+                "successRate": round(ok / len(runs), 4) if runs else None, "note": note,
+                "buckets": success_rates(runs, bucket)}
+
+    return respond(request, await run_in_threadpool(gather))
+
+
+def audit_json(entry: dict[str, Any]) -> dict[str, Any]:
+    record = audit_mod.entry(entry)  # the same reading as `bamon audit`
+    stamp = journal_mod.field(entry, "__REALTIME_TIMESTAMP")
+    return {"time": record.time.timestamp() if stamp.isdigit() else None, "action": record.action or None,
+            "check": record.check, "user": record.user or None, "via": record.via,
+            "before": record.before or None, "after": record.after or None,
+            "message": journal_mod.field(entry, "MESSAGE") or None}
 
 
 @requires("operator")
@@ -164,6 +205,7 @@ ROUTES = [
     Route("/api/v1/silences", add_silence, methods=["POST"]),
     Route("/api/v1/silences/{id}", remove_silence, methods=["DELETE"]),
     Route("/api/v1/scripts/{id}/history", script_history, methods=["GET"]),
+    Route("/api/v1/scripts/{id}/success-rate", success_rate, methods=["GET"]),
     Route("/api/v1/analytics", analytics, methods=["GET"]),
     Route("/api/v1/audit", audit, methods=["GET"]),
     Route("/api/v1/alerts", alerts, methods=["GET"]),

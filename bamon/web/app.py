@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bamon.context import Context
 from bamon.integrations import prometheus
 from bamon.paths import Paths
-from bamon.web import api_account, api_history, api_scripts, events, openapi
+from bamon.web import api_account, api_deliveries, api_fleet, api_history, api_scripts, events, openapi
 from bamon.web.auth import Accounts
 from bamon.web.errors import HANDLERS
 from bamon.web.http import WebState
@@ -88,7 +88,8 @@ def create_app(paths: Paths, state_dir: Path, writer: Writer | None = None,
     status = api_scripts.StatusCache(lambda: Context(paths))
     broadcaster = events.Broadcaster(source or events.journal_source(paths.user_mode),
                                      on_event=lambda event: status.invalidate())
-    api: list[BaseRoute] = [*api_scripts.ROUTES, *api_history.ROUTES, *api_account.ROUTES]
+    api: list[BaseRoute] = [*api_scripts.ROUTES, *api_history.ROUTES, *api_deliveries.ROUTES, *api_account.ROUTES,
+                            *api_fleet.ROUTES]
     routes: list[BaseRoute] = [
         *api,
         *events.ROUTES,

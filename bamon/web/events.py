@@ -1,4 +1,4 @@
-"""/api/v1/events: run results, changes and notifier messages as they land in journald.
+"""/api/v1/events: run results, changes, alert deliveries and notifier messages as they land in journald.
 
 One reader follows the journal (`journalctl -f`, started with the first subscriber and stopped
 with the last) and fans each event out to every WebSocket. Each client has a bounded queue: a
@@ -20,13 +20,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bamon.history.records import from_entry
 from bamon.journal import AUDIT_ID, field
+from bamon.notify import ledger
 from bamon.web.errors import ApiError
 from bamon.web.http import identify, state
 
 Source = Callable[[], AsyncIterator[dict[str, Any]]]
 QUEUE = 256
 _FIELDS = ("MESSAGE", "SYSLOG_IDENTIFIER", "MESSAGE_ID", "BAMON_CHECK", "BAMON_AUDIT_ACTION", "BAMON_AUDIT_USER",
-           "BAMON_AUDIT_VIA", "PRIORITY")
+           "BAMON_AUDIT_VIA", "PRIORITY", "BAMON_EVENT", "CHANNEL", "OUTCOME", "ACTION")
 
 
 def journal_source(user_mode: bool = False) -> Source:
@@ -56,6 +57,9 @@ def to_event(entry: dict[str, Any]) -> dict[str, Any] | None:
     if field(entry, "MESSAGE_ID") == AUDIT_ID:
         return {"type": "change", "action": field(entry, "BAMON_AUDIT_ACTION"), "check": field(entry, "BAMON_CHECK"),
                 "user": field(entry, "BAMON_AUDIT_USER"), "via": field(entry, "BAMON_AUDIT_VIA") or "cli"}
+    if field(entry, "BAMON_EVENT") in ledger.EVENTS:  # from the notifier or the outbox drain
+        return {"type": "delivery", "check": field(entry, "BAMON_CHECK"), "channel": field(entry, "CHANNEL"),
+                "answer": field(entry, "OUTCOME") or field(entry, "ACTION"), "message": field(entry, "MESSAGE")}
     if field(entry, "SYSLOG_IDENTIFIER").startswith("bamon-notify"):
         return {"type": "alert", "check": field(entry, "BAMON_CHECK"), "message": field(entry, "MESSAGE")}
     return None

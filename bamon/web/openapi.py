@@ -17,11 +17,19 @@ from starlette.schemas import SchemaGenerator
 
 from bamon import __version__
 from bamon.config import schema as config_schema
+from bamon.notify.ledger import OUTCOMES
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "hint"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}}}}
 _NULLABLE_STR = {"type": ["string", "null"]}
+_STR, _TIME = {"type": "string"}, {"type": "string", "format": "date-time"}
+
+
+def _page_of(item: str) -> dict[str, Any]:
+    return {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
+        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+        "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": {"type": "integer"}}}
 
 
 def _plain_json_schema(node: Any) -> Any:
@@ -74,6 +82,22 @@ def components() -> dict[str, Any]:
             "NewSilence": {"type": "object", "required": ["for"], "additionalProperties": False, "properties": {
                 "check": {"type": "string"}, "tag": {"type": "string"}, "for": {"type": ["string", "integer"]},
                 "reason": {"type": "string"}}},
+            "Delivery": {"type": "object", "required": ["alert", "check", "channel", "time", "outcome"],
+                         "properties": {
+                "alert": _STR, "check": _STR, "kind": _STR, "rule": _STR, "severity": _STR, "channel": _STR,
+                "time": _TIME, "updated": _TIME, "outcome": {"type": "string", "enum": list(OUTCOMES)},
+                "answer": _STR, "detail": _STR, "attempts": {"type": "integer"}, "retries": {"type": "integer"},
+                "via": _STR, "nextTry": {"type": ["string", "null"], "format": "date-time"},
+                "steps": {"type": "array", "items": {"type": "object", "properties": {
+                    "time": _TIME, "event": _STR, "via": _STR, "detail": _STR}}}}},
+            "Deliveries": _page_of("Delivery"),
+            "SuccessRate": {"type": "object", "required": ["check", "window", "bucket", "buckets"], "properties": {
+                "check": _STR, "window": _STR, "bucket": _STR, "bucketSeconds": {"type": "integer"},
+                "since": _TIME, "until": _TIME, "runs": {"type": "integer"},
+                "successRate": {"type": ["number", "null"]}, "note": _NULLABLE_STR,
+                "buckets": {"type": "array", "items": {"type": "object", "required": ["start", "runs", "successRate"],
+                                                       "properties": {"start": _STR, "runs": {"type": "integer"},
+                                                                      "successRate": {"type": "number"}}}}}},
             "NewToken": {"type": "object", "additionalProperties": False, "properties": {"label": {"type": "string"}}},
         },
         "responses": {"Error": {"description": "The request was refused; code says why", "content": {

@@ -30,7 +30,7 @@ def bash_complete(extras: Path, bamon_bin: Path, *words: str) -> set[str]:
     (("remove", ""), {"web_frontend", "disk_root"}),
     (("status", "--name", "w"), {"web_frontend"}),
     (("--config", "/nonexistent.yaml", "history", ""), set()),  # names come from the config typed
-    (("config", ""), {"show", "validate", "edit", "reset"}),
+    (("config", ""), {"show", "validate", "edit", "reset", "history", "diff", "rollback", "reload"}),
     (("status", "--sort", ""), {"duration", "name", "status"}),
     (("completions", ""), {"bash", "zsh", "fish"}),
     (("add", ""), set()),  # a new check's name is not offered from the config

@@ -1,7 +1,8 @@
 """A local HTTP receiver for alerts, on the host (the test container shares its network).
 
 Every POST/PUT is kept with its path, headers, JSON body and arrival time; it answers 202
-(PagerDuty's answer) so any channel counts it as delivered. Ports 18500-18599 belong to the
+(PagerDuty's answer) so any channel counts it as delivered — or, for the paths given in
+`answers`, that HTTP status (a 4xx: a receiver refusing the alert for good). Ports 18500-18599 belong to the
 alert system tests and the bench.
 """
 
@@ -26,7 +27,7 @@ class Request:
 
 
 class Receiver:
-    def __init__(self, ports: range = PORTS) -> None:
+    def __init__(self, ports: range = PORTS, answers: dict[str, int] | None = None) -> None:
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         owner = self
@@ -41,8 +42,9 @@ class Receiver:
                     body = raw
                 with owner._lock:
                     owner.requests.append(Request(self.path, dict(self.headers), body, time.time()))
-                reply = b'{"status": "success", "message": "Event processed"}'
-                self.send_response(202)
+                refused = (answers or {}).get(self.path)
+                reply = b'{"status": "refused"}' if refused else b'{"status": "success", "message": "Event processed"}'
+                self.send_response(refused or 202)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()

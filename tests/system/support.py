@@ -4,9 +4,36 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from typing import Any
 
-from nspawn import Container, wait_for
+import pytest
+from nspawn import CACHE_BASE, Container, wait_for
+
+DEBS = CACHE_BASE / "debs"  # Debian 12 packages for the containers, downloaded once on the host
+
+
+def install_packages(box: Container, *names: str) -> None:
+    """Install Debian 12 packages the rootfs lacks (with the dependencies it lacks, named too)
+    from .deb files the host downloads once: the containers have no apt lists of their own."""
+    missing = [n for n in names if box.run(["dpkg-query", "-W", n], check=False).returncode != 0]
+    if not missing:
+        return
+    DEBS.mkdir(parents=True, exist_ok=True)
+
+    def found() -> list[Any]:
+        return [next(iter(sorted(DEBS.glob(f"{name}_*.deb"))), None) for name in missing]
+
+    if None in found():
+        got = subprocess.run(["apt-get", "download", *missing], cwd=DEBS, capture_output=True, text=True, check=False)
+        if got.returncode != 0:
+            pytest.fail(f"cannot download {', '.join(missing)} for the container: {got.stderr[-2000:]}",
+                        pytrace=False)
+    inside = []
+    for deb in found():
+        box.copy_in(deb, f"/var/cache/{deb.name}")
+        inside.append(f"/var/cache/{deb.name}")
+    box.run(["dpkg", "-i", *inside])
 
 
 def bamon(box: Container, *args: str, check: bool = True, user: str | None = None) -> str:

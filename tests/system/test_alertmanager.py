@@ -3,19 +3,24 @@ started on the host's loopback: a failure becomes an active alert, a recovery re
 the same check failing on two hosts reaches the receiver as one grouped notification.
 
 The channel is bamon's own code: run from the work tree for the protocol tests, and by the
-installed package's notifier in a container for the end-to-end test.
+installed package's notifier in a container for the end-to-end test. The shipped
+contrib/alertmanager/alertmanager.yml groups one check failing on five hosts into one
+notification, routes by tag and severity, and a silence on a tag covers every host.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from nspawn import Container
 from promstack import Hook, free_port, get_json, server, wait
 from support import append_config, bamon
@@ -42,6 +47,11 @@ receivers:
 def alertmanager(tmp_path: Path) -> Iterator[tuple[str, Hook]]:
     hook = Hook()
     (tmp_path / "am.yml").write_text(CONFIG.format(hook=hook.url))
+    yield from running(tmp_path, hook)
+
+
+def running(tmp_path: Path, hook: Hook) -> Iterator[tuple[str, Hook]]:
+    """Alertmanager with tmp_path/am.yml on a free port; the hook is closed afterwards."""
     port = free_port()
     args = [f"--config.file={tmp_path / 'am.yml'}", f"--storage.path={tmp_path / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
@@ -137,3 +147,68 @@ def test_a_failing_check_alerts_alertmanager_through_the_notifier_and_its_recove
     wait("the resolved notification", lambda: any(
         b["status"] == "resolved" and b["commonLabels"].get("check") == "am_flaky" for b in hook.bodies), timeout=30)
     bamon(box, "remove", "-f", "am_flaky")
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "contrib" / "alertmanager" / "alertmanager.yml"
+
+
+@pytest.fixture
+def shipped_alertmanager(tmp_path: Path) -> Iterator[tuple[str, Hook]]:
+    """Alertmanager with contrib/alertmanager/alertmanager.yml as shipped, but every receiver
+    posting to one hook (the body names the receiver) and the waits cut to a second."""
+    hook = Hook()
+    config = yaml.safe_load(EXAMPLE.read_text())
+    for receiver in config["receivers"]:
+        for webhook in receiver["webhook_configs"]:
+            webhook["url"] = hook.url
+    config["route"].update(group_wait="1s", group_interval="1s")
+    for route in config["route"]["routes"]:
+        route.pop("group_wait", None)
+    (tmp_path / "am.yml").write_text(json.dumps(config))
+    yield from running(tmp_path, hook)
+
+
+def fleet_failure(check: str, host: str, severity: str, tags: list[str]) -> Alert:
+    now = time.time()
+    return Alert(id=f"{check}-{host}", kind=Kind.FAILURE, check=check, host=host, status="FAILED",
+                 severity=severity, title=f"{check} FAILED on {host}", body="exit code 1", created=now,
+                 dedup_key=f"bamon/{host}/{check}/1", evidence={"tags": tags, "episode_start": now})
+
+
+def test_shipped_config_groups_five_hosts_routes_by_tag_and_a_tag_silence_covers_the_fleet(
+        shipped_alertmanager: tuple[str, Hook]) -> None:
+    base, hook = shipped_alertmanager
+    channel = build("alertmanager", "am", {"url": base, "timeout": 5, "retries": 0})
+    hosts = [f"web{i}" for i in range(1, 6)]
+    for host in hosts:
+        assert channel.send(fleet_failure("backup", host, "critical", ["db", "nightly"])).outcome is Outcome.DELIVERED
+
+    notices = wait("the grouped backup notification", lambda: [b for b in hook.bodies
+                                                                if b["groupLabels"].get("check") == "backup"])
+    assert len(notices) == 1 and notices[0]["receiver"] == "dba-pager", notices  # tag db + critical
+    assert sorted(a["labels"]["host"] for a in notices[0]["alerts"]) == hosts
+
+    # `amtool silence add 'tags=~"(.*,)?web(,.*)?"' source=bamon`, through the same API
+    now = datetime.now(UTC)
+    silence = {"matchers": [{"name": "tags", "value": "(.*,)?web(,.*)?", "isRegex": True, "isEqual": True},
+                            {"name": "source", "value": "bamon", "isRegex": False, "isEqual": True}],
+               "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
+               "createdBy": "test", "comment": "web maintenance across the fleet"}
+    assert send("silence", Request.json(f"{base}/api/v2/silences", silence),
+                Retry(timeout=5, retries=0)).outcome is Outcome.DELIVERED
+    for host in hosts[:3]:
+        channel.send(fleet_failure("http", host, "warning", ["prod", "web"]))
+    channel.send(fleet_failure("disk", "web4", "warning", ["base"]))
+
+    def states() -> dict[tuple[str, str], str] | None:
+        found = {(a["labels"]["check"], a["labels"]["host"]): a["status"]["state"]  # type: ignore[index]
+                 for a in get_json(f"{base}/api/v2/alerts") if a["labels"]["severity"] == "warning"}  # type: ignore[index]
+        return found if len(found) == 4 else None
+
+    got = wait("the web alerts silenced", states)
+    assert got == {("http", "web1"): "suppressed", ("http", "web2"): "suppressed", ("http", "web3"): "suppressed",
+                   ("disk", "web4"): "active"}
+    disk = wait("the disk notification", lambda: [b for b in hook.bodies if b["groupLabels"].get("check") == "disk"])
+    assert disk[0]["receiver"] == "ops-chat"
+    time.sleep(2)  # two group intervals: a silenced group would have been sent by now
+    assert not [b for b in hook.bodies if b["groupLabels"].get("check") == "http"]

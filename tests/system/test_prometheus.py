@@ -1,7 +1,11 @@
-"""A real Prometheus (Debian 12 `prometheus`) scrapes bamon's metrics through a real
-node_exporter's textfile collector (`prometheus-node-exporter`), both started by the test on the
-host's loopback. The textfile is written inside the container by bamon.metrics.service, the
-unit bamon.metrics.timer runs; node_exporter reads it through the container's root.
+"""A real Prometheus (Debian 12 `prometheus`) scrapes bamon's metrics both ways bamon offers
+them, started by the test on the host's loopback:
+
+- through a real node_exporter's textfile collector (`prometheus-node-exporter`): the textfile
+  is written inside the container by bamon.metrics.service, the unit bamon.metrics.timer runs;
+  node_exporter reads it through the container's root;
+- from /metrics of the web service itself: bamon.web.socket started by the first scrape, the
+  service running as its own unprivileged user under its sandbox, without a session or token.
 
 Shown: the query API returns bamon_check_up 1 for a passing check and 0 for a failing one, with
 its exit status, consecutive failures and counters.
@@ -9,7 +13,12 @@ its exit status, consecutive failures and counters.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +27,7 @@ import pytest
 from nspawn import Container
 from promstack import free_port, get_json, server, wait
 from support import bamon, wait_status
+from web_support import active, set_up, tear_down
 
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 PROMETHEUS = """\
@@ -25,6 +35,13 @@ global: {{scrape_interval: 1s, evaluation_interval: 1s}}
 scrape_configs:
   - job_name: bamon
     static_configs: [{{targets: ["127.0.0.1:{port}"], labels: {{host: test-box}}}}]
+"""
+WEB_SCRAPE = """\
+global: {{scrape_interval: 1s}}
+scrape_configs:
+  - job_name: bamon-web
+    metrics_path: /metrics
+    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
 """
 
 
@@ -50,6 +67,30 @@ def query(base: str, expr: str) -> dict[str, float]:
     return {r["metric"].get("check", ""): float(r["value"][1]) for r in result}
 
 
+@contextmanager
+def prometheus(config: str, workdir: Path) -> Iterator[str]:
+    """A real Prometheus with `config` (its scrape targets), on a free port; yields its base URL."""
+    port = free_port()
+    (workdir / "prometheus.yml").write_text(config)
+    args = [f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}"]
+    with server("prometheus", args, port, workdir, "/-/ready") as base:
+        yield base
+
+
+def series_of_both_checks(base: str) -> None:
+    """Prometheus's query API has the passing and the failing check, as the fixture made them."""
+    up = wait("both checks in Prometheus", lambda: (
+        found := query(base, 'bamon_check_up{check=~"prom_.*"}')) and len(found) == 2 and found)
+    assert up == {"prom_ok": 1.0, "prom_bad": 0.0}
+    assert query(base, 'bamon_check_exit_status{check="prom_bad"}') == {"prom_bad": 2.0}
+    assert query(base, 'bamon_check_consecutive_failures{check="prom_bad"}')["prom_bad"] >= 2
+    runs = query(base, 'bamon_check_runs_total{check=~"prom_.*"}')
+    failures = query(base, 'bamon_check_failures_total{check=~"prom_.*"}')
+    assert runs["prom_ok"] >= 1 and failures["prom_ok"] == 0
+    assert failures["prom_bad"] >= 2 and runs["prom_bad"] >= failures["prom_bad"]
+
+
 def test_prometheus_scrapes_the_textfile_written_by_the_metrics_unit(
         container: Container, checks: None, tmp_path: Path) -> None:
     container.run(["mkdir", "-p", TEXTFILE_DIR])
@@ -63,22 +104,49 @@ def test_prometheus_scrapes_the_textfile_written_by_the_metrics_unit(
     verify = container.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=yes", *units], check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
-    exporter_port, prometheus_port = free_port(), 0
+    exporter_port = free_port()
     exporter_args = [f"--web.listen-address=127.0.0.1:{exporter_port}", "--collector.disable-defaults",
                      "--collector.textfile", f"--collector.textfile.directory={prom.parent}"]
-    with server("prometheus-node-exporter", exporter_args, exporter_port, tmp_path, "/metrics"):
-        prometheus_port = free_port()
-        (tmp_path / "prometheus.yml").write_text(PROMETHEUS.format(port=exporter_port))
-        args = [f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{prometheus_port}"]
-        with server("prometheus", args, prometheus_port, tmp_path, "/-/ready") as base:
-            up = wait("both checks in Prometheus", lambda: (
-                found := query(base, 'bamon_check_up{check=~"prom_.*"}')) and len(found) == 2 and found)
-            assert up == {"prom_ok": 1.0, "prom_bad": 0.0}
-            assert query(base, 'bamon_check_exit_status{check="prom_bad"}') == {"prom_bad": 2.0}
-            assert query(base, 'bamon_check_consecutive_failures{check="prom_bad"}')["prom_bad"] >= 2
-            runs = query(base, 'bamon_check_runs_total{check=~"prom_.*"}')
-            failures = query(base, 'bamon_check_failures_total{check=~"prom_.*"}')
-            assert runs["prom_ok"] >= 1 and failures["prom_ok"] == 0
-            assert failures["prom_bad"] >= 2 and runs["prom_bad"] >= failures["prom_bad"]
-            assert query(base, 'bamon_check_info{check="prom_bad", host="test-box"}') == {"prom_bad": 1.0}
+    with server("prometheus-node-exporter", exporter_args, exporter_port, tmp_path, "/metrics"), \
+            prometheus(PROMETHEUS.format(port=exporter_port), tmp_path) as base:
+        series_of_both_checks(base)
+        assert query(base, 'bamon_check_info{check="prom_bad", host="test-box"}') == {"prom_bad": 1.0}
+
+
+def fetch(url: str) -> tuple[int, str, bytes]:
+    """(status, Content-Type, body) of a GET without any credentials."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, answer.headers.get("Content-Type", ""), answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers.get("Content-Type", ""), refused.read()
+
+
+def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
+        container: Container, checks: None, tmp_path: Path) -> None:
+    dash = set_up(container)  # web.listen on a free port; the socket started, the service not yet
+    try:
+        container.wait_for(lambda: active(container, "bamon.web.service") == "inactive", 30, 0.5,
+                           "the web service to be idle")
+        status, content_type, body = fetch(f"{dash.base}/metrics")  # no session, no token
+        assert status == 200 and content_type.startswith("text/plain; version=0.0.4"), (status, body[:300])
+        assert active(container, "bamon.web.service") == "active"  # the scrape started it
+        user = container.run(["systemctl", "show", "-p", "User", "--value", "bamon.web.service"]).stdout.strip()
+        assert user == "bamon-web"
+        # read as bamon-web, under the service's sandbox: the checks' state, timers and journal
+        assert b'bamon_check_up{check="prom_bad"} 0.0' in body and b'bamon_check_up{check="prom_ok"} 1.0' in body
+        assert b'bamon_check_exit_status{check="prom_bad"} 2.0' in body
+        assert b"bamon_check_next_run_timestamp_seconds{check=\"prom_ok\"}" in body
+        assert b"broken" not in body  # a check's output never reaches the metrics
+        # the auth rule: /metrics is open to a scraper, everything else still needs a token
+        assert fetch(f"{dash.base}/api/v1/status")[0] == 401
+        promtool = shutil.which("promtool")
+        assert promtool, "promtool is missing: dev/install-deps installs the prometheus package"
+        lint = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, check=False)
+        assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
+
+        with prometheus(WEB_SCRAPE.format(port=dash.port), tmp_path) as base:
+            series_of_both_checks(base)
+            assert query(base, 'up{job="bamon-web"}') == {"": 1.0}  # the scrape itself succeeded
+    finally:
+        tear_down(dash)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from nspawn import Container
 from support import bamon, unit_exists
-from web_support import Dashboard, set_up, tear_down
+from web_support import Dashboard, active, set_up, tear_down
 
 AUDIT_ID = "f84e75758ce842fcaa04acb843d014d6"
 
@@ -22,10 +22,6 @@ def dash(container: Container) -> Iterator[Dashboard]:
     board = set_up(container)
     yield board
     tear_down(board)
-
-
-def active(box: Container, unit: str) -> str:
-    return box.run(["systemctl", "is-active", unit], check=False).stdout.strip()
 
 
 def wait_idle(dash: Dashboard) -> None:

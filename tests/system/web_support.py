@@ -52,6 +52,11 @@ class Dashboard:
             return exc.code, json.loads(exc.read() or b"null")
 
 
+def active(box: Container, unit: str) -> str:
+    """systemctl is-active: active, inactive, activating, failed…"""
+    return box.run(["systemctl", "is-active", unit], check=False).stdout.strip()
+
+
 def set_up(box: Container, idle_exit: int = 4) -> Dashboard:
     """web.listen on a free port (IPv4 and IPv6 loopback), users of every role, one token each;
     the socket started as an operator would (the package leaves it disabled)."""

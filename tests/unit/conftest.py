@@ -73,15 +73,26 @@ WriteConfig = Callable[..., Path]
 LoadConfig = Callable[..., Config]
 
 
-@pytest.fixture
-def promtool() -> str:
-    """Prometheus' own checker. dev/install-deps installs it: a missing one fails, never skips."""
+def required_tool(name: str, package: str) -> str:
+    """A tool the tests run for real. dev/install-deps installs it: a missing one fails, never skips."""
     import shutil
 
-    found = shutil.which("promtool")
+    found = shutil.which(name)
     if found is None:
-        pytest.fail("promtool not found: install the Debian package prometheus (dev/install-deps)", pytrace=False)
+        pytest.fail(f"{name} not found: install the Debian package {package} (dev/install-deps)", pytrace=False)
     return found
+
+
+@pytest.fixture
+def promtool() -> str:
+    """Prometheus' own checker."""
+    return required_tool("promtool", "prometheus")
+
+
+@pytest.fixture
+def amtool() -> str:
+    """Alertmanager's own checker and route tester."""
+    return required_tool("amtool", "prometheus-alertmanager")
 
 
 @pytest.fixture

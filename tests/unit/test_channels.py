@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from receiver import Receiver, closed_port, http_reply
+from service_account import key_file
 
 from bamon.notify.alert import Alert, Kind, Outcome
 from bamon.notify.channels import build
@@ -42,7 +43,9 @@ HTTP_CHANNELS: dict[str, Callable[[str], dict[str, Any]]] = {
                                "state_dir": tempfile.mkdtemp(dir=TICKETS.name)},
     "azure_monitor": lambda url: {"tenant_id": "t", "client_id": "c", "client_secret": "s", "login_url": url,
                                   "endpoint": url, "rule_id": "dcr-1"},
-    "gcp_monitoring": lambda url: {"project_id": "p", "access_token": "t", "url": url},
+    # the service-account flow: the token request meets each behaviour first (then the series)
+    "gcp_monitoring": lambda url: {"project_id": "my-proj", "service_account_key": key_file(f"{url}/token"),
+                                   "url": url},
     **({"cloudwatch": lambda url: {"region": "eu-west-1", "access_key_id": "AKID", "secret_access_key": "s",
                                    "url": f"{url}/"}} if importlib.util.find_spec("botocore") else {}),
 }

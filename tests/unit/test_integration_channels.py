@@ -4,17 +4,23 @@ The shared error replay (refused, timeout, 4xx, 5xx, 429) is in test_channels.py
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import importlib.util
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
+import service_account
 from receiver import Receiver, closed_port, http_reply
 from test_channels import ALERT
 
@@ -28,6 +34,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""  # the body as it came (what a signature covers)
 
 
 def seen(receiver: Receiver, index: int = -1) -> Seen:
@@ -76,12 +83,17 @@ def test_alertmanager_refuses_label_names_prometheus_cannot_carry() -> None:
         build("alertmanager", "am", {"url": "http://am", "labels": {"bad-name": "x"}})
 
 
-class Scripted:
-    """An HTTP server on 127.0.0.1 answering from a script of (status, JSON) replies, one per
-    request in order (the last repeats), recording every request."""
+# One reply of a Scripted server: (status, JSON), or a function of the request that returns one
+# (a receiver that checks what it got: a signature, a token).
+Reply = tuple[int, Any] | Callable[[Seen], tuple[int, Any]]
 
-    def __init__(self, *replies: tuple[int, Any]) -> None:
-        self.replies, self.seen = list(replies), []  # type: list[tuple[int, Any]], list[Seen]
+
+class Scripted:
+    """An HTTP server on 127.0.0.1 answering from a script of replies, one per request in order
+    (the last repeats), recording every request."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies, self.seen = list(replies), []  # type: list[Reply], list[Seen]
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,8 +102,9 @@ class Scripted:
                 raw = self.rfile.read(length) if length else b""
                 is_json = "json" in (self.headers.get("Content-Type") or "")
                 outer.seen.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                       (json.loads(raw) if is_json else raw.decode()) if raw else None))
-                status, data = outer.replies.pop(0) if len(outer.replies) > 1 else outer.replies[0]
+                                       (json.loads(raw) if is_json else raw.decode()) if raw else None, raw))
+                reply = outer.replies.pop(0) if len(outer.replies) > 1 else outer.replies[0]
+                status, data = reply(outer.seen[-1]) if callable(reply) else reply
                 body = json.dumps(data).encode() if data is not None else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -117,7 +130,7 @@ class Scripted:
 def scripted() -> Iterator[Callable[..., Scripted]]:
     servers: list[Scripted] = []
 
-    def start(*replies: tuple[int, Any]) -> Scripted:
+    def start(*replies: Reply) -> Scripted:
         servers.append(Scripted(*replies))
         return servers[-1]
 
@@ -246,21 +259,76 @@ def test_credentials_are_accepted_only_as_stored_secrets(load_config: Any, type_
     assert [e.path.rsplit(".", 1)[-1] for e in plain] == [secret] and "secret" in plain[0].hint, plain
 
 
-def test_cloudwatch_puts_metric_data_signed_with_sigv4(scripted: Callable[..., Scripted]) -> None:
+class SigV4:
+    """CloudWatch's side of Signature Version 4: it knows the secret and recomputes the signature
+    with AWS's documented algorithm
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), written here
+    with hmac and hashlib, not with the botocore that signed: canonical request → string to sign →
+    signing key derived from the secret, date, region and service → HMAC-SHA256."""
+
+    HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=(\w+)/(\d{8})/([a-z0-9-]+)/([a-z0-9]+)/aws4_request, "
+                        r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})\Z")
+
+    def __init__(self, access_key: str, secret: str) -> None:
+        self.access_key, self.secret, self.verified = access_key, secret, []  # type: str, str, list[Seen]
+
+    def __call__(self, seen: Seen) -> tuple[int, Any]:
+        match = self.HEADER.match(seen.headers.get("authorization", ""))
+        if not match or match[1] != self.access_key:
+            return 403, {"Error": {"Code": "InvalidClientTokenId"}}
+        _, date, region, service, signed, signature = match.groups()
+        stamp = seen.headers.get("x-amz-date", "")
+        moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if stamp[:8] != date or abs((datetime.now(UTC) - moment).total_seconds()) > 300:
+            return 403, {"Error": {"Code": "RequestExpired"}}  # AWS allows 5 minutes of skew
+        path, _, query = seen.path.partition("?")
+        headers = "".join(f"{h}:{' '.join(seen.headers[h].split())}\n" for h in signed.split(";"))
+        canonical = "\n".join([seen.method, path, query, headers, signed, hashlib.sha256(seen.raw).hexdigest()])
+        scope = f"{date}/{region}/{service}/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        key = f"AWS4{self.secret}".encode()
+        for part in (date, region, service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), signature):
+            return 403, {"Error": {"Code": "SignatureDoesNotMatch",
+                                   "Message": "The request signature we calculated does not match the signature "
+                                              "you provided."}}
+        self.verified.append(seen)
+        return 200, None
+
+
+def botocore_installed() -> None:
     # optional at run time, but the test extras and dev/install-deps install it: fail, never skip
     if importlib.util.find_spec("botocore") is None:
         pytest.fail("botocore not found: pip install botocore, or the Debian package python3-botocore", pytrace=False)
-    server = scripted((200, None))
+
+
+def test_cloudwatch_puts_metric_data_signed_with_sigv4(scripted: Callable[..., Scripted]) -> None:
+    botocore_installed()
+    aws = SigV4("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    server = scripted(aws)
     channel = build("cloudwatch", "cw", {"region": "eu-west-1", "access_key_id": "AKIDEXAMPLE",
-                                         "secret_access_key": "s3cr3t", "url": f"{server.url}/"})
+                                         "secret_access_key": aws.secret, "url": f"{server.url}/"})
     assert channel.send(ALERT).outcome is Outcome.DELIVERED
-    [seen_] = server.seen
+    [seen_] = aws.verified
     assert (seen_.method, seen_.path) == ("POST", "/")
-    auth = seen_.headers["authorization"]
-    assert re.match(r"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/eu-west-1/monitoring/aws4_request, "
-                    r"SignedHeaders=[a-z;-]*x-amz-date[a-z;-]*, Signature=[0-9a-f]{64}\Z", auth), auth
+    match = SigV4.HEADER.match(seen_.headers["authorization"])
+    assert match and match.group(3, 4) == ("eu-west-1", "monitoring"), seen_.headers
+    # what the signature covers: the host, the time and the body (a replayed or altered body fails)
+    assert {"host", "x-amz-date"} <= set(match[5].split(";"))
     assert seen_.headers["content-type"].startswith("application/x-www-form-urlencoded")
     assert "Action=PutMetricData" in seen_.body and "Namespace=bamon" in seen_.body
+
+
+def test_cloudwatch_with_a_wrong_secret_is_refused_permanently(scripted: Callable[..., Scripted]) -> None:
+    botocore_installed()
+    server = scripted(SigV4("AKIDEXAMPLE", "the-real-secret"))
+    channel = build("cloudwatch", "cw", {"region": "eu-west-1", "access_key_id": "AKIDEXAMPLE",
+                                         "secret_access_key": "a-wrong-secret", "url": f"{server.url}/"})
+    delivery = channel.send(ALERT)
+    assert delivery.outcome is Outcome.PERMANENT and delivery.attempts == 1, delivery
+    assert "HTTP 403" in delivery.detail and "SignatureDoesNotMatch" in delivery.detail
+    assert "a-wrong-secret" not in delivery.detail
 
 
 def test_cloudwatch_form_body() -> None:
@@ -274,19 +342,57 @@ def test_cloudwatch_form_body() -> None:
     assert fields["MetricData.member.1.Dimensions.member.1.Value"] == "web"
 
 
+ISSUED = "ya29.issued-by-the-test"
+
+
+def oauth(token_path: str, grant: Callable[[dict[str, str]], str | None], refused: int,
+          api: tuple[int, Any]) -> Callable[[Seen], tuple[int, Any]]:
+    """A token endpoint and the API it grants, on one server. At token_path, `grant` checks the
+    form (None: granted; else the OAuth error code, answered with status `refused`, RFC 6749
+    §5.2); every other path is the API: `api` for the issued bearer token, 401 for anything else."""
+
+    def reply(seen: Seen) -> tuple[int, Any]:
+        if seen.path == token_path:
+            error = grant({k: v[0] for k, v in parse_qs(seen.body or "").items()})
+            return (refused, {"error": error}) if error else (
+                200, {"access_token": ISSUED, "expires_in": 3599, "token_type": "Bearer"})
+        if seen.headers.get("authorization") != f"Bearer {ISSUED}":
+            return 401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}}
+        return api
+
+    return reply
+
+
+def entra(form: dict[str, str]) -> str | None:
+    """Microsoft Entra ID's client-credentials grant for the app CID with secret CS."""
+    if form.get("grant_type") != "client_credentials" or form.get("scope") != "https://monitor.azure.com//.default":
+        return "invalid_request"
+    return None if (form.get("client_id"), form.get("client_secret")) == ("CID", "CS") else "invalid_client"
+
+
 def test_azure_monitor_gets_a_token_then_posts_a_row(scripted: Callable[..., Scripted]) -> None:
-    server = scripted((200, {"token_type": "Bearer", "access_token": "eyJ0"}), (204, None))
+    server = scripted(oauth("/TEN/oauth2/v2.0/token", entra, 401, (204, None)))
     channel = build("azure_monitor", "az", {"tenant_id": "TEN", "client_id": "CID", "client_secret": "CS",
                                            "login_url": server.url, "endpoint": server.url, "rule_id": "dcr-0a1b"})
-    assert channel.send(ALERT).outcome is Outcome.DELIVERED
+    delivery = channel.send(ALERT)
+    assert delivery.outcome is Outcome.DELIVERED, delivery
     token, post = server.seen
-    assert (token.method, token.path) == ("POST", "/TEN/oauth2/v2.0/token")
-    assert "grant_type=client_credentials" in token.body and "scope=https%3A%2F%2Fmonitor.azure.com" in token.body
+    assert (token.method, token.headers["content-type"]) == ("POST", "application/x-www-form-urlencoded")
     assert (post.method, post.path) == (
         "POST", "/dataCollectionRules/dcr-0a1b/streams/Custom-BamonAlerts_CL?api-version=2023-01-01")
-    assert post.headers["authorization"] == "Bearer eyJ0"
+    assert post.headers["authorization"] == f"Bearer {ISSUED}"
     [row] = post.body
     assert row["Check"] == "web" and row["TimeGenerated"] == "2023-11-14T22:13:20Z" and row["ExitCode"] == 7
+
+
+def test_azure_monitor_with_a_wrong_secret_is_refused_permanently(scripted: Callable[..., Scripted]) -> None:
+    server = scripted(oauth("/TEN/oauth2/v2.0/token", entra, 401, (204, None)))
+    channel = build("azure_monitor", "az", {"tenant_id": "TEN", "client_id": "CID", "client_secret": "not-CS",
+                                           "login_url": server.url, "endpoint": server.url, "rule_id": "dcr-0a1b"})
+    delivery = channel.send(ALERT)
+    assert delivery.outcome is Outcome.PERMANENT and "HTTP 401" in delivery.detail and "invalid_client" in \
+        delivery.detail, delivery
+    assert [s.path for s in server.seen] == ["/TEN/oauth2/v2.0/token"]  # nothing posted without a token
 
 
 def test_azure_monitor_without_a_token_is_permanent(scripted: Callable[..., Scripted]) -> None:
@@ -312,3 +418,69 @@ def test_gcp_monitoring_creates_a_time_series(scripted: Callable[..., Scripted])
     assert ts["points"][0]["value"] == {"int64Value": "1"}
     with pytest.raises(SettingsError, match="service_account_key"):
         build("gcp_monitoring", "gcp", {"project_id": "p"})
+
+
+def google(public_key: Any, assertions: list[tuple[dict[str, Any], dict[str, Any]]]) -> Callable[
+        [dict[str, str]], str | None]:
+    """Google's token endpoint for one service account: the JWT-bearer grant whose assertion
+    verifies with the account's public key (kept in `assertions` for the test to look at)."""
+
+    def grant(form: dict[str, str]) -> str | None:
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return "unsupported_grant_type"
+        try:
+            assertions.append(service_account.verified(form.get("assertion", ""), public_key))
+        except service_account.BadAssertion:
+            return "invalid_grant"
+        return None
+
+    return grant
+
+
+def test_gcp_monitoring_exchanges_a_jwt_signed_with_the_service_account_key(
+        scripted: Callable[..., Scripted]) -> None:
+    assertions: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    server = scripted(oauth("/token", google(service_account.private_key().public_key(), assertions), 400, (200, {})))
+    key = service_account.key_file(f"{server.url}/token")
+    channel = build("gcp_monitoring", "gcp", {"project_id": "my-proj", "service_account_key": key,
+                                              "url": server.url})
+    before = time.time()
+    delivery = channel.send(ALERT)
+    assert delivery.outcome is Outcome.DELIVERED, delivery
+    token, post = server.seen
+    assert (token.method, token.path, token.headers["content-type"]) == (
+        "POST", "/token", "application/x-www-form-urlencoded")
+    [(header, claims)] = assertions  # the signature verified with the account's public key
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": service_account.KEY_ID}
+    assert {k: claims[k] for k in ("iss", "scope", "aud")} == {
+        "iss": service_account.EMAIL, "scope": "https://www.googleapis.com/auth/monitoring.write",
+        "aud": f"{server.url}/token"}
+    assert before - 1 <= claims["iat"] <= time.time() and claims["exp"] - claims["iat"] == 3600
+    assert (post.path, post.headers["authorization"]) == ("/v3/projects/my-proj/timeSeries", f"Bearer {ISSUED}")
+    assert post.body["timeSeries"][0]["points"][0]["value"] == {"int64Value": "0"}
+
+
+def test_gcp_monitoring_with_a_key_google_does_not_know_is_refused_permanently(
+        scripted: Callable[..., Scripted]) -> None:
+    assertions: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    server = scripted(oauth("/token", google(service_account.private_key().public_key(), assertions), 400, (200, {})))
+    other = service_account.key_file(f"{server.url}/token", service_account.private_key("another account's"))
+    channel = build("gcp_monitoring", "gcp", {"project_id": "my-proj", "service_account_key": other,
+                                              "url": server.url})
+    delivery = channel.send(ALERT)
+    assert delivery.outcome is Outcome.PERMANENT and delivery.attempts == 1, delivery
+    assert "HTTP 400" in delivery.detail and "invalid_grant" in delivery.detail
+    assert assertions == [] and [s.path for s in server.seen] == ["/token"]  # no series without a token
+
+
+@pytest.mark.parametrize(("key", "says"), [
+    ("not json {", "not JSON"),
+    (json.dumps({"type": "service_account", "client_email": "x@y"}), "no private_key"),
+    (json.dumps(["a list"]), "no client_email or private_key"),
+    (json.dumps({"client_email": "x@y", "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}),
+     "not a PEM RSA private key"),
+])
+def test_gcp_monitoring_refuses_what_is_not_a_service_account_key(key: str, says: str) -> None:
+    with pytest.raises(SettingsError, match=says) as refused:
+        build("gcp_monitoring", "gcp", {"project_id": "my-proj", "service_account_key": key})
+    assert "AAAA" not in str(refused.value) and "x@y" not in str(refused.value)  # the key is never quoted

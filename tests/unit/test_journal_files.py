@@ -107,9 +107,9 @@ def test_a_rotation_between_listing_and_opening_reads_every_file(journal_dirs: t
 
 
 def test_user_journals_and_hosts_without_python_systemd_use_journalctl(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Journal(user_mode=True)._readers() is None
+    assert Journal(user_mode=True)._reader() is None
     monkeypatch.setitem(sys.modules, "systemd", None)  # the import fails, as where it is not installed
-    assert Journal()._readers() is None
+    assert Journal()._reader() is None
 
 
 def _records() -> list[RunRecord]:

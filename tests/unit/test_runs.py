@@ -100,7 +100,7 @@ def test_read_many_is_two_scans_for_all_checks_split_by_check(monkeypatch: pytes
         calls.append(groups)
         return [e for e in entries if ("MESSAGE_ID" in e) == ("MESSAGE_ID" in fields)]
     monkeypatch.setattr(Journal, "scan", fake)
-    monkeypatch.setattr(Journal, "_readers", lambda self: None)  # as without python-systemd
+    monkeypatch.setattr(Journal, "_reader", lambda self: None)  # as without python-systemd
     found = read_many(Journal(), {"a": "plain", "b": "plain"})
     assert calls == [[[f"MESSAGE_ID={RESOURCES_ID}"]],
                      [["SYSLOG_IDENTIFIER=bamon-a", "SYSLOG_IDENTIFIER=bamon-b"]]]
@@ -203,7 +203,7 @@ def journal_with_runs(monkeypatch: pytest.MonkeyPatch) -> None:
              [f"line {i}", "BAMON_METRIC queue=3"] + (["BAMON_METRIC bad name=1"] if i == 5 else []), 5_000_000)
             for i in range(30)]
     monkeypatch.setattr(Journal, "scan", lambda self, groups, fields, **kw: entries_of("site", runs))
-    monkeypatch.setattr(Journal, "_readers", lambda self: None)  # as without python-systemd
+    monkeypatch.setattr(Journal, "_reader", lambda self: None)  # as without python-systemd
     monkeypatch.setattr(Journal, "oldest_us", lambda self: int((NOW - 7200) * 1e6))
 
 

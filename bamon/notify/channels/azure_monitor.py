@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from bamon.notify.alert import Alert, Delivery, Outcome
-from bamon.notify.channels.calls import Reply, call, failed, flow
+from bamon.notify.alert import Alert, Delivery
+from bamon.notify.channels.calls import Reply, access_token, call, flow, no_token
 from bamon.notify.channels.http import Request, Retry
 
 API_VERSION = "2023-01-01"
@@ -47,12 +47,11 @@ class AzureMonitor:
         self.retry = Retry.of(settings)
 
     def _steps(self, alert: Alert) -> Iterator[Reply]:
-        token = call(Request("POST", self.token_url, urlencode(self.client).encode(),
-                             {"Content-Type": "application/x-www-form-urlencoded"}), self.retry)
+        token = call(Request.form(self.token_url, self.client), self.retry)
         yield token
-        access = token.data.get("access_token") if isinstance(token.data, dict) else None
+        access = access_token(token)
         if not access:
-            yield failed(Outcome.PERMANENT, f"{token.detail} (no access_token from the token endpoint)")
+            yield no_token(token)
             return
         yield call(Request.json(self.url, [row(alert)], {"Authorization": f"Bearer {access}"}), self.retry)
 

@@ -74,6 +74,17 @@ def failed(outcome: Outcome, detail: str) -> Reply:
     return Reply(outcome, detail, None)
 
 
+def access_token(reply: Reply) -> str | None:
+    """The access_token of an OAuth 2.0 token endpoint's 2xx answer (RFC 6749 §5.1), if it gave one."""
+    token = reply.data.get("access_token") if isinstance(reply.data, dict) else None
+    return str(token) if token else None
+
+
+def no_token(reply: Reply) -> Reply:
+    """A token endpoint that said yes without a token: asking again will not change that."""
+    return failed(Outcome.PERMANENT, f"{reply.detail} (no access_token from the token endpoint)")
+
+
 class EpisodeTickets:
     """Which ticket a failure episode opened, per channel: <alert state dir>/tickets/CHANNEL/KEY.
 

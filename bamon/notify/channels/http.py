@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -45,6 +46,11 @@ class Request:
              method: str = "POST") -> Request:
         return cls(method, url, json.dumps(payload).encode(),
                    {"Content-Type": "application/json", **(headers or {})})
+
+    @classmethod
+    def form(cls, url: str, fields: Mapping[str, str]) -> Request:
+        """A POST of an HTML form body: what OAuth 2.0 token endpoints take (RFC 6749 §4.4.2)."""
+        return cls("POST", url, urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 # A channel's own look at a 2xx answer: a complaint (the reply is malformed), or None.

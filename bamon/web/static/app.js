@@ -1,12 +1,13 @@
 // bamon dashboard: plain JavaScript, served by bamon-web itself (no CDN, no build step).
 // State comes from the REST API; /api/v1/events pushes run results so tiles change without
-// reloading; the panel layout is kept server-side per user (/api/v1/layout).
+// reloading; the panel layout is kept server-side per user (/api/v1/layout). Panels move by
+// dragging their title bar (HTML5 drag and drop) or with the ↑ ↓ buttons (keyboard, touch).
 "use strict";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const RANK = { viewer: 0, operator: 1, admin: 2 };
-const PANELS = { grid: "Checks", alerts: "Open alerts", audit: "Recent changes", add: "Add a check" };
-const PANEL_ROLE = { grid: "viewer", alerts: "viewer", audit: "operator", add: "admin" };
+const PANELS = { grid: "Checks", alerts: "Open alerts", deliveries: "Alert deliveries", audit: "Recent changes", add: "Add a check" };
+const PANEL_ROLE = { grid: "viewer", alerts: "viewer", deliveries: "viewer", audit: "operator", add: "admin" };
 const state = { me: null, checks: [], silences: [], layout: { panels: [], hidden: [] }, filter: { tag: "", status: "" }, socket: null };
 
 function el(tag, attrs = {}, ...children) {
@@ -48,7 +49,7 @@ const ago = (iso) => {
 // --- login ---------------------------------------------------------------------------------
 function showLogin() {
   state.me = null;
-  for (const id of ["#dashboard", "#detail", "#logout", "#customise", "#panel-menu"]) $(id).hidden = true;
+  for (const id of ["#dashboard", "#detail", "#logout", "#customise", "#panel-menu", "#fleet-link"]) $(id).hidden = true;
   $("#whoami").textContent = "";
   $("#login").hidden = false;
   $("#login-user").focus();
@@ -112,6 +113,7 @@ function connect() {
       render();
       refreshSoon();  // output and next run time follow from the status API
     } else if (event.type === "change") { refreshSoon(); }
+    else if (event.type === "delivery") { toast(`alert for ${event.check} → ${event.channel}: ${event.answer}`); deliveriesSoon(); }
     else if (event.type === "alert") { toast(event.message); }
   };
 }
@@ -138,6 +140,53 @@ function movePanel(name, step) {
   saveLayout(order, state.layout.hidden);
 }
 
+// Dropping a panel on another puts it in that one's place: after it when dragged downwards,
+// before it when dragged upwards (as in any sortable list).
+function dropPanel(name, target) {
+  const order = visiblePanels().concat(state.layout.hidden);
+  const i = order.indexOf(name), j = order.indexOf(target);
+  if (i < 0 || j < 0 || i === j) return;
+  order.splice(i, 1);
+  order.splice(j, 0, name);
+  saveLayout(order, state.layout.hidden);
+}
+
+let dragged = null;  // the panel being dragged: only our own panels are drop targets for it
+function draggable(section, name) {
+  const handle = section.querySelector("h2");
+  handle.setAttribute("draggable", "true");
+  handle.title = "drag to move (or use ↑ ↓)";
+  handle.addEventListener("dragstart", (event) => {
+    dragged = name;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", name);
+    event.dataTransfer.setDragImage(section, 16, 16);
+    section.classList.add("dragging");
+  });
+  handle.addEventListener("dragend", () => {
+    dragged = null;
+    for (const node of document.querySelectorAll(".panel.dragging, .panel.drop-target")) node.classList.remove("dragging", "drop-target");
+  });
+  // cancelling dragenter makes this panel the drop target; cancelling dragover accepts the drop
+  const accept = (event) => {
+    if (!dragged || dragged === name) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    section.classList.add("drop-target");
+  };
+  section.addEventListener("dragenter", accept);
+  section.addEventListener("dragover", accept);
+  section.addEventListener("dragleave", (event) => { if (!section.contains(event.relatedTarget)) section.classList.remove("drop-target"); });
+  section.addEventListener("drop", (event) => {
+    event.preventDefault();
+    section.classList.remove("drop-target");
+    const moved = dragged;
+    dragged = null;
+    if (moved) dropPanel(moved, name);
+  });
+  return section;
+}
+
 function renderMenu() {
   const menu = $("#panel-menu");
   menu.replaceChildren(el("strong", {}, "Panels: "), ...Object.keys(PANELS).filter((p) => may(PANEL_ROLE[p])).map((p) =>
@@ -151,13 +200,13 @@ $("#customise").addEventListener("click", () => { $("#panel-menu").hidden = !$("
 
 // --- panels --------------------------------------------------------------------------------
 function panel(name, body) {
-  return el("section", { class: "panel", "data-panel": name },
+  return draggable(el("section", { class: "panel", "data-panel": name },
     el("h2", {}, el("span", { class: "title" }, PANELS[name]),
       el("button", { class: "move-up", title: "move up", "aria-label": `move ${PANELS[name]} up`, onclick: () => movePanel(name, -1) }, "↑"),
       el("button", { class: "move-down", title: "move down", "aria-label": `move ${PANELS[name]} down`, onclick: () => movePanel(name, 1) }, "↓"),
       el("button", { class: "hide", title: "hide", "aria-label": `hide ${PANELS[name]}`,
         onclick: () => saveLayout(visiblePanels().filter((x) => x !== name), state.layout.hidden.concat(name)) }, "×")),
-    body);
+    body), name);
 }
 
 function gridPanel() {
@@ -270,7 +319,47 @@ function addPanel() {
   }, "Add"));
 }
 
-const PANEL_VIEWS = { grid: gridPanel, alerts: alertsPanel, audit: auditPanel, add: addPanel };
+// --- alert deliveries ----------------------------------------------------------------------
+// Every alert each channel was sent and where it stands: delivered, failed (refused for good or
+// given up) or queued in the outbox, with how often the outbox retried it.
+function deliveryItem(d, withCheck) {
+  const when = new Date(d.time).toLocaleString();
+  const facts = [d.kind, d.rule ? `rule ${d.rule}` : null, when, d.retries ? `retried ${d.retries}×` : null,
+    d.outcome === "queued" && d.nextTry ? `next try ${new Date(d.nextTry).toLocaleTimeString()}` : null].filter(Boolean);
+  return el("li", { class: "delivery", "data-alert": d.alert, "data-check": d.check, "data-channel": d.channel,
+                    "data-outcome": d.outcome, "data-retries": d.retries },
+    el("span", { class: `badge outcome-${d.outcome}` }, d.outcome), " ",
+    withCheck ? [el("a", { href: `#/check/${encodeURIComponent(d.check)}` }, d.check), " → "] : null,
+    el("strong", {}, d.channel), ` · ${facts.join(" · ")}`,
+    el("div", { class: "meta" }, d.detail));
+}
+
+async function fillDeliveries(list, path, withCheck) {
+  try {
+    const page = await api("GET", path);
+    list.replaceChildren(...(page.items.length ? page.items.map((d) => deliveryItem(d, withCheck))
+                                               : [el("li", {}, "No alert has been sent.")]));
+  } catch (error) { list.replaceChildren(el("li", { class: "error" }, error.message)); }
+}
+
+function deliveriesPanel() {
+  const list = el("ul", { class: "list", id: "deliveries" }, el("li", {}, "…"));
+  fillDeliveries(list, "/api/v1/deliveries?limit=15", true);
+  return panel("deliveries", list);
+}
+
+// Deliveries are read from the journal on demand: refreshed when the live feed says one landed.
+let deliveriesTimer = null;
+function deliveriesSoon() {
+  clearTimeout(deliveriesTimer);
+  deliveriesTimer = setTimeout(() => {
+    const list = $("#deliveries"), own = $("#check-deliveries");
+    if (list) fillDeliveries(list, "/api/v1/deliveries?limit=15", true);
+    if (own) fillDeliveries(own, `/api/v1/scripts/${encodeURIComponent(own.dataset.check)}/deliveries?limit=50`, false);
+  }, 500);
+}
+
+const PANEL_VIEWS = { grid: gridPanel, alerts: alertsPanel, deliveries: deliveriesPanel, audit: auditPanel, add: addPanel };
 
 // --- one check -----------------------------------------------------------------------------
 function chart(runs, value, colour, label) {
@@ -293,6 +382,53 @@ function chart(runs, value, colour, label) {
     svg.append(bar);
   });
   return svg;
+}
+
+// The success rate per bucket across the whole window: bars stand where their bucket lies in
+// time, so hours without runs are gaps rather than squeezed out.
+function rateChart(data) {
+  const w = 300, h = 100, from = Date.parse(data.since), span = Math.max(1, Date.parse(data.until) - from);
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  const node = (tag, attrs) => {
+    const n = document.createElementNS(svg.namespaceURI, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    return n;
+  };
+  for (const [k, v] of Object.entries({ viewBox: `0 0 ${w} ${h}`, preserveAspectRatio: "none", class: "chart",
+    role: "img", "aria-label": `success rate per ${data.bucket} over ${data.window}` })) svg.setAttribute(k, v);
+  svg.append(node("line", { x1: 0, x2: w, y1: 4, y2: 4, class: "full" }));  // 100 %
+  const width = Math.max(1, ((data.bucketSeconds * 1000) / span) * w - 0.5);
+  for (const b of data.buckets) {
+    const x = Math.max(0, ((Date.parse(b.start) - from) / span) * w);
+    const bh = Math.max(1, b.successRate * (h - 4));
+    const colour = b.successRate >= 0.99 ? "#1f8a3b" : b.successRate >= 0.9 ? "#e69500" : "#c62828";
+    const bar = node("rect", { x, y: h - bh, width: Math.min(width, w - x), height: bh, fill: colour,
+      "data-start": b.start, "data-rate": b.successRate, "data-runs": b.runs });
+    const tip = node("title", {});
+    tip.textContent = `${b.start}: ${(100 * b.successRate).toFixed(1)} % of ${b.runs} runs`;
+    bar.append(tip);
+    svg.append(bar);
+  }
+  return svg;
+}
+
+async function fillSuccessRate(box, name, span) {
+  try {
+    const data = await api("GET", `/api/v1/scripts/${encodeURIComponent(name)}/success-rate?window=${span}`);
+    const since = new Date(data.since).toLocaleString();
+    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} run${data.runs === 1 ? "" : "s"} succeeded since ${since} (bars: per ${data.bucket})`
+                              : `No runs since ${since}.`;
+    box.replaceChildren(rateChart(data), el("p", { id: "success-summary" }, summary, data.note ? ` — ${data.note}` : ""));
+  } catch (error) { box.replaceChildren(el("p", { class: "error" }, error.message)); }
+}
+
+function successPanel(name) {
+  const box = el("div", {}, el("p", {}, "…"));
+  const select = el("select", { id: "success-window", "aria-label": "window", onchange: (e) => fillSuccessRate(box, name, e.target.value) },
+    ...[["1h", "last hour"], ["24h", "last 24 hours"], ["7d", "last 7 days"], ["30d", "last 30 days"]].map(([value, text]) =>
+      el("option", { value, selected: value === "24h" }, text)));
+  fillSuccessRate(box, name, "24h");
+  return el("div", { class: "panel", id: "success-chart" }, el("h2", {}, el("span", { class: "title" }, "Success rate"), select), box);
 }
 
 async function showCheck(name) {
@@ -329,15 +465,52 @@ async function showCheck(name) {
       el("h2", {}, `Duration of the last ${runs.length} runs`),
       runs.length ? chart(runs, (r) => r.duration, (r) => (r.ok ? "#1f8a3b" : "#c62828"), "run durations") : el("p", {}, "No runs yet."),
       el("p", {}, runs.length ? `Success rate: ${((100 * ok) / runs.length).toFixed(1)} % (${ok} of ${runs.length})` : "")),
+    successPanel(name),
+    el("div", { class: "panel" }, el("h2", {}, "Alert deliveries"), (() => {
+      const list = el("ul", { class: "list", id: "check-deliveries", "data-check": name }, el("li", {}, "…"));
+      fillDeliveries(list, `${path}/deliveries?limit=50`, false);
+      return list;
+    })()),
     el("div", { class: "panel" }, el("h2", {}, "Recent output"), el("pre", { id: "output" }, [check.output].flat().join("\n") || "(none)")),
     may("admin") ? el("div", { class: "panel" }, el("h2", {}, "Edit"), scriptForm(check, async (body) => {
       await api("PUT", path, body); toast(`saved ${name}`); showCheck(name); }, "Save")) : null);
+}
+
+// --- the fleet: every host's checks from Prometheus (/api/v1/fleet), no bamon server ---------
+async function showFleet() {
+  const detail = $("#detail");
+  $("#dashboard").hidden = true;
+  detail.hidden = false;
+  if (!detail.querySelector("#fleet")) {
+    const failedOnly = el("input", { type: "checkbox", id: "fleet-failed", onchange: () => showFleet() });
+    detail.replaceChildren(
+      el("p", {}, el("a", { href: "#/" }, "← This host")),
+      el("h1", {}, "Fleet"),
+      el("div", { class: "filters" }, el("label", { class: "inline" }, failedOnly, " failures and stale hosts only")),
+      el("p", { id: "fleet-summary" }, "Loading…"),
+      el("div", { class: "panel", id: "fleet" }));
+  }
+  const only = $("#fleet-failed").checked;
+  let doc;
+  try { doc = await api("GET", `/api/v1/fleet${only ? "?failed=1" : ""}`); }
+  catch (error) { $("#fleet-summary").replaceChildren(el("span", { class: "error" }, error.message)); $("#fleet").replaceChildren(); return; }
+  const stale = doc.hosts.filter((h) => h.stale).length;
+  const failing = doc.rows.filter((r) => r.status === "FAILED" || r.status === "WARNING").length;
+  $("#fleet-summary").textContent = `${doc.hosts.length} host(s), ${doc.rows.length} check(s): ${failing} failing, ` +
+    `${stale} host(s) stale — from ${doc.prometheus}`;
+  const cell = (text) => el("td", {}, text);
+  $("#fleet").replaceChildren(doc.rows.length ? el("table", { class: "fleet" },
+    el("thead", {}, el("tr", {}, ["Host", "Check", "Status", "Last run", "Reason"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, doc.rows.map((r) => el("tr", { "data-host": r.host, "data-check": r.check, "data-status": r.status },
+      cell(r.host), cell(r.check), el("td", {}, el("span", { class: `badge status-${r.status}` }, r.status)),
+      cell(ago(r.lastRun)), cell(r.reason || ""))))) : el("p", {}, only ? "Nothing is failing, no host is stale." : "No bamon metrics in Prometheus."));
 }
 
 // --- rendering and routing -----------------------------------------------------------------
 function render() {
   if (!state.me) return;
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
+  if (route === "fleet") return;  // the fleet page refreshes on its own timer, not on this host's events
   if (route.startsWith("check/")) {
     const status = $("#detail-status");
     const check = state.checks.find((c) => c.name === route.slice(6));
@@ -360,23 +533,26 @@ function render() {
 
 window.addEventListener("hashchange", () => {
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
-  if (route.startsWith("check/")) showCheck(route.slice(6)); else render();
+  if (route.startsWith("check/")) showCheck(route.slice(6)); else if (route === "fleet") showFleet(); else render();
 });
 
 // A safety net beside the live feed: resync every 30 s (cheap: the status is cached and ETagged).
 setInterval(() => { if (state.me && !document.hidden) { refreshSoon(0); loadSilences(); } }, 30000);
+// The fleet page asks Prometheus again every 15 s while it is open.
+setInterval(() => { if (state.me && !document.hidden && location.hash === "#/fleet") showFleet(); }, 15000);
 
 async function start() {
   $("#login").hidden = true;
   $("#logout").hidden = false;
   $("#customise").hidden = false;
+  $("#fleet-link").hidden = false;
   $("#whoami").textContent = `${state.me.user} (${state.me.role})`;
   state.layout = await api("GET", "/api/v1/layout");
   await refresh();
   loadSilences();
   connect();
   const route = decodeURIComponent(location.hash.replace(/^#\//, ""));
-  if (route.startsWith("check/")) showCheck(route.slice(6));
+  if (route.startsWith("check/")) showCheck(route.slice(6)); else if (route === "fleet") showFleet();
 }
 
 api("GET", "/api/v1/session").then((me) => { state.me = me; return start(); }).catch(() => showLogin());

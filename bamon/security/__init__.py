@@ -1,0 +1,1 @@
+"""Security views of the checks: exposure scores, script scans, the compliance report."""
