@@ -158,7 +158,7 @@ def fill(box: Container, groups: list[str], now: float) -> float:
     """Import the generated stream; seconds it took."""
     box.path("/tmp/gen.py").write_text(GENERATOR)
     started = time.monotonic()
-    box.run(f"python3 /tmp/gen.py {now} {' '.join(groups)} | /lib/systemd/systemd-journal-remote "
+    box.run(f"set -o pipefail; python3 /tmp/gen.py {now} {' '.join(groups)} | /lib/systemd/systemd-journal-remote "
             "--split-mode=none -o /var/log/journal/$(cat /etc/machine-id)/remote-bench.journal -", timeout=7200)
     return time.monotonic() - started
 
