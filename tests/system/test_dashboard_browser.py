@@ -174,13 +174,14 @@ def drag(driver: Any, handle: Any, target: Any) -> None:
 
 def wait_order(driver: Any, want: list[str]) -> None:
     try:
-        wait(driver).until(lambda d: panel_order(d) == want)
+        wait(driver, 60).until(lambda d: panel_order(d) == want)
     except TimeoutException:
         raise AssertionError(f"panels {panel_order(driver)}, wanted {want}; drag events "
                              f"{driver.execute_script('return window.__drags')}") from None
 
 
 def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> None:
+    # (reloads wait up to a minute: on a host loaded by other work, a reload was seen to take 20 s)
     home(browser, dash)
     wait(browser).until(lambda d: panel_order(d)[:1] == ["grid"])
     before = panel_order(browser)
@@ -189,7 +190,7 @@ def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> No
     start = ["grid", "deliveries", *[p for p in before if p not in ("grid", "deliveries")]]
     dash.call("PUT", "/api/v1/layout", {"panels": start})
     browser.refresh()
-    wait(browser).until(lambda d: panel_order(d) == start)
+    wait(browser, 60).until(lambda d: panel_order(d) == start)
     # a real HTML5 drag (mouse down on the title bar, move, release) onto the first panel
     handle = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"] > h2')
     assert handle.get_attribute("draggable") == "true"
@@ -200,11 +201,11 @@ def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> No
     saved = dash.call("GET", "/api/v1/layout")[1]  # the admin's token: the same user
     assert saved["panels"][:len(moved)] == moved
     browser.refresh()
-    wait(browser).until(lambda d: len(panel_order(d)) == len(before))
+    wait(browser, 60).until(lambda d: len(panel_order(d)) == len(before))
     assert panel_order(browser) == moved
     # the keyboard way back: focus the ↓ button and press Enter
     browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"] .move-down').send_keys(Keys.ENTER)
-    wait(browser).until(lambda d: panel_order(d) == start)
+    wait(browser, 60).until(lambda d: panel_order(d) == start)
     # and a drag downwards: the checks onto the deliveries put the checks after them
     handle = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="grid"] > h2')
     drag(browser, handle, browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"]'))
