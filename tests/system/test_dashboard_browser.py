@@ -2,7 +2,8 @@
 watch a failing check turn red without reloading, press "Run now", open the history chart,
 rearrange a panel (buttons, and drag and drop) and find it kept after a reload, see a real
 alert's deliveries (delivered to a local HTTP receiver, refused, queued and retried by the
-outbox), read the success-rate chart against the API, and reach everything at 375 px.
+outbox), read the success-rate chart against the API, see the Fleet page read from a real
+Prometheus, and reach everything at 375 px.
 
 Screenshots go to test-artifacts/ (not tracked) for a human to look at. The alert receiver
 listens on a port of 18700-18749.
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import promstack
 import pytest
 from alert_receiver import Receiver, free_port
 from nspawn import Container
@@ -27,7 +29,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from support import bamon
+from support import append_config, bamon
 from web_support import PASSWORD, Dashboard, active, set_up, tear_down
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -332,6 +334,39 @@ def test_success_rate_chart_matches_the_api(dash: Dashboard, browser: Any) -> No
         timing(browser, "check page")
     finally:
         bamon(dash.box, "enable", "flappy")
+
+
+def test_fleet_page_shows_every_host_check_from_prometheus_failures_first(dash: Dashboard, browser: Any,
+                                                                         tmp_path: Path) -> None:
+    """A real Prometheus (on the host) scrapes the web service's /metrics; fleet.prometheus_url
+    points the dashboard's Fleet page at it."""
+    port = promstack.free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: bamon\n"
+        f"    static_configs: [{{targets: ['127.0.0.1:{dash.port}']}}]\n")
+    append_config(dash.box, f'fleet: {{prometheus_url: "http://127.0.0.1:{port}"}}\n')
+    dash.box.run(["touch", FLAG])
+    try:
+        with promstack.server("prometheus", [
+                f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}"], port, tmp_path, "/-/ready"):
+            home(browser, dash)
+            click(browser, "#fleet-link")
+
+            def rows(driver: Any) -> list[list[str]] | None:
+                driver.execute_script("showFleet()")  # ask again now rather than in 15 s
+                found: list[list[str]] = driver.execute_script(
+                    "return [...document.querySelectorAll('table.fleet tbody tr')]"
+                    ".map((r) => [r.dataset.check, r.dataset.status, r.dataset.host])")
+                return found if ["flappy", "FAILED"] in [r[:2] for r in found] else None
+
+            found = WebDriverWait(browser, 40, poll_frequency=1).until(rows)
+            assert found[0][1] == "FAILED", found  # failures first
+            assert ["steady", "OK"] in [r[:2] for r in found] and {r[2] for r in found} == {f"127.0.0.1:{dash.port}"}
+            assert "1 host(s)" in browser.find_element(By.ID, "fleet-summary").text
+            shot(browser, "fleet")
+    finally:
+        dash.box.run(["bash", "-c", "rm -f " + FLAG + "; sed -i '/^fleet: /d' /etc/bamon/config.yaml"])
 
 
 def test_everything_is_reachable_at_375_px(dash: Dashboard, browser: Any) -> None:
