@@ -13,6 +13,7 @@ its exit status, consecutive failures and counters.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import urllib.error
@@ -37,12 +38,16 @@ scrape_configs:
     static_configs: [{{targets: ["127.0.0.1:{port}"], labels: {{host: test-box}}}}]
 """
 WEB_SCRAPE = """\
-global: {{scrape_interval: 1s}}
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: [{rules}]
 scrape_configs:
   - job_name: bamon-web
     metrics_path: /metrics
     static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
 """
+EXAMPLES = "/usr/share/doc/bamon/examples"  # as the package ships them
+# Grafana's variables in the dashboard's queries: every host, the test's checks
+GRAFANA = {"$__rate_interval": "1m", "$__range": "1h", "$instance": ".*", "$check": "prom_.*"}
 
 
 @pytest.fixture
@@ -78,11 +83,21 @@ def prometheus(config: str, workdir: Path) -> Iterator[str]:
         yield base
 
 
+UP_OF_BOTH = {"prom_ok": 1.0, "prom_bad": 0.0}
+
+
+def panel_query(expr: str) -> str:
+    """A dashboard query as Grafana sends it, its variables filled in."""
+    for name, value in sorted(GRAFANA.items(), key=lambda item: -len(item[0])):  # $__range before $__r…
+        expr = expr.replace(name, value)
+    return expr
+
+
 def series_of_both_checks(base: str) -> None:
     """Prometheus's query API has the passing and the failing check, as the fixture made them."""
     up = wait("both checks in Prometheus", lambda: (
         found := query(base, 'bamon_check_up{check=~"prom_.*"}')) and len(found) == 2 and found)
-    assert up == {"prom_ok": 1.0, "prom_bad": 0.0}
+    assert up == UP_OF_BOTH
     assert query(base, 'bamon_check_exit_status{check="prom_bad"}') == {"prom_bad": 2.0}
     assert query(base, 'bamon_check_consecutive_failures{check="prom_bad"}')["prom_bad"] >= 2
     runs = query(base, 'bamon_check_runs_total{check=~"prom_.*"}')
@@ -145,8 +160,22 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         lint = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, check=False)
         assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
 
-        with prometheus(WEB_SCRAPE.format(port=dash.port), tmp_path) as base:
+        rules = tmp_path / "bamon-rules.yml"
+        rules.write_bytes(container.path(f"{EXAMPLES}/prometheus/bamon-rules.yml").read_bytes())
+        dashboard = json.loads(container.path(f"{EXAMPLES}/grafana/bamon-dashboard.json").read_bytes())
+        with prometheus(WEB_SCRAPE.format(port=dash.port, rules=rules), tmp_path) as base:
             series_of_both_checks(base)
             assert query(base, 'up{job="bamon-web"}') == {"": 1.0}  # the scrape itself succeeded
+            # the shipped dashboard's queries on what Prometheus scraped from the service
+            panels = {p["title"]: [panel_query(t["expr"]) for t in p["targets"]] for p in dashboard["panels"]}
+            for title, exprs in panels.items():
+                for expr in exprs:
+                    assert get_json(f"{base}/api/v1/query?query={quote(expr)}")["status"] == "success", (title, expr)
+            assert query(base, panels["Checks failing"][0]) == query(base, panels["Checks passing"][0]) == {"": 1.0}
+            assert query(base, panels["Status per check (1 = passing, 0 = failing)"][0]) == UP_OF_BOTH
+            # the shipped alerting rule, pending for the failing check only (it fires after its `for:`)
+            pending = wait("BamonCheckFailing pending", lambda: query(
+                base, 'ALERTS{alertname="BamonCheckFailing", check=~"prom_.*"}'))
+            assert pending == {"prom_bad": 1.0}
     finally:
         tear_down(dash)
