@@ -159,8 +159,10 @@ def rows(answers: Mapping[str, Answer], host_label: str = "instance", stale_afte
         up = values["up"].get((target, check))
         known = word.labels.get("status", "UNKNOWN") if word else \
             ("UNKNOWN" if up is None else "OK" if up.value == 1 else "FAILED")
-        reason = word.labels.get("reason") or None if word else None
         exit_code = values["exit"].get((target, check))
+        reason = (word.labels.get("reason") or None) if word else None
+        if word is None and exit_code is not None and known == "FAILED":
+            reason = "exit-code"  # a bamon without bamon_check_status: the run ended with an exit status
         last_run = values["last_run"].get((target, check))
         failures = values["failures"].get((target, check))
         result.append(Row(host, check, "STALE" if host.stale else known, known,
