@@ -39,6 +39,7 @@ class Host:
     scrapes: int = 21  # up samples in 5 minutes: a 15 s interval
     generated_ago: float = 3.0
     labels: dict[str, str] = field(default_factory=dict)
+    status_series: bool = True  # False: a bamon from before bamon_check_status
 
     def target(self) -> dict[str, str]:
         return {"job": "bamon", "instance": self.instance, **self.labels}
@@ -59,10 +60,10 @@ def answers(hosts: list[Host]) -> dict[str, list[tuple[dict[str, str], float]]]:
         out["generated"].append((t, NOW - h.generated_ago))
         for name, (status, reason, exit_code, started_ago, fails) in h.checks.items():
             c = {**t, "check": name}
-            if h.live():  # instant queries: a failing scrape leaves staleness markers, no samples
+            if h.live() and h.status_series:  # instant: a failing scrape leaves staleness markers
                 out["status"].append(({**c, "status": status, "reason": reason}, 1.0))
-                if exit_code is not None:
-                    out["exit"].append((c, float(exit_code)))
+            if h.live() and exit_code is not None:
+                out["exit"].append((c, float(exit_code)))
             out["checks"].append((c, 0.0 if status == "DISABLED" else 1.0))
             if status not in ("UNKNOWN", "DISABLED"):
                 out["up"].append((c, 1.0 if status == "OK" else 0.0))
@@ -159,6 +160,13 @@ def test_stale_after_and_lookback_come_from_the_settings() -> None:
     fleet = view.look(Settings(URL, lookback=600, stale_after=60), fetch=prometheus)
     assert fleet.rows[0].status == "STALE"
     assert "last_over_time(bamon_check_up[600s])" in prometheus.asked
+
+
+def test_hosts_without_the_status_series_are_read_from_bamon_check_up() -> None:
+    old = Host("old:1", {"a": ("OK", "", 0, 5, 0), "b": ("FAILED", "exit-code", 2, 5, 1),
+                         "c": ("UNKNOWN", "", None, None, 0)}, status_series=False)
+    assert [(r.check, r.status, r.reason) for r in look([old]).rows] == [
+        ("b", "FAILED", "exit code 2"), ("c", "UNKNOWN", ""), ("a", "OK", "")]
 
 
 def test_the_host_label_names_hosts() -> None:
