@@ -39,11 +39,15 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from fleetsim import REMOTE_DIR, SCRAPE_INTERVAL, WEB_PORT, Fleet, Host  # noqa: E402
 
-from bench import package, row, section, timed  # noqa: E402
+from bench import package, section, timed  # noqa: E402
 
 EXTRA_RATE = 10  # extra scrapes a second during a measuring window
 WINDOW = 10.0  # seconds per window
 TAIL_OBJECT_OFFSET = 136  # of the journal file header (systemd's journal-def.h): the last object's offset
+
+
+def row(what: str, value: str, note: str) -> None:
+    print(f"  {what:<58} {value:>10}   {note}")
 
 
 def load() -> str:

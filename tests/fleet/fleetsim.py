@@ -93,7 +93,7 @@ scripts: []
 def role_variables(deb: Path, alertmanager: str) -> dict[str, Any]:
     """contrib/ansible's variables for every host: the package, the Alertmanager channel, two checks."""
     return {
-        "bamon_deb": str(deb),
+        "bamon_deb": str(deb.resolve()),  # Ansible looks for a relative path in the role
         "bamon_config": {
             "alerts": {"channels": [{"name": "am", "type": "alertmanager", "url": alertmanager, "timeout": 5}]},
             "web": {"listen": [str(WEB_PORT)]},
