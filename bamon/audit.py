@@ -91,12 +91,14 @@ def _mapping(text: str) -> dict[str, Any] | None:
 def read(journal: Journal, since: str | None = None) -> list[Entry]:
     """The audit records in the journal, oldest first (a bad --since: BamonError from journalctl)."""
     args = [f"MESSAGE_ID={AUDIT_ID}", *([f"--since={since}"] if since else [])]
-    found = []
-    for e in journal.stream(args):
-        micros = field(e, "__REALTIME_TIMESTAMP", "0")
-        found.append(Entry(
-            time=datetime.fromtimestamp(int(micros) / 1e6 if micros.isdigit() else 0, tz=UTC),
-            action=field(e, "BAMON_AUDIT_ACTION"), check=field(e, "BAMON_CHECK") or None,
-            user=field(e, "BAMON_AUDIT_USER"), via=field(e, "BAMON_AUDIT_VIA", "cli"), uid=field(e, "BAMON_AUDIT_UID"),
-            before=field(e, "BAMON_AUDIT_BEFORE"), after=field(e, "BAMON_AUDIT_AFTER")))
-    return found
+    return [entry(e) for e in journal.stream(args)]
+
+
+def entry(e: dict[str, Any]) -> Entry:
+    """One audit record from its journal entry (journalctl -o json), as the CLI and the web read it."""
+    micros = field(e, "__REALTIME_TIMESTAMP", "0")
+    return Entry(
+        time=datetime.fromtimestamp(int(micros) / 1e6 if micros.isdigit() else 0, tz=UTC),
+        action=field(e, "BAMON_AUDIT_ACTION"), check=field(e, "BAMON_CHECK") or None,
+        user=field(e, "BAMON_AUDIT_USER"), via=field(e, "BAMON_AUDIT_VIA") or "cli", uid=field(e, "BAMON_AUDIT_UID"),
+        before=field(e, "BAMON_AUDIT_BEFORE"), after=field(e, "BAMON_AUDIT_AFTER"))

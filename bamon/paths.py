@@ -37,6 +37,9 @@ def check_templates_dir(config_file: Path) -> Path:
 # journald's persistent journal and, once `journalctl --setup-keys` ran, its sealing key (fss)
 JOURNAL_DIR = Path("/var/log/journal")
 MACHINE_ID = Path("/etc/machine-id")
+# every directory journald writes to (read only): the persistent one and the volatile one, each
+# with this machine's files in a subdirectory named after the machine id (systemd-journald.service(8))
+JOURNAL_DIRS = (JOURNAL_DIR, Path("/run/log/journal"))
 
 
 def journal_dir() -> Path | None:

@@ -143,21 +143,32 @@ def bench_run_cost(box: Container, runs: int) -> None:
     row("journal entries from a python3 process during these runs", pythons, "0 (no Python on success)")
 
 
+def run_each(box: Container, count: int, prefix: str = "c") -> None:
+    """Run every check of write_scripts once, by name: a `systemctl start 'bamon-c*'` glob
+    matches only units already loaded, which checks that never ran are not."""
+    names = " ".join(f"bamon-{prefix}{i:04d}.service" for i in range(count))
+    box.run(f"systemctl start {names}", timeout=1800)
+
+
+def synthetic_runs(box: Container, records: int, checks: int, prefix: str) -> None:
+    """Log `records` run records as run-check writes them, spread over checks PREFIX0000…, each
+    starting later than the one before (so that the runs/failures counters count every one)."""
+    box.run(
+        "python3 - <<'EOF'\n"
+        "from systemd import journal\n"
+        f"for i in range({records}):\n"
+        f"    journal.send('bamon-run result=success exit_code=exited exit_status=0 start_usec=%d end_usec=%d '"
+        f"'duration_usec=1 consecutive_failures=0 invocation=%032x' % (i + 1, i + 2, i),"
+        f" SYSLOG_IDENTIFIER='bamon-{prefix}%04d' % (i % {checks}), BAMON_CHECK='{prefix}%04d' % (i % {checks}))\n"
+        "EOF", timeout=1800)
+
+
 def bench_status(box: Container, count: int, history: int) -> None:
     write_scripts(box, count, prefix="s")
     box.run("systemctl daemon-reload")
-    names = " ".join(f"bamon-s{i:04d}.service" for i in range(count))
-    box.run(f"systemctl start {names}", timeout=900)  # every check has run once
-    if history:
-        # Synthetic run records, as run-check writes them, so the journal is not near-empty.
-        box.run(
-            "python3 - <<'EOF'\n"
-            "from systemd import journal\n"
-            f"for i in range({history}):\n"
-            f"    journal.send('bamon-run result=success exit_code=exited exit_status=0 start_usec=1 end_usec=2 '"
-            f"'duration_usec=1 consecutive_failures=0 invocation=%032x' % i,"
-            f" SYSLOG_IDENTIFIER='bamon-s%04d' % (i % {count}), BAMON_CHECK='s%04d' % (i % {count}))\n"
-            "EOF", timeout=1800)
+    run_each(box, count, prefix="s")
+    if history:  # so the journal is not near-empty
+        synthetic_runs(box, history, count, prefix="s")
     size = box.run("journalctl --disk-usage").stdout.strip().split("take up ")[-1].split(" in")[0]
     table = median_of(lambda: timed(box, "bamon status"), 5)
     as_json = median_of(lambda: timed(box, "bamon status --json"), 5)

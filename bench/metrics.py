@@ -4,7 +4,9 @@
 Prints each figure beside its goal (issue 11: /metrics for 1,000 checks ≤ 100 ms); asserts
 nothing. Runs without root or systemd: 1,000 checks in a temporary config, each with a `last`
 file, systemctl's answer replayed from memory (its own cost is in DESIGN §7: list-units over
-1,000 units ≈ 9 ms), and the journal's counters query answered empty.
+1,000 units ≈ 9 ms), and the journal answered empty: no run records to count, no output to read
+perfdata from. So these are bamon's own parts alone; the whole scrape, against the real
+bamon.web.service with a real journal, is `sudo python3 bench/web.py --only-metrics`.
 
     python3 bench/metrics.py [--checks 1000] [--repeat 20]
 

@@ -2,13 +2,22 @@
 """The dashboard's figures, measured against bamon.web.service in a real systemd (nspawn).
 
     sudo python3 bench/web.py [--deb dist/bamon_X_all.deb] [--clients 50] [--requests 40]
+    sudo python3 bench/web.py --only-metrics [--checks 1000] [--history 60000]
 
-Figures (goals from DESIGN §7 and issue 10); it asserts nothing:
+Figures (goals from DESIGN §7 and issues 10 and 11); it asserts nothing:
   * cold start: socket connect → first byte of /api/v1/status while the service is not running
   * /api/v1/status latency with 50 concurrent keep-alive clients and 200 checks (p50/p95/max);
     the clients run on the same machine and share its CPU with the service
   * resident memory of the service after the load
   * run finished (end_usec of the run record) → the browser's tile changed (headless Chromium)
+  * --only-metrics: one Prometheus scrape of /metrics with 1,000 checks (each has run), wall
+    time at the client and CPU time of the service's cgroup (the service and the systemctl and
+    journalctl it starts) and of PID 1 (which answers list-units); with the runs/failures
+    counters kept fresh by bamon.metrics.timer, and without it (no node_exporter directory:
+    each scrape counts the run records of the last day). --history adds synthetic run records
+    first, as a host's journal holds them (60,000 = an hour of 1,000 checks every minute).
+    CPU time is the figure to compare: a loaded host stretches wall time, not CPU time. The
+    host's load average is printed beside the figures.
 Load goes only to 127.0.0.1, bounded in count and time.
 """
 
@@ -17,10 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +41,7 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 from nspawn import Container  # noqa: E402
 from web_support import PASSWORD, Dashboard, set_up  # noqa: E402
 
-from bench import package, row, section, write_scripts  # noqa: E402
+from bench import package, row, run_each, section, synthetic_runs, write_scripts  # noqa: E402
 
 
 def first_byte(dash: Dashboard) -> float:
@@ -140,23 +151,86 @@ def bench_live(dash: Dashboard, rounds: int) -> None:
     row("run finished → browser updated (slowest)", f"{max(delays) * 1000:.0f} ms", "≤ 1 s")
 
 
+def load() -> str:
+    """The host's load average and core count: what the wall-clock figures were taken under."""
+    one, five, fifteen = os.getloadavg()
+    return f"host load {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} cores"
+
+
+def cpu_us(box: Container) -> tuple[int, int]:
+    """CPU so far (µs) of bamon.web.service's cgroup (with its children) and of PID 1."""
+    out = box.run("awk '/^usage_usec/ {print $2}' /sys/fs/cgroup/system.slice/bamon.web.service/cpu.stat; "
+                  "cut -d' ' -f1 /proc/1/schedstat").stdout.split()
+    return int(out[0]), int(out[1]) // 1000
+
+
+def scrape(dash: Dashboard) -> tuple[float, bytes]:
+    """Wall seconds of one GET /metrics (connect → last byte, no credentials), and the exposition."""
+    start = time.perf_counter()
+    with urllib.request.urlopen(f"{dash.base}/metrics", timeout=120) as answer:
+        body = answer.read()
+    return time.perf_counter() - start, body
+
+
+def bench_scrapes(dash: Dashboard, what: str, rounds: int) -> None:
+    scrape(dash)  # the service is up and has loaded the config: the figures are of a steady scrape
+    walls, service, pid1, body = [], [], [], b""
+    for _ in range(rounds):
+        before = cpu_us(dash.box)
+        wall, body = scrape(dash)
+        after = cpu_us(dash.box)
+        walls.append(wall * 1000)
+        service.append((after[0] - before[0]) / 1000)
+        pid1.append((after[1] - before[1]) / 1000)
+    row(f"/metrics, {what}: CPU, service (median of {rounds})", f"{statistics.median(service):.0f} ms", "≤ 100 ms")
+    row(f"/metrics, {what}: CPU, PID 1 (median)", f"{statistics.median(pid1):.0f} ms", "—")
+    row(f"/metrics, {what}: wall (median; max)",
+        f"{statistics.median(walls):.0f}; {max(walls):.0f} ms", "≤ 100 ms")
+    results = body.count(b"\nbamon_check_up{")  # a check with a result: its `last` file was read
+    print(f"  ({len(body)} bytes of exposition, {results} checks with a result; {load()})")
+
+
+def bench_metrics(box: Container, checks: int, history: int, rounds: int) -> None:
+    write_scripts(box, checks)
+    dash = set_up(box, idle_exit=600)
+    box.run("systemctl daemon-reload")
+    run_each(box, checks)
+    if history:
+        synthetic_runs(box, history, checks, prefix="c")  # logged now: inside the counters' window
+    size = box.run("journalctl --disk-usage").stdout.strip().split("take up ")[-1].split(" in")[0]
+    section(f"/metrics of bamon.web.service: {checks} checks, each has run, {history} more run records "
+            f"(journal {size})")
+    box.run("mkdir -p /var/lib/prometheus/node-exporter && systemctl start bamon.metrics.service")
+    bench_scrapes(dash, "counters kept by bamon.metrics.timer", rounds)
+    box.run("rm -rf /var/lib/prometheus/node-exporter /var/lib/bamon/metrics/counters.json")
+    bench_scrapes(dash, "no textfile collector", rounds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deb", type=Path, help="the package to measure (default: build one)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=40, help="requests per client")
-    parser.add_argument("--checks", type=int, default=200)
+    parser.add_argument("--checks", type=int, help="default: 200, and 1,000 with --only-metrics")
     parser.add_argument("--only-live", action="store_true", help="only the browser figure")
+    parser.add_argument("--only-metrics", action="store_true", help="only the /metrics figures (1,000 checks)")
+    parser.add_argument("--history", type=int, default=0, help="--only-metrics: synthetic run records first")
+    parser.add_argument("--rounds", type=int, default=20, help="--only-metrics: scrapes measured")
     args = parser.parse_args()
     deb = package(args.deb)
     print(f"bamon web bench: {deb.name}, systemd in systemd-nspawn (Debian 12), {time.strftime('%Y-%m-%d')}")
     with Container() as box:
         box.install_deb(deb)
         box.run("systemctl stop bamon.target")  # the sample checks would add noise
-        write_scripts(box, args.checks)
+        if args.only_metrics:
+            bench_metrics(box, args.checks or 1000, args.history, args.rounds)
+            return 0
+        checks = args.checks or 200
+        write_scripts(box, checks)
         dash = set_up(box, idle_exit=600)
-        box.run("systemctl daemon-reload && systemctl start 'bamon-c*.service'", timeout=600)
-        section(f"bamon.web.service ({args.checks} checks, each has run)")
+        box.run("systemctl daemon-reload")
+        run_each(box, checks)
+        section(f"bamon.web.service ({checks} checks, each has run)")
         if not args.only_live:
             bench_cold_start(dash)
             bench_load(dash, args.clients, args.requests)

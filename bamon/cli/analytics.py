@@ -12,8 +12,7 @@ from bamon.cli.context import Context
 from bamon.cli.output import note, print_json, use_color
 from bamon.config.timespec import format_span
 from bamon.errors import BamonError
-from bamon.history import fleet, plot, spark
-from bamon.history.analytics import check_report
+from bamon.history import spark
 from bamon.history.runs import Run, read_many
 from bamon.history.window import journal_gap, window
 
@@ -31,6 +30,11 @@ def register(sub: Any) -> None:
 def report(ctx: Context, names: list[str], since: int, until: int | None, now: float) -> tuple[dict[str, Any],
                                                                                             dict[str, list[Run]]]:
     """The whole analytics document for these checks, and the runs it was computed from."""
+    # numpy and the chart's XML stack: only for analytics (every `bamon` command imports this
+    # module to build its parser: they would cost `status` and `history` ~50 ms each)
+    from bamon.history import fleet
+    from bamon.history.analytics import check_report
+
     scripts = {s.name: s for s in ctx.config().scripts if s.name in names}
     by_check = read_many(ctx.journal, {n: s.output_format for n, s in scripts.items()}, since_us=since, until_us=until)
     checks = [check_report(name, runs, now) for name, runs in by_check.items()]
@@ -97,6 +101,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     now = time.time()
     doc, by_check = report(ctx, names, since, until, now)
     if args.plot:
+        from bamon.history import plot
+
         plot.write(names[0], by_check[names[0]], args.plot)
         note(f"chart written to {args.plot}")
     if args.json:

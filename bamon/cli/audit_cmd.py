@@ -94,6 +94,10 @@ def _verify(args: argparse.Namespace, ctx: Context) -> int:
         raise BamonError("the verification key is empty", "pass the key `bamon audit seal` printed")
     ok, report = ctx.journal.verify(key)
     files = [{"file": m[2], "result": m[1], "detail": m[3]} for m in map(_FILE.match, report) if m]
+    if not ok and not files:  # journalctl refused before looking at any file: a bad key, no journal
+        raise BamonError(f"journalctl --verify: {report[-1] if report else 'failed'}",
+                         "pass the whole line `bamon audit seal` printed (hex groups, a slash, two numbers)"
+                         if key else "run it as root, with a persistent journal")
     failed = [f for f in files if f["result"] == "FAIL"]
     if args.verify_json:
         print_json({"ok": ok, "seals_checked": key is not None, "files": files, "report": report})

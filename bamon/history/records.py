@@ -132,11 +132,24 @@ def parse_record(check: str, message: str) -> RunRecord | None:
     """A run record from its journal message "bamon-run result=… …" (None for other lines)."""
     if not message.startswith(RECORD_PREFIX):
         return None
-    # the fixed order run-check and record_message() write: one match instead of 9 splits
+    # the fixed order run-check and record_message() write: one match and its groups, no dict
     # (history of a 1-minute check over 30 days parses 43,200 of these)
     match = _RECORD.match(message)
-    values = match.groupdict() if match else dict(
-        part.split("=", 1) for part in message[len(RECORD_PREFIX):].split() if "=" in part)
+    if match is None:
+        return _parse_fields(check, dict(
+            part.split("=", 1) for part in message[len(RECORD_PREFIX):].split() if "=" in part))
+    result, exit_code, status, start, end, failures, attempt, attempts, skip, invocation, cpu = match.groups()
+    exited = exit_code == "exited"
+    try:
+        return RunRecord(check, invocation, result, int(status) if exited else None, int(start), int(end),
+                         int(failures), "" if exited else status, int(cpu) if cpu else None,
+                         int(attempt or "1"), int(attempts or "1"), "" if (skip or "-") == "-" else skip)
+    except ValueError:
+        return None
+
+
+def _parse_fields(check: str, values: dict[str, str]) -> RunRecord | None:
+    """A record whose fields are not in run-check's order (key=value in any order, some missing)."""
     try:
         exited = values.get("exit_code", "exited") == "exited"
         return RunRecord(
@@ -244,6 +257,12 @@ def _read_lines(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[l
                 r.end_us + int((LAG_WINDOW_S if r.result in RUN_CHECK_RESULTS else 1) * 1e6)) for r in records]
     return {r.invocation: _run_lines(r, messages)
             for r, messages in zip(records, journal.messages(queries), strict=True)}
+
+
+def outputs_now(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[list[str], bool]]:
+    """{invocation id: (the run's output lines, complete?)} as the journal holds them now, without
+    waiting for lines journald has not stored yet: for a reader that will ask again soon."""
+    return _read_lines(journal, records)
 
 
 def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50,

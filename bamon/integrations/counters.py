@@ -1,8 +1,8 @@
 """Runs and failures counters per check, counted from the run records in journald.
 
 The `last` file of a check only knows the latest run, so the counters are kept here: each
-update reads the run records logged since the previous one (one journalctl query over a short
-window) and counts those that started after the newest run already counted for that check.
+update reads the run records logged since the previous one (one pass over a short window of
+the journal) and counts those that started after the newest run already counted for that check.
 Counting by start time makes an update idempotent: two writers reading the same state add the
 same runs, and a record sent twice for one run (a correction from the notifier) counts once.
 The state is one small JSON file, written atomically.
@@ -56,9 +56,7 @@ class Counters:
         """Count the run records logged since the previous update."""
         now = time.time() if now is None else now
         since = self.updated - OVERLAP_S if self.updated else now - FIRST_WINDOW_S
-        entries = journal.entries([], since=f"@{since:.6f}", grep=f"^{RECORD_PREFIX}",
-                                  fields=("MESSAGE", "SYSLOG_IDENTIFIER"))
-        for entry in entries:
+        for entry in journal.starting_with(RECORD_PREFIX, ("SYSLOG_IDENTIFIER",), since_us=int(since * 1e6)):
             record = from_entry(entry)
             if record is None or not record.check:
                 continue

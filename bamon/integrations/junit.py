@@ -3,8 +3,8 @@
 The shape is the one GitHub Actions (test-reporter actions), GitLab CI (artifacts:reports:junit)
 and Jenkins (the junit step) read: <testsuites><testsuite name tests failures errors skipped time
 timestamp hostname><testcase classname name time>[<failure message type>text</failure>]
-<system-out>…</system-out></testcase>. tests/unit/junit.xsd states it as a schema and the
-tests validate every report against it.
+<system-out>…</system-out></testcase>. The tests validate every report against the JUnit
+schema of Jenkins' xUnit plugin (junit-10.xsd).
 """
 
 from __future__ import annotations

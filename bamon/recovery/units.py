@@ -2,7 +2,7 @@
 
 run-check (bash builtins only) makes every skip and retry decision from these values and a few
 file reads, so the success path stays free of Python and of extra processes. Each line is
-emitted only when its feature is configured; max_concurrent always is (it has a default).
+emitted only when its feature is configured; max_concurrent when there are more checks than it.
 """
 
 from __future__ import annotations
@@ -11,13 +11,8 @@ from bamon.config.model import Script
 from bamon.recovery.policy import load_centi, run_timeout
 from bamon.units.escape import env_assignment
 
-# bamon.slice's cgroup v2 directory, as the check sees /sys/fs/cgroup (%U: the user manager's UID)
-SLICE_DIR = {False: "/sys/fs/cgroup/bamon.slice",
-             True: "/sys/fs/cgroup/user.slice/user-%U.slice/user@%U.service/bamon.slice"}
 
-
-def environment(script: Script, load_threshold: float | None, max_concurrent: int | None,
-                user_mode: bool = False) -> list[str]:
+def environment(script: Script, load_threshold: float | None, max_concurrent: int | None) -> list[str]:
     """Commented Environment= lines for the [Service] section."""
     rec = script.recovery
     pairs: list[tuple[str, str, str]] = []  # (variable, value, why)
@@ -41,9 +36,7 @@ def environment(script: Script, load_threshold: float | None, max_concurrent: in
     lines = ["# --- recovery (bamon/recovery/): run-check reads these and unsets them ---"] if pairs else []
     for name, value, why in pairs:
         lines += [f"# {why}", f"Environment={env_assignment(name, value)}"]
-    if max_concurrent is not None:  # written as is: %U is systemd's specifier for the manager's UID
-        lines += ["# where the running checks' cgroups are", f'Environment="BAMON_SLICE={SLICE_DIR[user_mode]}"']
-    return lines
+    return lines  # (run-check counts the running checks in BAMON_SLICE, which every unit has)
 
 
 def timeout(script: Script) -> int:

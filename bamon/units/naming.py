@@ -12,6 +12,9 @@ from __future__ import annotations
 PREFIX = "bamon-"
 TARGET = "bamon.target"
 SLICE = "bamon.slice"
+# bamon.slice's cgroup v2 directory as a check sees /sys/fs/cgroup (%U: the user manager's UID)
+SLICE_DIR = {False: f"/sys/fs/cgroup/{SLICE}",
+             True: f"/sys/fs/cgroup/user.slice/user-%U.slice/user@%U.service/{SLICE}"}
 NOTIFY_TEMPLATE = "bamon.notify@"
 CONFIG_ERROR = "bamon.config-error.service"
 UNIT_GLOB = "bamon-*"

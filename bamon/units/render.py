@@ -94,11 +94,13 @@ def service_unit(script: Script, target: Target) -> str:
         f"SyslogIdentifier=bamon-{script.name}",
         "# every journal entry of a run carries the check's name: history is one match",
         f"LogExtraFields=BAMON_CHECK={script.name}",
+        "# bamon.slice's cgroup: run-check reads the run's CPU time there (and counts running checks)",
+        f'Environment="BAMON_SLICE={naming.SLICE_DIR[target.user_mode]}"',  # %U: systemd's, as is
     ]
     user = hardening.run_as(script, target.user_mode)
     lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]
-    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent, target.user_mode)
+    lines += recovery_units.environment(script, target.load_threshold, target.max_concurrent)
     lines += _user_lines(script, user)
     lines += [
         "# --- limits (sandbox: timeout, max_cpu_time, max_file_size, max_virtual_memory) ---",

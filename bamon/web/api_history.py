@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bamon import audit as audit_mod
 from bamon import journal as journal_mod
 from bamon.context import Context
 from bamon.history.analytics import BUCKETS, success_rates
@@ -122,13 +123,12 @@ async def success_rate(request: Request) -> Response:
 
 
 def audit_json(entry: dict[str, Any]) -> dict[str, Any]:
-    def f(name: str) -> str | None:
-        return journal_mod.field(entry, name) or None
-
-    stamp = f("__REALTIME_TIMESTAMP")
-    return {"time": int(stamp) / 1e6 if stamp and stamp.isdigit() else None, "action": f("BAMON_AUDIT_ACTION"),
-            "check": f("BAMON_CHECK"), "user": f("BAMON_AUDIT_USER"), "via": f("BAMON_AUDIT_VIA") or "cli",
-            "before": f("BAMON_AUDIT_BEFORE"), "after": f("BAMON_AUDIT_AFTER"), "message": f("MESSAGE")}
+    record = audit_mod.entry(entry)  # the same reading as `bamon audit`
+    stamp = journal_mod.field(entry, "__REALTIME_TIMESTAMP")
+    return {"time": record.time.timestamp() if stamp.isdigit() else None, "action": record.action or None,
+            "check": record.check, "user": record.user or None, "via": record.via,
+            "before": record.before or None, "after": record.after or None,
+            "message": journal_mod.field(entry, "MESSAGE") or None}
 
 
 @requires("operator")

@@ -1,5 +1,5 @@
 """The .deb: lintian has nothing to say beyond the overrides (each with its reason); it ships the
-generated manual pages, the completions and every unit in units/."""
+generated manual pages, the completions, every unit in units/ and the integration examples."""
 
 from __future__ import annotations
 
@@ -39,3 +39,15 @@ def test_ships_pages_completions_and_units(deb: Path) -> None:
               *(f"./usr/lib/systemd/user/{unit.name}" for unit in (REPO / "units").iterdir()
                 if not unit.name.startswith("bamon.web"))}
     assert wanted <= files, sorted(wanted - files)
+
+
+def test_ships_the_integration_examples_as_they_are_in_the_tree(deb: Path, tmp_path: Path) -> None:
+    # the Grafana dashboard, the Prometheus rules and the CI templates docs/integrations.md points to
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
+    shipped = tmp_path / "usr" / "share" / "doc" / "bamon" / "examples"
+    examples = REPO / "examples"
+    wanted = [f.relative_to(examples) for f in examples.rglob("*") if f.is_file() and f.name != "config.yaml"]
+    assert {"grafana/bamon-dashboard.json", "prometheus/bamon-rules.yml", "ci/Jenkinsfile",
+            "ci/gitlab-ci.yml", "ci/github-action/action.yml"} <= {str(f) for f in wanted}
+    for name in wanted:
+        assert (shipped / name).read_bytes() == (examples / name).read_bytes(), name

@@ -11,7 +11,8 @@ user managers), which the test host may not have.  This module
 
 Commands run inside through ``nsenter`` on the container's init, so no
 machined, D-Bus or systemd on the host is needed.  The container shares the
-host's network: a port bound inside is a port bound on the host.
+host's network (a port bound inside is a port bound on the host) unless it is
+given a bridge of its own (``network_bridge``, the fleet tier's private network).
 
 Only the standard library is used; it needs root, systemd-nspawn (package
 systemd-container), debootstrap and nsenter (util-linux).
@@ -364,6 +365,7 @@ class Container:
         detach: bool = False,
         suite: str = SUITE,
         persistent: bool = False,
+        network_bridge: str | None = None,
     ) -> None:
         """rootfs defaults to ensure_rootfs().  nspawn_args are appended to
         the systemd-nspawn command line, nspawn_env is added to its
@@ -382,12 +384,17 @@ class Container:
         A persistent container keeps its changes across reboot() (an overlayfs whose upper
         layer lives on the host until the container is shut down for good), like a real
         machine's disk; the default throws them away at every shutdown.
+
+        network_bridge gives the container a network namespace of its own, linked by a veth pair
+        to that (existing) bridge on the host; inside, the link is called host0.
         """
         self.suite = suite
         self.rootfs = rootfs
         self.name = name or f"bamon-test-{secrets.token_hex(4)}"
         self.boot_timeout = boot_timeout
         self.nspawn_args = list(nspawn_args)
+        if network_bridge is not None:
+            self.nspawn_args.append(f"--network-bridge={network_bridge}")
         self.nspawn_env = dict(nspawn_env or {})
         self.unified_cgroup = unified_cgroup
         self.detach = detach
@@ -467,6 +474,12 @@ class Container:
             raise ContainerError("reboot() of a volatile container would lose everything: use persistent=True")
         self.shutdown()
         self.boot()
+
+    def export(self, dest: Path) -> None:
+        """Copy a persistent container's disk, once shut down, to dest: a rootfs to boot others from."""
+        if self._overlay is None or self.process is not None:
+            raise ContainerError(f"export needs a persistent container that was booted and shut down ({self.name})")
+        subprocess.run(["cp", "-a", "--reflink=auto", f"{self._overlay / 'root'}/.", str(dest)], check=True)
 
     def discard(self) -> None:
         """Remove a persistent container's disk (after shutdown)."""

@@ -49,15 +49,18 @@ def wait(what: str, ready: Any, timeout: float = 30, log: Path | None = None) ->
 
 
 @contextmanager
-def server(binary: str, args: list[str], port: int, workdir: Path, ready_path: str) -> Iterator[str]:
-    """Run `binary args…`, wait until http://127.0.0.1:port{ready_path} answers; yield the base URL."""
+def server(binary: str, args: list[str], port: int, workdir: Path, ready_path: str,
+           address: str = "127.0.0.1") -> Iterator[str]:
+    """Run `binary args…`, wait until http://address:port{ready_path} answers; yield the base URL.
+
+    address is where the server listens (args say so): the loopback, or the fleet tier's bridge."""
     path = shutil.which(binary)
     if path is None:
         pytest.fail(f"{binary} is missing: dev/install-deps installs it", pytrace=False)
     log = workdir / f"{binary}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([path, *args], stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{address}:{port}"
     try:
         wait(f"{binary} on port {port}", lambda: proc.poll() is None and
              urllib.request.urlopen(base + ready_path, timeout=2).status == 200, log=log)

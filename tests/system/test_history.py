@@ -61,6 +61,28 @@ def test_status_right_after_now_always_carries_the_output(container: Container) 
     bamon(container, "remove", "-f", "talkative")
 
 
+def test_history_and_status_read_runs_across_rotated_journal_files(container: Container) -> None:
+    """Readers open only the journal files whose span meets the time asked for (bamon/journal.py):
+    runs spread over several files, some before --since, still read back exactly."""
+    bamon(container, "add", "rotated", "-c", EVERY_THIRD_FAILS, "--disabled")
+    files_before = int(container.run("journalctl --header | grep -c '^File path:'").stdout)
+    starts = []
+    for _ in range(6):
+        bamon(container, "now", "-n", "rotated", check=False)
+        starts.append(status(container, "rotated")["lastExecution"])
+        container.run("journalctl --rotate")  # the next run lands in a new file
+        time.sleep(1.1)  # whole seconds apart: --since below falls between two runs
+    assert int(container.run("journalctl --header | grep -c '^File path:'").stdout) >= files_before + 6
+    runs = history(container, "rotated")
+    assert [r["output"] for r in runs] == [[f"run {n}"] for n in range(6, 0, -1)]
+    assert [r["status"] for r in runs] == ["FAILED" if n % 3 == 0 else "OK" for n in range(6, 0, -1)]
+    since = container.run(["date", "-d", starts[3], "+%Y-%m-%d %H:%M:%S"]).stdout.strip()
+    assert [r["output"] for r in history(container, "rotated", "--since", since)] == [["run 6"], ["run 5"], ["run 4"]]
+    last = status(container, "rotated")
+    assert last["output"] == "run 6" and last["result"] == "Failed" and last["error"] == "Exit code 1: run 6"
+    bamon(container, "remove", "-f", "rotated")
+
+
 def test_a_run_made_slow_is_flagged_as_an_anomaly(container: Container) -> None:
     bamon(container, "add", "usually_fast", "-c",
           '[ -f "$STATE_DIRECTORY/slow" ] && sleep 1.5; echo done', "--disabled")

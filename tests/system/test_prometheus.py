@@ -13,6 +13,7 @@ its exit status, consecutive failures and counters.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import urllib.error
@@ -37,12 +38,18 @@ scrape_configs:
     static_configs: [{{targets: ["127.0.0.1:{port}"], labels: {{host: test-box}}}}]
 """
 WEB_SCRAPE = """\
-global: {{scrape_interval: 1s}}
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: [{rules}]
 scrape_configs:
   - job_name: bamon-web
     metrics_path: /metrics
+    scrape_interval: 3s  # the timeout is the interval: a loaded test host needs more than 1 s
+    scrape_timeout: 3s
     static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
 """
+EXAMPLES = "/usr/share/doc/bamon/examples"  # as the package ships them
+# Grafana's variables in the dashboard's queries: every host, the test's checks
+GRAFANA = {"$__rate_interval": "1m", "$__range": "1h", "$instance": ".*", "$check": "prom_(ok|bad)"}
 
 
 @pytest.fixture
@@ -78,11 +85,21 @@ def prometheus(config: str, workdir: Path) -> Iterator[str]:
         yield base
 
 
+UP_OF_BOTH = {"prom_ok": 1.0, "prom_bad": 0.0}
+
+
+def panel_query(expr: str) -> str:
+    """A dashboard query as Grafana sends it, its variables filled in."""
+    for name, value in sorted(GRAFANA.items(), key=lambda item: -len(item[0])):  # $__range before $__r…
+        expr = expr.replace(name, value)
+    return expr
+
+
 def series_of_both_checks(base: str) -> None:
     """Prometheus's query API has the passing and the failing check, as the fixture made them."""
     up = wait("both checks in Prometheus", lambda: (
-        found := query(base, 'bamon_check_up{check=~"prom_.*"}')) and len(found) == 2 and found)
-    assert up == {"prom_ok": 1.0, "prom_bad": 0.0}
+        found := query(base, 'bamon_check_up{check=~"prom_(ok|bad)"}')) and len(found) == 2 and found, 90)
+    assert up == UP_OF_BOTH
     assert query(base, 'bamon_check_exit_status{check="prom_bad"}') == {"prom_bad": 2.0}
     assert query(base, 'bamon_check_consecutive_failures{check="prom_bad"}')["prom_bad"] >= 2
     runs = query(base, 'bamon_check_runs_total{check=~"prom_.*"}')
@@ -124,7 +141,9 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         container: Container, checks: None, tmp_path: Path) -> None:
-    dash = set_up(container)  # web.listen on a free port; the socket started, the service not yet
+    bamon(container, "add", "prom_perf", "-c", "echo 'RT OK | rt=0.25s;1;2'", "-i", "1h", "--output-format", "nagios")
+    container.run(["systemctl", "start", "bamon-prom_perf.service"])
+    dash = set_up(container, idle_exit=60)  # web.listen on a free port; the socket started, the service not yet
     try:
         container.wait_for(lambda: active(container, "bamon.web.service") == "inactive", 30, 0.5,
                            "the web service to be idle")
@@ -138,6 +157,10 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         assert b'bamon_check_exit_status{check="prom_bad"} 2.0' in body
         assert b"bamon_check_next_run_timestamp_seconds{check=\"prom_ok\"}" in body
         assert b"broken" not in body  # a check's output never reaches the metrics
+        # perfdata of the last run, read from the journal by the service (the output itself is not there)
+        assert b'bamon_check_metric{check="prom_perf",metric="rt",unit="s"} 0.25' in body and b"RT OK" not in body
+        again = fetch(f"{dash.base}/metrics")[2]  # the next scrape keeps it without reading the run again
+        assert b'bamon_check_metric{check="prom_perf",metric="rt",unit="s"} 0.25' in again
         # the auth rule: /metrics is open to a scraper, everything else still needs a token
         assert fetch(f"{dash.base}/api/v1/status")[0] == 401
         promtool = shutil.which("promtool")
@@ -145,8 +168,23 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         lint = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, check=False)
         assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
 
-        with prometheus(WEB_SCRAPE.format(port=dash.port), tmp_path) as base:
+        rules = tmp_path / "bamon-rules.yml"
+        rules.write_bytes(container.path(f"{EXAMPLES}/prometheus/bamon-rules.yml").read_bytes())
+        dashboard = json.loads(container.path(f"{EXAMPLES}/grafana/bamon-dashboard.json").read_bytes())
+        with prometheus(WEB_SCRAPE.format(port=dash.port, rules=rules), tmp_path) as base:
             series_of_both_checks(base)
             assert query(base, 'up{job="bamon-web"}') == {"": 1.0}  # the scrape itself succeeded
+            # the shipped dashboard's queries on what Prometheus scraped from the service
+            panels = {p["title"]: [panel_query(t["expr"]) for t in p["targets"]] for p in dashboard["panels"]}
+            for title, exprs in panels.items():
+                for expr in exprs:
+                    assert get_json(f"{base}/api/v1/query?query={quote(expr)}")["status"] == "success", (title, expr)
+            assert query(base, panels["Checks failing"][0]) == query(base, panels["Checks passing"][0]) == {"": 1.0}
+            assert query(base, panels["Status per check (1 = passing, 0 = failing)"][0]) == UP_OF_BOTH
+            # the shipped alerting rule, pending for the failing check only (it fires after its `for:`)
+            pending = wait("BamonCheckFailing pending", lambda: query(
+                base, 'ALERTS{alertname="BamonCheckFailing", check=~"prom_.*"}'))
+            assert pending == {"prom_bad": 1.0}
     finally:
         tear_down(dash)
+        bamon(container, "remove", "-f", "prom_perf")

@@ -31,6 +31,13 @@ scripts:
   - {name: delta, command: "true", enabled: false}
 """
 NOW_US = int(time.time() * 1e6)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """NOW_US as of this test: the fakes' "ten seconds ago" must not age while a long tier runs."""
+    global NOW_US
+    NOW_US = int(time.time() * 1e6)
 # name: (invocation, result, exit status, seconds ago it started, duration in s, failures)
 RUNS = {
     "alpha": ("inv-a", "success", 0, 30, 0.25, 0),

@@ -36,26 +36,32 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_a_broken_channel_never_stops_the_others(paths: Paths, receiver: Receiver, sink: JournalSink) -> None:
+    hanging = Receiver(mode="hang")  # accepts and never answers: bounded by the channel's timeout
     specs = [
         ChannelSpec("down", "webhook", {"url": f"http://127.0.0.1:{closed_port()}/x", **FAST}),
+        ChannelSpec("stuck", "webhook", {"url": f"{hanging.url}/x", **FAST}),
         ChannelSpec("nosecret", "webhook", {"url": "${secret:missing_hook}", **FAST}),
         ChannelSpec("bogus", "carrier-pigeon", {}),
         ChannelSpec("up", "webhook", {"url": f"{receiver.url}/hook", **FAST}),
     ]
-    got = deliver(ALERT, specs, paths=paths, journal=Journal(sink=sink),
-                  resolver=lambda p: Resolver(p, environ={}))
+    try:
+        got = deliver(ALERT, specs, paths=paths, journal=Journal(sink=sink),
+                      resolver=lambda p: Resolver(p, environ={}))
+    finally:
+        hanging.close()
     assert [(d.channel, d.outcome) for d in got] == [
-        ("down", Outcome.TRANSIENT), ("nosecret", Outcome.PERMANENT), ("bogus", Outcome.PERMANENT),
-        ("up", Outcome.DELIVERED)]
-    assert "secret 'missing_hook' is not stored" in got[1].detail
+        ("down", Outcome.TRANSIENT), ("stuck", Outcome.TRANSIENT), ("nosecret", Outcome.PERMANENT),
+        ("bogus", Outcome.PERMANENT), ("up", Outcome.DELIVERED)]
+    assert "timeout" in got[1].detail and "secret 'missing_hook' is not stored" in got[2].detail
     assert json.loads(receiver.received[0].split(b"\r\n\r\n", 1)[1])["id"] == ALERT.id
     records = [e for e in sink.entries if e["BAMON_EVENT"] == "alert.delivery"]
     assert [(r["CHANNEL"], r["OUTCOME"], r["ALERT_ID"], r["BAMON_CHECK"]) for r in records] == [
-        ("down", "transient", "a1", "web"), ("nosecret", "permanent", "a1", "web"),
-        ("bogus", "permanent", "a1", "web"), ("up", "delivered", "a1", "web")]
-    assert records[0]["SPOOLED"] == "outbox" and "SPOOLED" not in records[3]
+        ("down", "transient", "a1", "web"), ("stuck", "transient", "a1", "web"),
+        ("nosecret", "permanent", "a1", "web"), ("bogus", "permanent", "a1", "web"), ("up", "delivered", "a1", "web")]
+    assert records[0]["SPOOLED"] == records[1]["SPOOLED"] == "outbox" and "SPOOLED" not in records[4]
+    assert not any("SPOOLED" in r for r in records[2:4])  # permanent: reported once, never retried
     spooled = list((paths.outbox_dir / "new").glob("*.json"))
-    assert [p.name for p in spooled] == ["a1.down.json"]
+    assert sorted(p.name for p in spooled) == ["a1.down.json", "a1.stuck.json"]
 
 
 def test_a_secret_is_resolved_at_send_time_and_never_recorded(paths: Paths, receiver: Receiver,

@@ -128,6 +128,20 @@ STRUCTURE_SCRIPTS: list[Any] = [
     {"name": "full", "command": "curl -f http://localhost:8080/health", "interval": "30s", "timeout": 10,
      "enabled": False, "description": "d", "severity": "critical", "tags": ["web", "prod"], "user": "nobody",
      "sandbox": "minimal", "environment": {"API_URL": "http://localhost:8080", "N": 3}},
+    # sandbox: as a mapping (a string or an object: if/then/else in the schema)
+    {**BASE_SCRIPT, "sandbox": {"profile": "strict", "PrivateNetwork": True, "IPAddressDeny": ["any"],
+                                "IPAddressAllow": ["10.0.0.0/8", "::1", "localhost"], "User": "nobody",
+                                "ReadWritePaths": ["/var/x"]}},
+    {**BASE_SCRIPT, "sandbox": {}},
+    {**BASE_SCRIPT, "sandbox": {"profile": "paranoid"}},
+    {**BASE_SCRIPT, "sandbox": {"IPAddressDeny": ["10.0.0.300"]}},
+    {**BASE_SCRIPT, "sandbox": {"IPAddressDeny": "any"}},
+    {**BASE_SCRIPT, "sandbox": {"IPAddressAllow": [5]}},
+    {**BASE_SCRIPT, "sandbox": {"PrivateNetwork": "yes"}},
+    {**BASE_SCRIPT, "sandbox": {"User": "Bad User"}},
+    {**BASE_SCRIPT, "sandbox": {"ReadWritePaths": ["relative"]}},
+    {**BASE_SCRIPT, "sandbox": {"privatenetwork": True}},
+    {**BASE_SCRIPT, "sandbox": ["strict"]},
 ]
 
 STRUCTURE_ROOTS: list[Any] = [

@@ -39,6 +39,7 @@ class Host:
     scrapes: int = 21  # up samples in 5 minutes: a 15 s interval
     generated_ago: float = 3.0
     labels: dict[str, str] = field(default_factory=dict)
+    status_series: bool = True  # False: a bamon from before bamon_check_status
 
     def target(self) -> dict[str, str]:
         return {"job": "bamon", "instance": self.instance, **self.labels}
@@ -59,10 +60,10 @@ def answers(hosts: list[Host]) -> dict[str, list[tuple[dict[str, str], float]]]:
         out["generated"].append((t, NOW - h.generated_ago))
         for name, (status, reason, exit_code, started_ago, fails) in h.checks.items():
             c = {**t, "check": name}
-            if h.live():  # instant queries: a failing scrape leaves staleness markers, no samples
+            if h.live() and h.status_series:  # instant: a failing scrape leaves staleness markers
                 out["status"].append(({**c, "status": status, "reason": reason}, 1.0))
-                if exit_code is not None:
-                    out["exit"].append((c, float(exit_code)))
+            if h.live() and exit_code is not None:
+                out["exit"].append((c, float(exit_code)))
             out["checks"].append((c, 0.0 if status == "DISABLED" else 1.0))
             if status not in ("UNKNOWN", "DISABLED"):
                 out["up"].append((c, 1.0 if status == "OK" else 0.0))
@@ -161,6 +162,13 @@ def test_stale_after_and_lookback_come_from_the_settings() -> None:
     assert "last_over_time(bamon_check_up[600s])" in prometheus.asked
 
 
+def test_hosts_without_the_status_series_are_read_from_bamon_check_up() -> None:
+    old = Host("old:1", {"a": ("OK", "", 0, 5, 0), "b": ("FAILED", "exit-code", 2, 5, 1),
+                         "c": ("UNKNOWN", "", None, None, 0)}, status_series=False)
+    assert [(r.check, r.status, r.reason) for r in look([old]).rows] == [
+        ("b", "FAILED", "exit code 2"), ("c", "UNKNOWN", ""), ("a", "OK", "")]
+
+
 def test_the_host_label_names_hosts() -> None:
     host = Host("10.0.0.5:8477", {"a": ("FAILED", "signal", None, 5, 1)}, labels={"host": "db-7"})
     row, = look([host], Settings(URL, host_label="host")).rows
@@ -229,7 +237,7 @@ def test_cli_table_json_and_errors(cli: Any, write_config: WriteConfig, monkeypa
     assert bad.code != 0 and "is not an http(s):// URL" in bad.err
 
 
-def test_web_api_serves_the_same_document_and_503_without_prometheus(
+def test_web_api_serves_the_same_document_422_unconfigured_503_unreachable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from starlette.testclient import TestClient
     from web_support import FeedSource, cheap_hasher, make_app
@@ -253,4 +261,9 @@ def test_web_api_serves_the_same_document_and_503_without_prometheus(
         assert "get" in client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/fleet"]
         (tmp_path / "config.yaml").write_text("scripts: []\n")
         unset = client.get("/api/v1/fleet", headers=viewer)
-        assert unset.status_code == 503 and "fleet.prometheus_url is not set" in unset.json()["error"]["message"]
+        assert unset.status_code == 422 and "fleet.prometheus_url is not set" in unset.json()["error"]["message"]
+        assert unset.json()["error"]["code"] == "not_configured"
+        (tmp_path / "config.yaml").write_text("fleet: {prometheus_url: 'http://127.0.0.1:1'}\n")
+        monkeypatch.setattr(source, "http_fetch", fetch_raising)
+        down = client.get("/api/v1/fleet", headers=viewer)
+        assert down.status_code == 503 and down.json()["error"]["message"].startswith("cannot reach Prometheus")

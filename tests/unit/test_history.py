@@ -39,6 +39,13 @@ if TYPE_CHECKING:
 LoadConfig = Callable[..., Config]
 NOW_US = int(time.time() * 1_000_000)
 
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """NOW_US as of this test: the fakes' "ten seconds ago" must not age while a long tier runs."""
+    global NOW_US
+    NOW_US = int(time.time() * 1_000_000)
+
 # --- the `last` line -------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""`bamon now --local --junit FILE`: a JUnit report valid against tests/unit/junit.xsd, check
+"""`bamon now --local --junit FILE`: a JUnit report valid against Jenkins' JUnit XSD, check
 selection by --name/--tag, and the exit status a pipeline gates on (--fail-on)."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import vendor_schemas
 from lxml import etree
 
 if TYPE_CHECKING:
     from conftest import CliResult, WriteConfig
 
 Cli = Callable[..., "CliResult"]
-XSD = etree.XMLSchema(etree.parse(str(Path(__file__).with_name("junit.xsd"))))
 CONFIG = """\
 scripts:
   - {name: api, command: "echo up", interval: 60, tags: [web], severity: critical}
@@ -28,7 +28,7 @@ def run(cli: Cli, write_config: WriteConfig, tmp_path: Path, *args: str) -> tupl
     report = tmp_path / "out" / "junit.xml"
     result = cli("--config", str(config), "now", "--local", "--junit", str(report), *args)
     document = etree.parse(str(report))
-    XSD.assertValid(document)
+    vendor_schemas.junit().assertValid(document)
     return result, document.getroot()
 
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from test_central_journal import BOOT, export
 
 from bamon.history.records import RunRecord, record_message
-from bamon.history.status import collect
+from bamon.history.status import CheckStatus, collect
 from bamon.integrations import prometheus
-from bamon.integrations.counters import Counters
+from bamon.integrations.counters import FIRST_WINDOW_S, OVERLAP_S, Counters, Tally
 from bamon.journal import Journal
 from bamon.paths import resolve
 from bamon.systemd import Systemd
@@ -36,14 +37,15 @@ RUNS = {"web": ("inv-w", "success", 0, 30, 0.25, 0), "disk": ("inv-d", "exit-cod
 
 
 class FakeJournal(Journal):
-    """Answers `entries` with run-record lines, as journalctl -o json would."""
+    """Answers the run-record query with the lines of `records` (test_counters_read_a_real_journal
+    has the real journal)."""
 
     def __init__(self, records: list[RunRecord]) -> None:
         super().__init__()
-        self.records, self.queries = records, []  # type: list[RunRecord], list[dict[str, Any]]
+        self.records, self.since = records, []  # type: list[RunRecord], list[int]
 
-    def entries(self, matches: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        self.queries.append(kwargs)
+    def starting_with(self, prefix: str, fields: Any, *, since_us: int) -> list[dict[str, str]]:
+        self.since.append(since_us)
         return [{"MESSAGE": record_message(r), "SYSLOG_IDENTIFIER": f"bamon-{r.check}"} for r in self.records]
 
 
@@ -118,7 +120,8 @@ def test_counters_count_each_run_once_across_updates(tmp_path: Path) -> None:
     journal.records.append(run("a", 10, False))  # the overlap window returns the old ones too
     again.update(journal)
     assert (again.checks["a"].runs, again.checks["a"].failures) == (3, 2)
-    assert journal.queries[1]["since"].startswith("@")
+    # the first update reads the last day, the next from the previous update on, less the overlap
+    assert journal.since == [int((counters.updated - FIRST_WINDOW_S) * 1e6), int((counters.updated - OVERLAP_S) * 1e6)]
     assert Counters.load(tmp_path / "missing.json").checks == {}
     (tmp_path / "bad.json").write_text("{not json")
     assert Counters.load(tmp_path / "bad.json").updated == 0
@@ -183,3 +186,87 @@ def test_plain_checks_print_no_perfdata(snapshot: prometheus.Snapshot, monkeypat
 
     monkeypatch.setattr(perfdata, "outputs", lambda journal, records: {r.invocation: ["OK | x=1"] for r in records})
     assert perfdata.last_values(snapshot.checks, Journal()) == {}
+
+
+def test_counters_read_a_real_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run records among output lines and other programs' lines, in journal files written by the
+    real systemd-journal-remote: read in-process (python-systemd) and by journalctl alike."""
+    remote = Path("/lib/systemd/systemd-journal-remote")
+    if not remote.exists():
+        pytest.fail(f"{remote} is missing: install systemd-journal-remote (dev/install-deps)", pytrace=False)
+    noise = (f"__REALTIME_TIMESTAMP={NOW_US}\n__MONOTONIC_TIMESTAMP={NOW_US}\n_BOOT_ID={BOOT}\n"
+             "_HOSTNAME=web1\nSYSLOG_IDENTIFIER=sshd\nMESSAGE=bamon-runner logged in (not a record)\n\n")
+    records = export("web1", "disk", [("exit-code", 3, "disk full")] * 2) + \
+        export("web1", "api", [("success", 0, "bamon-run result=failed printed by the check itself")]) + noise
+    done = subprocess.run([str(remote), f"--output={tmp_path / 'remote.journal'}", "-"], input=records, text=True,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    counted = []
+    for reader in ("python-systemd", "journalctl"):
+        if reader == "journalctl":
+            monkeypatch.setattr(Journal, "_reader", lambda self: None)
+        counters = Counters()
+        counters.update(Journal(directory=tmp_path))
+        counted.append({name: (t.runs, t.failures) for name, t in counters.checks.items()})
+    # an output line that looks like a record is not the run's record line: it parses as no run
+    assert counted == [{"disk": (2, 2), "api": (1, 0)}] * 2
+
+
+def test_a_scraper_that_may_not_keep_the_counters_reads_only_the_runs_since_its_last_scrape(
+        write_config: WriteConfig, fake_checks: FakeChecks, runner: FakeRunner, tmp_path: Path) -> None:
+    # the web service's user cannot write the counters file, and without bamon.metrics.timer
+    # nobody does: each scrape goes on from the counters of the one before
+    from bamon.config.model import load
+
+    config_file = write_config(CONFIG)
+    fake_checks(tmp_path / "state", RUNS, {}, ("web", "disk", "fresh"), NOW_US)
+    paths = resolve(False, str(config_file))
+    (paths.state_dir / "metrics").write_text("")  # not a directory: the file can be neither read nor written
+    config = load(config_file, config_file.parent / "scripts.d")
+    journal = FakeJournal([run("web", 90, True)])
+    first = prometheus.take(config, paths, Systemd(False, runner=runner), journal)
+    first_update = first.counters.updated
+    journal.records.append(run("web", 10, False))
+    second = prometheus.take(config, paths, Systemd(False, runner=runner), journal, first.counters)
+    assert journal.since == [int((first_update - FIRST_WINDOW_S) * 1e6), int((first_update - OVERLAP_S) * 1e6)]
+    assert (second.counters.checks["web"].runs, second.counters.checks["web"].failures) == (2, 1)
+    # a file newer than the held counters wins (bamon.metrics.service ran since)
+    (paths.state_dir / "metrics").unlink()
+    Counters(second.counters.updated + 5, {"web": Tally(7, 3, 0)}).save(prometheus.counters_file(paths))
+    kept = prometheus.take(config, paths, None, None, second.counters).counters
+    assert kept is not second.counters and kept.checks["web"] == Tally(7, 3, 0)
+
+
+def test_a_frequent_reader_reads_each_runs_output_once_and_never_waits(
+        snapshot: prometheus.Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from bamon.integrations import perfdata
+
+    checks = [replace(c, script=replace(c.script, output_format="nagios")) for c in snapshot.checks]
+    printed = {"inv-w": (["OK | rt=1s"], True), "inv-d": (["DISK OK | /=10MB"], True),
+               "inv-d2": (["DISK WARNING | /=20MB"], False)}  # journald has not stored its record line yet
+    asked: list[set[str]] = []
+
+    def outputs_now(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[list[str], bool]]:
+        asked.append({r.invocation for r in records})
+        return {r.invocation: printed[r.invocation] for r in records}
+
+    monkeypatch.setattr(perfdata, "outputs_now", outputs_now)
+    monkeypatch.setattr(perfdata, "outputs", lambda *args: pytest.fail("a frequent reader never waits"))
+    held: perfdata.Held = {}
+    first = perfdata.last_values(checks, Journal(), held)
+    assert first == {"web": [("rt", "s", 1.0)], "disk": [("/", "MB", 10.0)]} and asked == [{"inv-w", "inv-d"}]
+    assert perfdata.last_values(checks, Journal(), held) == first and len(asked) == 1  # nothing new: nothing read
+
+    def ran_again(check: CheckStatus, invocation: str) -> CheckStatus:
+        if check.script.name != "disk" or check.record is None:
+            return check
+        return replace(check, record=replace(check.record, invocation=invocation))
+
+    again = [ran_again(c, "inv-d2") for c in checks]
+    assert perfdata.last_values(again, Journal(), held) == first and asked[-1] == {"inv-d2"}  # not all there yet
+    printed["inv-d2"] = (["DISK WARNING | /=20MB"], True)
+    assert perfdata.last_values(again, Journal(), held)["disk"] == [("/", "MB", 20.0)]
+    assert perfdata.last_values([c for c in again if c.script.name != "disk"], Journal(), held) == {
+        "web": [("rt", "s", 1.0)]} and set(held) == {"web"}  # a check gone from the config is forgotten

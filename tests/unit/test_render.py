@@ -30,6 +30,7 @@ from bamon.units.render import (
 
 LoadConfig = Callable[..., Config]
 GOLDEN = Path(__file__).parent / "golden"
+SLICE_ENV = '"BAMON_SLICE=/sys/fs/cgroup/bamon.slice"'
 UPDATE = os.environ.get("BAMON_UPDATE_GOLDEN") == "1"
 TARGET = Target(run_check=Path("/usr/lib/bamon/run-check"))
 ETC = Path("/etc/bamon")
@@ -223,7 +224,7 @@ def test_state_directory_only_where_it_is_needed(load_config: LoadConfig) -> Non
           - {name: sandboxed, command: x}
         """)
     units = {s.name: _settings(service_unit(s, TARGET)) for s in config.scripts}
-    assert units["fast"]["Environment"] == ['"STATE_DIRECTORY=%S/bamon/checks/fast"']
+    assert units["fast"]["Environment"] == [SLICE_ENV, '"STATE_DIRECTORY=%S/bamon/checks/fast"']
     assert "StateDirectory" not in units["fast"]
     assert units["fast_nobody"]["StateDirectory"] == ["bamon/checks/fast_nobody"]
     assert units["sandboxed"]["StateDirectory"] == ["bamon/checks/sandboxed"]
@@ -249,7 +250,15 @@ def test_user_and_dynamic_user(representative: Config) -> None:
 
 def test_environment_is_quoted(representative: Config) -> None:
     env = _settings(service_unit(representative.script("nightly.backup"), TARGET))["Environment"]  # type: ignore[arg-type]
-    assert env == ['"GREETING=héllo \\"world\\" $HOME 50%%"', '"RETRIES=3"', '"VERBOSE=true"']
+    assert env == [SLICE_ENV, '"GREETING=héllo \\"world\\" $HOME 50%%"', '"RETRIES=3"', '"VERBOSE=true"']
+
+
+def test_every_check_names_its_slices_cgroup_in_both_modes(representative: Config) -> None:
+    """run-check reads the run's CPU time in BAMON_SLICE/bamon-NAME.service/cpu.stat."""
+    script = representative.script("health_check")
+    assert SLICE_ENV in _settings(service_unit(script, TARGET))["Environment"]  # type: ignore[arg-type]
+    user = _settings(service_unit(script, Target(user_mode=True, run_check=TARGET.run_check)))  # type: ignore[arg-type]
+    assert '"BAMON_SLICE=/sys/fs/cgroup/user.slice/user-%U.slice/user@%U.service/bamon.slice"' in user["Environment"]
 
 
 def test_interval_timer(representative: Config) -> None:

@@ -45,14 +45,22 @@ class Run:
 RunCheck = Callable[..., Run]
 
 
+CGROUP_CPU_USEC = 4321  # what the fake bamon.slice's cpu.stat says the probe's cgroup used
+
+
 @pytest.fixture
 def run_check(tmp_path: Path) -> RunCheck:
+    """run-check as its unit runs it; BAMON_SLICE is a stand-in for bamon.slice's cgroup directory."""
     state = tmp_path / "state"
     state.mkdir()
+    slice_dir = tmp_path / "bamon.slice"
+    (slice_dir / "bamon-probe.service").mkdir(parents=True)
+    (slice_dir / "bamon-probe.service" / "cpu.stat").write_text(
+        f"usage_usec {CGROUP_CPU_USEC}\nuser_usec 1\nsystem_usec 2\n")
 
     def run(command: str, invocation: str = "inv-1", name: str = "probe") -> Run:
         env = {"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state), "INVOCATION_ID": invocation,
-               "HOME": str(tmp_path)}
+               "HOME": str(tmp_path), "BAMON_SLICE": str(slice_dir)}
         done = subprocess.run(["/bin/bash", str(RUN_CHECK), name, command], capture_output=True, text=True,
                               env=env, timeout=20, check=False, stdin=subprocess.DEVNULL)
         _, record = split_record(done.stderr)
@@ -104,11 +112,26 @@ def test_failure_line_and_record(run_check: RunCheck) -> None:
     assert parse_record("probe", run.record["MESSAGE"]) == replace(parsed, cpu_us=int(run.record["cpu_usec"]))
 
 
-def test_cpu_time_of_the_command_is_recorded(run_check: RunCheck) -> None:
-    """`times` counts the command and the processes it waited for (here a busy child bash)."""
-    run = run_check("bash -c 'i=0; while ((i < 300000)); do ((i++)); done'")
-    assert 100_000 <= int(run.record["cpu_usec"]) < 20_000_000
-    assert int(run_check("true").record["cpu_usec"]) < 100_000
+def test_cpu_time_is_what_the_units_cgroup_counted(run_check: RunCheck, tmp_path: Path) -> None:
+    """usage_usec of bamon.slice/bamon-NAME.service/cpu.stat (the real one: tests/system)."""
+    assert run_check("true").record["cpu_usec"] == str(CGROUP_CPU_USEC)
+    # no cgroup of its own (another name): no CPU time rather than a wrong one
+    assert run_check("true", name="other").record["cpu_usec"] == ""
+
+
+def test_each_attempt_of_a_retried_run_gets_its_own_share_of_the_cgroups_cpu(tmp_path: Path) -> None:
+    slice_dir = tmp_path / "bamon.slice"
+    stat = slice_dir / "bamon-probe.service" / "cpu.stat"
+    stat.parent.mkdir(parents=True)
+    stat.write_text("usage_usec 1000\n")
+    # the command itself makes the cgroup's counter grow, as a real run does
+    command = f"read -r _ u < {stat}; echo usage_usec $((u + 500)) > {stat}; exit 1"
+    done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", command], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(tmp_path), "INVOCATION_ID": "i",
+                               "BAMON_SLICE": str(slice_dir), "BAMON_RETRY_DELAYS": "0"},
+                          timeout=20, check=False, stdin=subprocess.DEVNULL)
+    cpu = [dict(p.split("=", 1) for p in line.split()[1:])["cpu_usec"] for line in done.stderr.splitlines()]
+    assert cpu == ["1500", "500"]
 
 
 def test_duration_is_measured(run_check: RunCheck) -> None:

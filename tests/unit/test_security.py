@@ -293,3 +293,34 @@ def test_cli_compliance_formats(cli: Cli, runner: FakeRunner, live_config: Path)
     assert "[FAIL] checks-sandboxed:" in text and "    db: sandbox minimal, exposure 9.4 UNSAFE" in text
     page = cli("compliance", "report", "--format", "html").out
     assert page.startswith("<!doctype html>") and "A.8.15 Logging" in page and "<script" not in page
+
+
+def test_the_web_reads_audit_records_as_the_cli_does() -> None:
+    from bamon.web.api_history import audit_json
+
+    record = {"__REALTIME_TIMESTAMP": "1795000000000000", "BAMON_AUDIT_ACTION": "remove", "BAMON_CHECK": "web",
+              "BAMON_AUDIT_USER": "alice", "BAMON_AUDIT_BEFORE": "name: web\n", "MESSAGE": "bamon remove web by alice"}
+    assert audit_json(record) == {"time": 1795000000.0, "action": "remove", "check": "web", "user": "alice",
+                                  "via": "cli", "before": "name: web\n", "after": None,
+                                  "message": "bamon remove web by alice"}
+    assert audit_json({})["time"] is None and audit_json({})["check"] is None
+
+
+def test_audit_verify_reports_files_and_refusals(cli: Cli, live_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {
+        "good": (True, ["PASS: /var/log/journal/m/system@1.journal", "PASS: /var/log/journal/m/system.journal"]),
+        "bad": (False, ["PASS: /var/log/journal/m/system.journal",
+                        "FAIL: /var/log/journal/m/system@1.journal (Bad message)"]),
+        "nokey": (False, ["Failed to parse seed."]),
+    }
+    monkeypatch.setattr(Journal, "verify", lambda self, key: answers[key])
+    result = cli("audit", "verify", "--key", "good")
+    assert result.code == 0 and "2 journal file(s) passed, 0 failed: hashes and seals" in result.out
+    result = cli("audit", "verify", "--key", "bad")
+    assert result.code == 1 and "1 journal file(s) passed, 1 failed" in result.out
+    assert "journal verification failed (1 file(s))" in result.err
+    refused = cli("audit", "verify", "--key", "nokey")
+    assert refused.code == 1 and "journalctl --verify: Failed to parse seed." in refused.err
+    assert "the whole line `bamon audit seal` printed" in refused.err
+    doc = json.loads(cli("audit", "verify", "--key", "bad", "--json").out)
+    assert doc["files"][1] == {"file": "/var/log/journal/m/system@1.journal", "result": "FAIL", "detail": "Bad message"}

@@ -416,7 +416,7 @@ async function fillSuccessRate(box, name, span) {
   try {
     const data = await api("GET", `/api/v1/scripts/${encodeURIComponent(name)}/success-rate?window=${span}`);
     const since = new Date(data.since).toLocaleString();
-    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} runs succeeded since ${since} (bars: per ${data.bucket})`
+    const summary = data.runs ? `${(100 * data.successRate).toFixed(1)} % of ${data.runs} run${data.runs === 1 ? "" : "s"} succeeded since ${since} (bars: per ${data.bucket})`
                               : `No runs since ${since}.`;
     box.replaceChildren(rateChart(data), el("p", { id: "success-summary" }, summary, data.note ? ` — ${data.note}` : ""));
   } catch (error) { box.replaceChildren(el("p", { class: "error" }, error.message)); }
