@@ -106,7 +106,7 @@ Check templates of your own, one per file
 .RB ( "bamon template list" );
 the built-in library is part of the package.
 .TP
-.I /var/lib/bamon/config\-versions/
+.I /var/lib/bamon/config\\-versions/
 The versions of the configuration, a git repository whose work tree is
 .I /etc/bamon
 .RB ( "bamon config history" ", " diff ", " rollback ).
