@@ -16,6 +16,7 @@ A host (a scrape target: job + instance) is STALE when
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,13 +108,15 @@ def _by_check(samples: Iterable[Sample]) -> dict[tuple[Target, str], Sample]:
     return {(_target(s.labels), s.labels.get("check", "")): s for s in samples if s.labels.get("check")}
 
 
-def _staleness(target: Target, answers: Mapping[str, Answer], now: float, stale_after: int) -> \
+# the per-target answers the staleness rules read
+_TARGET_KEYS = ("target_up", "scraped", "scrapes", "generated")
+
+
+def _staleness(found: Mapping[str, Sample | None], now: float, stale_after: int) -> \
         tuple[str | None, float | None, float | None]:
-    """(why the target is stale or None, its last scrape, its scrape interval)."""
-    up = _by_target(answers["target_up"].samples).get(target)
-    scraped = _by_target(answers["scraped"].samples).get(target)
-    count = _by_target(answers["scrapes"].samples).get(target)
-    generated = _by_target(answers["generated"].samples).get(target)
+    """(why the target is stale or None, its last scrape, its scrape interval), from its
+    samples of _TARGET_KEYS (None where it has none)."""
+    up, scraped, count, generated = (found[key] for key in _TARGET_KEYS)
     interval = UP_WINDOW_S / (count.value - 1) if count and count.value > 1 else None
     last = scraped.value if scraped else None
     if up is None or last is None:
@@ -132,13 +135,14 @@ def _staleness(target: Target, answers: Mapping[str, Answer], now: float, stale_
 
 def hosts(answers: Mapping[str, Answer], host_label: str, now: float, stale_after: int) -> dict[Target, Host]:
     """Every target that has bamon's series within the lookback, with its staleness."""
-    up = _by_target(answers["target_up"].samples)
+    index = {key: _by_target(answers[key].samples) for key in _TARGET_KEYS}  # once: 10,000 targets
     targets = {_target(s.labels): s.labels for key in ("checks", "generated", "status")
                for s in answers[key].samples}
     found = {}
     for target, labels in targets.items():
-        stale, last, interval = _staleness(target, answers, now, stale_after)
-        own = up[target].labels if target in up else labels
+        stale, last, interval = _staleness({key: index[key].get(target) for key in _TARGET_KEYS}, now, stale_after)
+        up = index["target_up"].get(target)
+        own = up.labels if up is not None else labels
         name = own.get(host_label) or labels.get(host_label) or target[1]
         found[target] = Host(target, name, stale, last, interval, dict(own))
     return found
@@ -196,6 +200,7 @@ def _iso(unix: float | None) -> str | None:
 def document(found: list[Row], url: str, now: float) -> dict[str, Any]:
     """The `bamon fleet status --json` document and /api/v1/fleet (docs/fleet-status.schema.json)."""
     every = {r.host.target: r.host for r in found}
+    counts = Counter(r.host.target for r in found)
     return {
         "version": VERSION,
         "prometheus": url,
@@ -203,7 +208,7 @@ def document(found: list[Row], url: str, now: float) -> dict[str, Any]:
         "hosts": [{"host": h.name, "job": h.target[0], "instance": h.target[1], "stale": h.stale is not None,
                    "staleReason": h.stale, "lastScrape": _iso(h.last_scrape),
                    "scrapeInterval": round(h.interval, 3) if h.interval else None,
-                   "checks": sum(1 for r in found if r.host.target == t)}
+                   "checks": counts[t]}
                   for t, h in sorted(every.items(), key=lambda item: item[1].name)],
         "rows": [{"host": r.host.name, "instance": r.host.target[1], "job": r.host.target[0], "check": r.check,
                   "status": r.status, "lastStatus": r.known, "lastRun": _iso(r.last_run), "exitCode": r.exit_code,
@@ -231,7 +236,7 @@ def look(settings: Settings, url: str | None = None, fetch: Fetch | None = None)
     if not base:
         raise BamonError("no Prometheus to read the fleet from: fleet.prometheus_url is not set",
                          'set fleet: {prometheus_url: "http://prometheus.example.com:9090"} in config.yaml, '
-                         "or pass --prometheus URL", code="unavailable")
+                         "or pass --prometheus URL", code="not_configured")
     if not base.startswith(("http://", "https://")):
         raise BamonError(f"--prometheus {base!r} is not an http(s):// URL",
                          "for example: --prometheus http://prometheus.example.com:9090")

@@ -259,6 +259,12 @@ def _read_lines(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[l
             for r, messages in zip(records, journal.messages(queries), strict=True)}
 
 
+def outputs_now(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[list[str], bool]]:
+    """{invocation id: (the run's output lines, complete?)} as the journal holds them now, without
+    waiting for lines journald has not stored yet: for a reader that will ask again soon."""
+    return _read_lines(journal, records)
+
+
 def outputs(journal: Journal, records: list[RunRecord], max_lines: int = 50,
             wait: float = OUTPUT_WAIT_S) -> dict[str, list[str]]:
     """The output lines of the given runs: {invocation id: lines}, never cut short by lag.

@@ -29,7 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from bamon.config.model import Config
 from bamon.history.status import CheckStatus, collect
 from bamon.integrations.counters import Counters, Tally
-from bamon.integrations.perfdata import Values, last_values
+from bamon.integrations.perfdata import Held, Values, last_values
 from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.systemd import Systemd
@@ -161,7 +161,7 @@ def counters_file(paths: Paths) -> Path:
 
 
 def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None,
-         held: Counters | None = None) -> Snapshot:
+         held: Counters | None = None, perf: Held | None = None) -> Snapshot:
     """The state of every configured check now, with its counters brought up to date.
 
     A reader that may not write the counters file (the web service's user, say) still gets
@@ -169,6 +169,8 @@ def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal
     `held`, which go on from where they were when they are newer than the file's, so that each
     scrape reads only the runs since the one before (without bamon.metrics.timer nobody writes
     the file, and a day of run records per scrape would cost seconds with 1,000 checks).
+    `perf`, kept between calls the same way, spares reading the output of runs already read
+    (perfdata.last_values).
     """
     checks = collect(config, paths, systemd, None)  # no journal: metrics never carry output
     counters = Counters.load(counters_file(paths))
@@ -178,7 +180,7 @@ def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal
         counters.update(journal)
         with contextlib.suppress(OSError):
             counters.save(counters_file(paths))
-    return Snapshot(checks, counters, time.time(), last_values(checks, journal) if journal is not None else {})
+    return Snapshot(checks, counters, time.time(), last_values(checks, journal, perf) if journal is not None else {})
 
 
 def _config_stamp(paths: Paths) -> tuple[tuple[str, int], ...]:
@@ -193,12 +195,13 @@ def app(paths: Paths) -> Any:
 
     The config is loaded again only when one of its files changed (loading and validating
     1,000 checks costs as much as the rest of a scrape); the run state is read on every scrape,
-    the run records only since the previous scrape.
+    the run records only since the previous scrape, the output only of runs not read before.
     """
     from bamon.config.model import load
 
     cache: dict[tuple[tuple[str, int], ...], Config] = {}
     held: list[Counters] = []  # the previous scrape's counters (the service may not write the file)
+    perf: Held = {}  # the perfdata of the runs already read
 
     def snapshot() -> Snapshot:
         stamp = _config_stamp(paths)
@@ -206,7 +209,7 @@ def app(paths: Paths) -> Any:
             cache.clear()
             cache[stamp] = load(paths.config_file, paths.scripts_dir)
         taken = take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode),
-                     held[0] if held else None)
+                     held[0] if held else None, perf)
         held[:] = [taken.counters]
         return taken
 

@@ -19,12 +19,12 @@ from bamon.web.http import page, requires, respond, state
 
 _QUERY = """
       - {name: since, in: query, schema: {type: string}, description: "7d, 12h, 2026-11-20 (default: all kept)"}
-      - {name: outcome, in: query, schema: {type: string, enum: [delivered, failed, queued]}}
+      - {name: outcome, in: query, schema: {type: string, enum: [OUTCOMES]}}
       - {name: offset, in: query, schema: {type: integer, minimum: 0}}
       - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
     responses:
       200: {description: Deliveries, content: {application/json: {schema: {$ref: "#/components/schemas/Deliveries"}}}}
-      400: {$ref: "#/components/responses/Error"}"""
+      400: {$ref: "#/components/responses/Error"}""".replace("OUTCOMES", ", ".join(ledger.OUTCOMES))
 
 
 async def _answer(request: Request, check: str | None) -> Response:

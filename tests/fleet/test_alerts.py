@@ -2,7 +2,8 @@
 Alertmanager (Debian 12 prometheus-alertmanager) on the monitor, routed by the shipped
 contrib/alertmanager/alertmanager.yml (waits shortened), which groups by alertname and check.
 The same check failing on five hosts reaches the receiver as ONE notification naming all five
-hosts; their recovery resolves it, again as one notification.
+hosts; their recovery resolves it (in one notification, or a few when the hosts recover across
+group intervals).
 """
 
 from __future__ import annotations
@@ -41,13 +42,20 @@ def test_one_check_failing_on_five_hosts_is_one_grouped_notification_and_recover
     assert first["receiver"] == "ops-pager"  # the example's route for severity critical
     assert active_hosts(fleet) == names  # the other fifteen hosts are quiet
 
-    # While the five keep failing (each runs the probe every 2 s), nothing more is sent.
+    # While the five keep failing (each runs the probe every few seconds), nothing more is sent.
     time.sleep(GROUP_WAIT * 2 + 2)
     assert len(notifications(fleet, "firing")) == 1, notifications(fleet, "firing")
 
+    assert fleet.hook is not None
+    sent = len(fleet.hook.bodies)
     fleet.each(five, lambda h: h.run(["rm", FAIL_FLAG]))
     wait_for(lambda: not active_hosts(fleet), 90, 0.5, "the five alerts to be resolved")
-    resolved = wait_for(lambda: notifications(fleet, "resolved"), 60, 0.5, "the resolved notification")
-    assert len(resolved) == 1, resolved
-    assert {a["labels"]["host"] for a in resolved[0]["alerts"]} == names
-    assert all(a["status"] == "resolved" for a in resolved[0]["alerts"])
+    wait_for(lambda: notifications(fleet, "resolved"), 60, 0.5, "the group's resolved notification")
+    # Hosts that recover between two group intervals are told together; one that recovers
+    # later comes in the next notification (Alertmanager sends each resolution once), so the
+    # five may take more than one notification. Every one is there, resolved, and the group
+    # ends with a notification whose status is resolved.
+    after = [b for b in fleet.hook.bodies[sent:] if b["groupLabels"].get("check") == PROBE]
+    told = {a["labels"]["host"] for b in after for a in b["alerts"] if a["status"] == "resolved"}
+    assert told == names, after
+    assert after[-1]["status"] == "resolved" and len(after) <= 5, after

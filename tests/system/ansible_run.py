@@ -54,10 +54,12 @@ def prepare(box: Container) -> None:
 
 
 def playbook(boxes: Mapping[str, Container], book: Path, extra_vars: Mapping[str, Any], workdir: Path,
-             forks: int = 20, timeout: float = 900, expect_failure: bool = False) -> Recap:
+             forks: int = 20, timeout: float = 900, expect_failure: bool = False,
+             env: Mapping[str, str] | None = None) -> Recap:
     """ansible-playbook `book` on `boxes` ({inventory name: container}) as root inside (no become).
 
-    Fails the test when a host fails, or with expect_failure when none did.
+    Fails the test when a host fails, or with expect_failure when none did. env adds Ansible
+    settings (the fleet tier turns fact gathering off and pipelining on for its twenty hosts).
     """
     inventory = workdir / "inventory.ini"
     inventory.write_text("[fleet]\n" + "".join(
@@ -69,7 +71,7 @@ def playbook(boxes: Mapping[str, Container], book: Path, extra_vars: Mapping[str
     env = {**os.environ, "ANSIBLE_CONNECTION_PLUGINS": str(PLUGINS), "ANSIBLE_ROLES_PATH": str(CONTRIB / "roles"),
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_HOST_KEY_CHECKING": "False",
            "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
-           "ANSIBLE_FORKS": str(forks)}
+           "ANSIBLE_FORKS": str(forks), **(env or {})}
     done = subprocess.run([_ansible_playbook(), "-i", str(inventory), "-e", f"@{variables}", str(book)],
                           capture_output=True, text=True, env=env, timeout=timeout, check=False)
     output = done.stdout + done.stderr

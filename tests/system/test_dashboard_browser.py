@@ -161,33 +161,57 @@ def test_rearranged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) ->
     wait(browser).until(lambda d: panel_order(d) == before)
 
 
+def drag(driver: Any, handle: Any, target: Any) -> None:
+    """Press on the handle, move a little (the drag starts), move onto the target, let go: the
+    pauses give a loaded browser time to start the drag before the pointer moves on. The
+    page's drag events are kept in window.__drags for the failure message."""
+    driver.execute_script(
+        "window.__drags = []; if (!window.__dragLog) { window.__dragLog = true; for (const t of "
+        "['dragstart', 'dragenter', 'drop', 'dragend']) document.addEventListener(t, (e) => window.__drags.push("
+        "`${t}:${e.target.closest ? (e.target.closest('.panel') || e.target).dataset.panel : e.target.nodeName}`),"
+        " true); }")
+    ActionChains(driver).click_and_hold(handle).pause(0.3).move_by_offset(5, 5).pause(0.3).move_to_element(target) \
+        .pause(0.3).move_by_offset(0, 5).pause(0.3).release().perform()
+
+
+def wait_order(driver: Any, want: list[str]) -> None:
+    try:
+        wait(driver, 60).until(lambda d: panel_order(d) == want)
+    except TimeoutException:
+        raise AssertionError(f"panels {panel_order(driver)}, wanted {want}; drag events "
+                             f"{driver.execute_script('return window.__drags')}") from None
+
+
 def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> None:
+    # (reloads wait up to a minute: on a host loaded by other work, a reload was seen to take 20 s)
     home(browser, dash)
     wait(browser).until(lambda d: panel_order(d)[:1] == ["grid"])
     before = panel_order(browser)
-    assert "deliveries" in before
+    # the deliveries panel second: beside the checks in the first row, where no live change of
+    # another panel's height can move it while the pointer is on its way
+    start = ["grid", "deliveries", *[p for p in before if p not in ("grid", "deliveries")]]
+    dash.call("PUT", "/api/v1/layout", {"panels": start})
+    browser.refresh()
+    wait(browser, 60).until(lambda d: panel_order(d) == start)
     # a real HTML5 drag (mouse down on the title bar, move, release) onto the first panel
     handle = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"] > h2')
     assert handle.get_attribute("draggable") == "true"
-    target = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="grid"]')
-    ActionChains(browser).click_and_hold(handle).move_by_offset(5, 5).move_to_element(target).release().perform()
-    moved = ["deliveries", *[p for p in before if p != "deliveries"]]
-    wait(browser).until(lambda d: panel_order(d) == moved)
+    drag(browser, handle, browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="grid"]'))
+    moved = ["deliveries", "grid", *start[2:]]
+    wait_order(browser, moved)
     shot(browser, "dragged")
     saved = dash.call("GET", "/api/v1/layout")[1]  # the admin's token: the same user
     assert saved["panels"][:len(moved)] == moved
     browser.refresh()
-    wait(browser).until(lambda d: len(panel_order(d)) == len(before))
+    wait(browser, 60).until(lambda d: len(panel_order(d)) == len(before))
     assert panel_order(browser) == moved
     # the keyboard way back: focus the ↓ button and press Enter
-    down = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"] .move-down')
-    down.send_keys(Keys.ENTER)
-    wait(browser).until(lambda d: panel_order(d) == [moved[1], "deliveries", *moved[2:]])
-    # and a drag downwards: grid onto deliveries puts grid after it
+    browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"] .move-down').send_keys(Keys.ENTER)
+    wait(browser, 60).until(lambda d: panel_order(d) == start)
+    # and a drag downwards: the checks onto the deliveries put the checks after them
     handle = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="grid"] > h2')
-    target = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"]')
-    ActionChains(browser).click_and_hold(handle).move_by_offset(5, 5).move_to_element(target).release().perform()
-    wait(browser).until(lambda d: panel_order(d) == ["deliveries", "grid", *moved[2:]])
+    drag(browser, handle, browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"]'))
+    wait_order(browser, moved)
     dash.call("PUT", "/api/v1/layout", {"panels": before})  # as it was, for the tests after this one
 
 
@@ -200,11 +224,12 @@ def alerting(dash: Dashboard) -> Iterator[Receiver]:
     alerts = {"channels": [{"name": "hook", "type": "webhook", "url": receiver.url("/hook")},
                            {"name": "reject", "type": "webhook", "url": receiver.url("/reject")},
                            {"name": "down", "type": "webhook", "url": f"http://127.0.0.1:{nowhere}/down"}],
-              "rules": [{"name": "page-ops", "condition": "status == 'FAILED'"}]}
+              # only the alarm: other checks of the shared container may fail meanwhile (a loaded host)
+              "rules": [{"name": "page-ops", "condition": "status == 'FAILED'", "tags": ["pager"]}]}
     # one line of YAML (JSON is YAML), taken out again with sed
     dash.box.run(["bash", "-c", f"cat >> /etc/bamon/config.yaml <<'EOF'\nalerts: {json.dumps(alerts)}\nEOF"])
     bamon(dash.box, "config", "validate")
-    bamon(dash.box, "add", "alarm", "-c", "echo disk on fire; exit 3", "-i", "1h")
+    bamon(dash.box, "add", "alarm", "-c", "echo disk on fire; exit 3", "-i", "1h", "--tag", "pager")
     try:
         yield receiver
     finally:
@@ -233,9 +258,9 @@ def test_alert_deliveries_delivered_refused_queued_and_retried(dash: Dashboard, 
     browser.execute_script("window.__notReloaded = true")
     wait(browser, 60).until(lambda d: len(deliveries_shown(d, "#deliveries")) == 3)
     assert browser.execute_script("return window.__notReloaded") is True
-    (received,) = alerting.at("/hook")
+    (received,) = [r for r in alerting.at("/hook") if r.body["check"] == "alarm"]
     assert received.body["check"] == "alarm" and received.body["rule"] == "page-ops"
-    assert len(alerting.at("/reject")) == 1
+    assert [r.body["check"] for r in alerting.at("/reject")] == ["alarm"]
     shown = deliveries_shown(browser, "#deliveries")
     assert {c: s["outcome"] for c, s in shown.items()} == {"hook": "delivered", "reject": "failed", "down": "queued"}
     assert shown["hook"]["alert"] == received.body["id"] and "rule page-ops" in shown["hook"]["text"]

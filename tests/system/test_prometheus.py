@@ -43,11 +43,13 @@ rule_files: [{rules}]
 scrape_configs:
   - job_name: bamon-web
     metrics_path: /metrics
+    scrape_interval: 3s  # the timeout is the interval: a loaded test host needs more than 1 s
+    scrape_timeout: 3s
     static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
 """
 EXAMPLES = "/usr/share/doc/bamon/examples"  # as the package ships them
 # Grafana's variables in the dashboard's queries: every host, the test's checks
-GRAFANA = {"$__rate_interval": "1m", "$__range": "1h", "$instance": ".*", "$check": "prom_.*"}
+GRAFANA = {"$__rate_interval": "1m", "$__range": "1h", "$instance": ".*", "$check": "prom_(ok|bad)"}
 
 
 @pytest.fixture
@@ -96,7 +98,7 @@ def panel_query(expr: str) -> str:
 def series_of_both_checks(base: str) -> None:
     """Prometheus's query API has the passing and the failing check, as the fixture made them."""
     up = wait("both checks in Prometheus", lambda: (
-        found := query(base, 'bamon_check_up{check=~"prom_.*"}')) and len(found) == 2 and found)
+        found := query(base, 'bamon_check_up{check=~"prom_(ok|bad)"}')) and len(found) == 2 and found, 90)
     assert up == UP_OF_BOTH
     assert query(base, 'bamon_check_exit_status{check="prom_bad"}') == {"prom_bad": 2.0}
     assert query(base, 'bamon_check_consecutive_failures{check="prom_bad"}')["prom_bad"] >= 2
@@ -139,7 +141,9 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         container: Container, checks: None, tmp_path: Path) -> None:
-    dash = set_up(container)  # web.listen on a free port; the socket started, the service not yet
+    bamon(container, "add", "prom_perf", "-c", "echo 'RT OK | rt=0.25s;1;2'", "-i", "1h", "--output-format", "nagios")
+    container.run(["systemctl", "start", "bamon-prom_perf.service"])
+    dash = set_up(container, idle_exit=60)  # web.listen on a free port; the socket started, the service not yet
     try:
         container.wait_for(lambda: active(container, "bamon.web.service") == "inactive", 30, 0.5,
                            "the web service to be idle")
@@ -153,6 +157,10 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         assert b'bamon_check_exit_status{check="prom_bad"} 2.0' in body
         assert b"bamon_check_next_run_timestamp_seconds{check=\"prom_ok\"}" in body
         assert b"broken" not in body  # a check's output never reaches the metrics
+        # perfdata of the last run, read from the journal by the service (the output itself is not there)
+        assert b'bamon_check_metric{check="prom_perf",metric="rt",unit="s"} 0.25' in body and b"RT OK" not in body
+        again = fetch(f"{dash.base}/metrics")[2]  # the next scrape keeps it without reading the run again
+        assert b'bamon_check_metric{check="prom_perf",metric="rt",unit="s"} 0.25' in again
         # the auth rule: /metrics is open to a scraper, everything else still needs a token
         assert fetch(f"{dash.base}/api/v1/status")[0] == 401
         promtool = shutil.which("promtool")
@@ -179,3 +187,4 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
             assert pending == {"prom_bad": 1.0}
     finally:
         tear_down(dash)
+        bamon(container, "remove", "-f", "prom_perf")

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_central_journal import BOOT, export
 
 from bamon.history.records import RunRecord, record_message
-from bamon.history.status import collect
+from bamon.history.status import CheckStatus, collect
 from bamon.integrations import prometheus
 from bamon.integrations.counters import FIRST_WINDOW_S, OVERLAP_S, Counters, Tally
 from bamon.journal import Journal
@@ -235,3 +235,38 @@ def test_a_scraper_that_may_not_keep_the_counters_reads_only_the_runs_since_its_
     Counters(second.counters.updated + 5, {"web": Tally(7, 3, 0)}).save(prometheus.counters_file(paths))
     kept = prometheus.take(config, paths, None, None, second.counters).counters
     assert kept is not second.counters and kept.checks["web"] == Tally(7, 3, 0)
+
+
+def test_a_frequent_reader_reads_each_runs_output_once_and_never_waits(
+        snapshot: prometheus.Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from bamon.integrations import perfdata
+
+    checks = [replace(c, script=replace(c.script, output_format="nagios")) for c in snapshot.checks]
+    printed = {"inv-w": (["OK | rt=1s"], True), "inv-d": (["DISK OK | /=10MB"], True),
+               "inv-d2": (["DISK WARNING | /=20MB"], False)}  # journald has not stored its record line yet
+    asked: list[set[str]] = []
+
+    def outputs_now(journal: Journal, records: list[RunRecord]) -> dict[str, tuple[list[str], bool]]:
+        asked.append({r.invocation for r in records})
+        return {r.invocation: printed[r.invocation] for r in records}
+
+    monkeypatch.setattr(perfdata, "outputs_now", outputs_now)
+    monkeypatch.setattr(perfdata, "outputs", lambda *args: pytest.fail("a frequent reader never waits"))
+    held: perfdata.Held = {}
+    first = perfdata.last_values(checks, Journal(), held)
+    assert first == {"web": [("rt", "s", 1.0)], "disk": [("/", "MB", 10.0)]} and asked == [{"inv-w", "inv-d"}]
+    assert perfdata.last_values(checks, Journal(), held) == first and len(asked) == 1  # nothing new: nothing read
+
+    def ran_again(check: CheckStatus, invocation: str) -> CheckStatus:
+        if check.script.name != "disk" or check.record is None:
+            return check
+        return replace(check, record=replace(check.record, invocation=invocation))
+
+    again = [ran_again(c, "inv-d2") for c in checks]
+    assert perfdata.last_values(again, Journal(), held) == first and asked[-1] == {"inv-d2"}  # not all there yet
+    printed["inv-d2"] = (["DISK WARNING | /=20MB"], True)
+    assert perfdata.last_values(again, Journal(), held)["disk"] == [("/", "MB", 20.0)]
+    assert perfdata.last_values([c for c in again if c.script.name != "disk"], Journal(), held) == {
+        "web": [("rt", "s", 1.0)]} and set(held) == {"web"}  # a check gone from the config is forgotten

@@ -22,6 +22,7 @@ from bamon.notify.drain import drain
 from bamon.notify.outbox import Outbox
 from bamon.paths import Paths
 from bamon.web import auth as auth_mod
+from bamon.web.api_history import WINDOWS
 from bamon.web.events import to_event
 
 CONFIG = """\
@@ -180,3 +181,14 @@ def test_live_feed_says_when_a_delivery_lands() -> None:
                       "MESSAGE": "alert.delivery channel=hook", "SYSLOG_IDENTIFIER": "bamon-notify"})
     assert event == {"type": "delivery", "check": "web", "channel": "hook", "answer": "delivered",
                      "message": "alert.delivery channel=hook"}
+
+
+def test_the_openapi_document_offers_what_the_routes_accept(api: Any) -> None:
+    paths = api.get("/api/v1/openapi.json").json()["paths"]
+
+    def enum(path: str, name: str) -> list[str]:
+        (found,) = [p["schema"]["enum"] for p in paths[path]["get"]["parameters"] if p["name"] == name]
+        return list(found)
+    assert enum("/api/v1/scripts/{id}/success-rate", "window") == list(WINDOWS)
+    assert enum("/api/v1/deliveries", "outcome") == enum("/api/v1/scripts/{id}/deliveries", "outcome") \
+        == list(ledger.OUTCOMES)
