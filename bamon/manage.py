@@ -176,7 +176,8 @@ def add(ctx: Context, data: dict[str, Any], actor: Actor = CLI) -> Change:
                              code="conflict")
         path, text = add_script(ctx.paths, data)
         change = _audit(ctx, Change("add", name, after=text, path=str(path)), actor)
-        ctx.reload()
+        ctx.config(fresh=True)  # with the new check (loaded once: reload_added and the caller use it)
+        ctx.reload_added(name)
     return change
 
 

@@ -23,6 +23,8 @@ GENERATOR_DIRS = {
     True: Path("/usr/lib/systemd/user-generators"),
 }
 GENERATOR_NAME = "bamon-generator"
+GENERATOR_OUTPUT = Path("/run/systemd/generator")
+RUNTIME_UNITS = Path("/run/systemd/system")
 # Check templates shipped with bamon (one YAML file each, package data)
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates") / "library"
 
@@ -133,6 +135,21 @@ class Paths:
 
     def generator_installed(self) -> bool:
         return (GENERATOR_DIRS[self.user_mode] / GENERATOR_NAME).exists()
+
+    @property
+    def generator_output_dir(self) -> Path:
+        """Where systemd has the generators write (their "normal" directory)."""
+        return self._runtime("generator") if self.user_mode else GENERATOR_OUTPUT
+
+    @property
+    def runtime_unit_dir(self) -> Path:
+        """systemd's runtime unit directory (/run/systemd/system): gone at reboot, and, unlike the
+        generator's, read for a unit never loaded before without a daemon-reload."""
+        return self._runtime("user") if self.user_mode else RUNTIME_UNITS
+
+    @staticmethod
+    def _runtime(name: str) -> Path:
+        return Path(os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}") / "systemd" / name
 
 
 def resolve(user_mode: bool = False, config: str | None = None) -> Paths:

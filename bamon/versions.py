@@ -61,8 +61,10 @@ class Store:
                "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
                "GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": f"{user}@bamon", "GIT_COMMITTER_NAME": user,
                "GIT_COMMITTER_EMAIL": f"{user}@bamon", "LC_ALL": "C"}
-        # safe.directory: a user reading root's repository (bamon config history) is fine
-        argv = ["git", "-c", "safe.directory=*", "-c", "core.autocrlf=false", "-c", "core.quotePath=false", *args]
+        # safe.directory: a user reading root's repository (bamon config history) is fine;
+        # --no-optional-locks: a reader (diff, status) never holds the index lock a writer needs
+        argv = ["git", "-c", "safe.directory=*", "-c", "core.autocrlf=false", "-c", "core.quotePath=false",
+                "--no-optional-locks", *args]
         try:
             result = subprocess.run(argv, cwd=self.work_tree, env=env, capture_output=True, text=True, check=False,
                                     timeout=120, stdin=subprocess.DEVNULL)

@@ -85,5 +85,5 @@ def entry(args: argparse.Namespace, params: dict[str, Any] | None = None) -> dic
 def run(args: argparse.Namespace, ctx: Context) -> int:
     change = manage.add(ctx, entry(args))
     print(f"added {args.name} ({change.path})")
-    scan.warn(ctx, ctx.script_fresh(args.name))  # added all the same: a warning, not a refusal
+    scan.warn(ctx, ctx.script(args.name))  # added all the same: a warning, not a refusal (manage.add loaded it)
     return 0

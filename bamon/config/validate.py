@@ -262,7 +262,8 @@ def validate(raw: RawConfig) -> tuple[list[ConfigIssue], set[int]]:
         elif isinstance(name, str):
             seen[name] = script
     # dependencies span scripts: unknown names, self and cycles make the scripts involved unusable
-    index_of = {name: i for i, s in enumerate(raw.scripts) for name, kept in seen.items() if s is kept}
+    position = {id(s): i for i, s in enumerate(raw.scripts)}  # one pass: a nested loop costs 1,000² steps
+    index_of = {name: position[id(kept)] for name, kept in seen.items()}
     for names, issue in recovery_rules.dependency_rules(seen):
         bad.update(index_of[name] for name in names)
         issues.append(issue)

@@ -236,7 +236,7 @@ def look(settings: Settings, url: str | None = None, fetch: Fetch | None = None)
     if not base:
         raise BamonError("no Prometheus to read the fleet from: fleet.prometheus_url is not set",
                          'set fleet: {prometheus_url: "http://prometheus.example.com:9090"} in config.yaml, '
-                         "or pass --prometheus URL", code="unavailable")
+                         "or pass --prometheus URL", code="not_configured")
     if not base.startswith(("http://", "https://")):
         raise BamonError(f"--prometheus {base!r} is not an http(s):// URL",
                          "for example: --prometheus http://prometheus.example.com:9090")

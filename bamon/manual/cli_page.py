@@ -94,7 +94,22 @@ The configuration, described in
 .I /etc/bamon/scripts.d/*.yaml
 One check per file; where
 .B bamon add
-writes.
+writes. Edits of these files and of config.yaml go live by themselves:
+.B bamon.config\\-watch.path
+runs
+.B bamon config reload
+on every save (an edit with a problem is refused as a whole and shown by
+.BR bamon.config\\-error.service ).
+.TP
+.I /etc/bamon/templates.d/*.yaml
+Check templates of your own, one per file
+.RB ( "bamon template list" );
+the built-in library is part of the package.
+.TP
+.I /var/lib/bamon/config\\-versions/
+The versions of the configuration, a git repository whose work tree is
+.I /etc/bamon
+.RB ( "bamon config history" ", " diff ", " rollback ).
 .TP
 .I ~/.config/bamon/
 The same for

@@ -34,7 +34,7 @@ def _write(path: str, text: str) -> None:
         os.close(fd)
 
 
-def write_units(generated: Generated, directory: Path, prune: bool = False) -> list[str]:
+def write_units(generated: Generated, directory: Path, prune: bool = False, atomic: bool = False) -> list[str]:
     """Write every unit and bamon.target's .wants links; with `prune`, drop stale ones.
 
     `prune` is for `bamon apply`, which rewrites a live unit directory: there each file is
@@ -49,7 +49,7 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
     for name, text in generated.units.items():
         if "/" in name:  # a drop-in: its .d directory first
             (directory / name).parent.mkdir(exist_ok=True)
-        if prune:
+        if prune or atomic:
             atomic_write(directory / name, text, durable=False)
         else:
             _write(f"{base}/{name}", text)
@@ -74,6 +74,16 @@ def write_units(generated: Generated, directory: Path, prune: bool = False) -> l
             if path.name not in generated.units and path.is_file() and _is_ours(path):
                 path.unlink()
                 removed.append(path.name)
+    return removed
+
+
+def remove_ours(directory: Path, pattern: str) -> list[str]:
+    """Remove the files matching `pattern` in `directory` that bamon generated (never the operator's)."""
+    removed = []
+    for path in directory.glob(pattern):
+        if path.is_file() and _is_ours(path):
+            path.unlink()
+            removed.append(path.name)
     return removed
 
 

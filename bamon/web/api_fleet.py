@@ -23,6 +23,7 @@ async def fleet(request: Request) -> Response:
     parameters: [{name: failed, in: query, schema: {type: boolean}, description: "only FAILED, WARNING and STALE rows"}]
     responses:
       200: {description: The fleet, content: {application/json: {schema: {type: object}}}}
+      422: {$ref: "#/components/responses/Error"}
       503: {$ref: "#/components/responses/Error"}
     """
     failed_only = request.query_params.get("failed", "").lower() in ("1", "true", "yes")
@@ -31,8 +32,11 @@ async def fleet(request: Request) -> Response:
         settings = Context(state(request).paths).config().fleet
         try:
             return view.look(settings).document(failed_only)
-        except BamonError as exc:  # no Prometheus configured or reachable: the page says so
-            raise ApiError("unavailable", exc.message, exc.hint) from None
+        except BamonError as exc:
+            # not configured: this request cannot be answered here (422); Prometheus unreachable or
+            # refusing: the service behind is unavailable (503). The page shows either with its hint.
+            code = exc.code if exc.code == "not_configured" else "unavailable"
+            raise ApiError(code, exc.message, exc.hint) from None
 
     return respond(request, await run_in_threadpool(look))
 

@@ -237,7 +237,7 @@ def test_cli_table_json_and_errors(cli: Any, write_config: WriteConfig, monkeypa
     assert bad.code != 0 and "is not an http(s):// URL" in bad.err
 
 
-def test_web_api_serves_the_same_document_and_503_without_prometheus(
+def test_web_api_serves_the_same_document_422_unconfigured_503_unreachable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from starlette.testclient import TestClient
     from web_support import FeedSource, cheap_hasher, make_app
@@ -261,4 +261,9 @@ def test_web_api_serves_the_same_document_and_503_without_prometheus(
         assert "get" in client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/fleet"]
         (tmp_path / "config.yaml").write_text("scripts: []\n")
         unset = client.get("/api/v1/fleet", headers=viewer)
-        assert unset.status_code == 503 and "fleet.prometheus_url is not set" in unset.json()["error"]["message"]
+        assert unset.status_code == 422 and "fleet.prometheus_url is not set" in unset.json()["error"]["message"]
+        assert unset.json()["error"]["code"] == "not_configured"
+        (tmp_path / "config.yaml").write_text("fleet: {prometheus_url: 'http://127.0.0.1:1'}\n")
+        monkeypatch.setattr(source, "http_fetch", fetch_raising)
+        down = client.get("/api/v1/fleet", headers=viewer)
+        assert down.status_code == 503 and down.json()["error"]["message"].startswith("cannot reach Prometheus")

@@ -106,6 +106,38 @@ def test_a_rotation_between_listing_and_opening_reads_every_file(journal_dirs: t
     assert module.opened == [(str(persistent / "system.journal"),), "all"]
 
 
+def test_readers_in_turn_are_runs_of_overlapping_files_in_time_order(journal_dirs: tuple[Path, Path]) -> None:
+    persistent, volatile = journal_dirs
+    first, second, third = (persistent / f"system@{n}.journal" for n in "abc")
+    write_journal(third, T0 + 2 * DAY_US, T0 + 3 * DAY_US)
+    write_journal(first, T0, T0 + DAY_US)
+    write_journal(second, T0 + DAY_US + 1, T0 + 2 * DAY_US - 1)
+    write_journal(volatile / "system.journal", T0 + 2 * DAY_US + 5, T0 + 4 * DAY_US)  # overlaps the third
+    module = FakeSystemdJournal()
+    readers = Readers(module)
+    assert len(readers.in_turn(T0 + 10, None)) == 3
+    last_run = tuple(sorted((str(third), str(volatile / "system.journal"))))
+    assert module.opened == [(str(first),), (str(second),), last_run]
+    module.opened.clear()
+    readers.in_turn(T0 + 2 * DAY_US + 10, None)  # one run of files: the reader covering them
+    assert module.opened == []  # (the same files: the same reader)
+
+
+def test_readers_in_turn_fall_back_to_one_reader_of_every_file(journal_dirs: tuple[Path, Path]) -> None:
+    persistent, _ = journal_dirs
+    write_journal(persistent / "system@a.journal", T0, T0 + DAY_US)
+    write_journal(persistent / "system@b.journal", T0 + DAY_US + 1, T0 + 2 * DAY_US)
+    write_journal(persistent / "odd.journal", T0, T0 + 1, signature=b"NOTAJRNL")  # its span unknown: any time
+    module = FakeSystemdJournal()
+    assert len(Readers(module).in_turn(T0 + 10, None)) == 1 and module.opened == ["all"]
+    (persistent / "odd.journal").unlink()
+    module = FakeSystemdJournal()
+    readers = Readers(module)
+    write_journal(persistent / "system.journal", T0 + 2 * DAY_US + 1, T0 + 2 * DAY_US + 2)  # journald rotated
+    assert len(readers.in_turn(T0 + 10, None)) == 1  # never some files twice: every file, once
+    assert module.opened == [(str(persistent / "system@a.journal"),), (str(persistent / "system@b.journal"),), "all"]
+
+
 def test_user_journals_and_hosts_without_python_systemd_use_journalctl(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Journal(user_mode=True)._reader() is None
     monkeypatch.setitem(sys.modules, "systemd", None)  # the import fails, as where it is not installed

@@ -247,3 +247,83 @@ def test_the_first_run_creates_the_state_directory(tmp_path: Path) -> None:
                           env=env, timeout=20, check=False)
     assert done.returncode == 0
     assert (state / "last").read_text().split()[:3] == ["first", "success", "0"]
+
+
+# --- skip decisions: run-check-gates and run-check-queue, sourced only when a setting asks ---
+
+def _gated(tmp_path: Path, command: str, **env: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """run-check for the check "probe" whose state directory is tmp_path/checks/probe."""
+    state = tmp_path / "checks" / "probe"
+    state.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", command], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state), "INVOCATION_ID": "g",
+                               **env}, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    return done, split_record(done.stderr)[1]
+
+
+def _state(tmp_path: Path, name: str, file: str, text: str) -> None:
+    (tmp_path / "checks" / name).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "checks" / name / file).write_text(text)
+
+
+def test_an_open_circuit_skips_until_its_cooldown_ends(tmp_path: Path) -> None:
+    _state(tmp_path, "probe", "circuit", "open 99999999999999999\n")
+    done, record = _gated(tmp_path, "echo ran", BAMON_BREAKER="1")
+    assert (done.returncode, record["result"], record["skip"]) == (0, "skipped", "circuit-open:99999999999999999")
+    assert "ran" not in done.stdout
+
+
+def test_after_the_cooldown_one_trial_runs_and_its_result_closes_or_keeps_the_circuit(tmp_path: Path) -> None:
+    circuit = tmp_path / "checks" / "probe" / "circuit"
+    _state(tmp_path, "probe", "circuit", "open 1\n")
+    done, record = _gated(tmp_path, "false", BAMON_BREAKER="1")
+    assert (done.returncode, record["result"]) == (1, "exit-code")
+    assert circuit.read_text() == "half-open 0\n"  # the notifier decides what a failed trial means
+    _state(tmp_path, "probe", "circuit", "open 1\n")
+    done, record = _gated(tmp_path, "true", BAMON_BREAKER="1")
+    assert (done.returncode, record["result"], circuit.read_text()) == (0, "success", "closed 0\n")
+
+
+def test_a_failing_dependency_skips_and_a_passing_one_does_not(tmp_path: Path) -> None:
+    _state(tmp_path, "db", "last", "i exit-code 1 1 2 3 1 -\n")
+    _state(tmp_path, "dns", "last", "i success 0 1 2 0 1 -\n")
+    assert _gated(tmp_path, "true", BAMON_DEPENDENCIES="dns db")[1]["skip"] == "dependency:db"
+    assert _gated(tmp_path, "true", BAMON_DEPENDENCIES="dns")[1]["result"] == "success"
+
+
+def test_a_false_condition_skips(tmp_path: Path) -> None:
+    assert _gated(tmp_path, "true", BAMON_CONDITION="test -e /nonexistent")[1]["skip"] == "condition"
+    assert _gated(tmp_path, "true", BAMON_CONDITION="true")[1]["result"] == "success"
+
+
+def _slice(tmp_path: Path, present: int, *running: str) -> Path:
+    """A stand-in for bamon.slice: cgroup.stat's count and a directory per running check."""
+    slice_dir = tmp_path / "bamon.slice"
+    slice_dir.mkdir(exist_ok=True)
+    (slice_dir / "cgroup.stat").write_text(f"nr_descendants {present}\nnr_dying_descendants 0\n")
+    for name in ("probe", *running):
+        (slice_dir / f"bamon-{name}.service").mkdir(exist_ok=True)
+    return slice_dir
+
+
+def test_max_concurrent_admits_on_the_count_alone_when_the_slice_is_not_full(tmp_path: Path) -> None:
+    slice_dir = _slice(tmp_path, 2, "other")
+    _, record = _gated(tmp_path, "true", BAMON_MAX_CONCURRENT="2", BAMON_SLICE=str(slice_dir))
+    assert record["result"] == "success"
+    assert not (tmp_path / "checks" / "probe" / "gate").exists()  # the fast path writes nothing
+
+
+def test_max_concurrent_queue_skips_at_half_the_timeout_while_the_slots_stay_taken(tmp_path: Path) -> None:
+    slice_dir = _slice(tmp_path, 3, "a", "b")  # a and b run (no gate file says otherwise)
+    done, record = _gated(tmp_path, "echo ran", BAMON_MAX_CONCURRENT="2", BAMON_SLICE=str(slice_dir),
+                          BAMON_TIMEOUT="2")
+    assert (done.returncode, record["result"], record["skip"]) == (0, "skipped", "concurrency:2")
+    assert (tmp_path / "checks" / "probe" / "gate").read_text() == "running\n"  # not left "waiting"
+
+
+def test_max_concurrent_queue_does_not_count_checks_that_wait_themselves(tmp_path: Path) -> None:
+    slice_dir = _slice(tmp_path, 3, "a", "b")
+    _state(tmp_path, "b", "gate", "waiting\n")
+    done, record = _gated(tmp_path, "echo ran", BAMON_MAX_CONCURRENT="2", BAMON_SLICE=str(slice_dir),
+                          BAMON_TIMEOUT="2")
+    assert (record["result"], done.stdout) == ("success", "ran\n")
