@@ -16,7 +16,8 @@ setup(
     license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["bamon", "bamon.*"]),
-    package_data={"bamon.config": ["schema.yaml"], "bamon.units": ["run-check", "run-check-gates", "run-check-queue"],
+    package_data={"bamon.config": ["schema.yaml"],
+                  "bamon.units": ["run-check", "run-check-*"],  # the wrapper and the parts it sources
                   "bamon.notify": ["templates/*.j2"],  # built-in alert templates
                   "bamon.templates": ["library/*.yaml"],  # built-in check templates
                   "bamon.web": ["static/*"]},  # the dashboard
