@@ -45,6 +45,14 @@ class Run:
 RunCheck = Callable[..., Run]
 
 
+def _wrapper(command: str, env: dict[str, str], name: str = "probe",
+             timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    """`/bin/bash run-check NAME COMMAND` as the unit runs it, with only `env` (and PATH) set."""
+    return subprocess.run(["/bin/bash", str(RUN_CHECK), name, command], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"], **env}, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
 CGROUP_CPU_USEC = 4321  # what the fake bamon.slice's cpu.stat says the probe's cgroup used
 
 
@@ -59,10 +67,8 @@ def run_check(tmp_path: Path) -> RunCheck:
         f"usage_usec {CGROUP_CPU_USEC}\nuser_usec 1\nsystem_usec 2\n")
 
     def run(command: str, invocation: str = "inv-1", name: str = "probe") -> Run:
-        env = {"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state), "INVOCATION_ID": invocation,
-               "HOME": str(tmp_path), "BAMON_SLICE": str(slice_dir)}
-        done = subprocess.run(["/bin/bash", str(RUN_CHECK), name, command], capture_output=True, text=True,
-                              env=env, timeout=20, check=False, stdin=subprocess.DEVNULL)
+        done = _wrapper(command, {"STATE_DIRECTORY": str(state), "INVOCATION_ID": invocation,
+                                  "HOME": str(tmp_path), "BAMON_SLICE": str(slice_dir)}, name)
         _, record = split_record(done.stderr)
         return Run(done.returncode, done.stdout, done.stderr, (state / "last").read_text(), record)
 
@@ -126,10 +132,8 @@ def test_each_attempt_of_a_retried_run_gets_its_own_share_of_the_cgroups_cpu(tmp
     stat.write_text("usage_usec 1000\n")
     # the command itself makes the cgroup's counter grow, as a real run does
     command = f"read -r _ u < {stat}; echo usage_usec $((u + 500)) > {stat}; exit 1"
-    done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", command], capture_output=True, text=True,
-                          env={"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(tmp_path), "INVOCATION_ID": "i",
-                               "BAMON_SLICE": str(slice_dir), "BAMON_RETRY_DELAYS": "0"},
-                          timeout=20, check=False, stdin=subprocess.DEVNULL)
+    done = _wrapper(command, {"STATE_DIRECTORY": str(tmp_path), "INVOCATION_ID": "i",
+                              "BAMON_SLICE": str(slice_dir), "BAMON_RETRY_DELAYS": "0"})
     cpu = [dict(p.split("=", 1) for p in line.split()[1:])["cpu_usec"] for line in done.stderr.splitlines()]
     assert cpu == ["1500", "500"]
 
@@ -255,9 +259,7 @@ def _gated(tmp_path: Path, command: str, **env: str) -> tuple[subprocess.Complet
     """run-check for the check "probe" whose state directory is tmp_path/checks/probe."""
     state = tmp_path / "checks" / "probe"
     state.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", command], capture_output=True, text=True,
-                          env={"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state), "INVOCATION_ID": "g",
-                               **env}, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    done = _wrapper(command, {"STATE_DIRECTORY": str(state), "INVOCATION_ID": "g", **env}, timeout=30)
     return done, split_record(done.stderr)[1]
 
 
