@@ -398,6 +398,14 @@ def reload_files(ctx: Context, actor: Actor = HAND_EDIT, strict: bool = True) ->
     return Applied(versioned, tuple(stopped))
 
 
+def edits_pending(ctx: Context) -> bool:
+    """Do the files differ from the last version kept? (False when versions cannot be kept.)"""
+    try:
+        return store(ctx).pending()
+    except BamonError:
+        return False
+
+
 class ConfigRejected(BamonError):
     """The files have problems: nothing was applied."""
 

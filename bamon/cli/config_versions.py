@@ -91,15 +91,25 @@ def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def run_reload(args: argparse.Namespace, ctx: Context) -> int:
-    try:
-        applied = manage.reload_files(ctx, manage.Actor(via="config reload"))
-    except manage.ConfigRejected as rejected:
-        from bamon.cli.config_cmd import report
+# An edit saved while the watch's reload runs wakes bamon.config-watch.path into the start that
+# is already running, which would then never see it: go round again while the files differ from
+# what was just applied (a few rounds at most: an editor saving non-stop is caught by the next one).
+RELOAD_ROUNDS = 3
 
-        report(rejected.issues)
-        raise
-    for unit in applied.stopped:
-        note(f"stopped {unit}: its check is gone or disabled")
-    sys.stdout.write("applied" + (" and kept as a new version\n" if applied.versioned else " (no change to keep)\n"))
+
+def run_reload(args: argparse.Namespace, ctx: Context) -> int:
+    for _ in range(RELOAD_ROUNDS):
+        try:
+            applied = manage.reload_files(ctx, manage.Actor(via="config reload"))
+        except manage.ConfigRejected as rejected:
+            from bamon.cli.config_cmd import report
+
+            report(rejected.issues)
+            raise
+        for unit in applied.stopped:
+            note(f"stopped {unit}: its check is gone or disabled")
+        sys.stdout.write("applied" + (" and kept as a new version\n" if applied.versioned
+                                      else " (no change to keep)\n"))
+        if not (applied.versioned and manage.edits_pending(ctx)):
+            break
     return 0

@@ -32,6 +32,8 @@ class FakeRunner:
 
     rules: list[Rule] = field(default_factory=list)
     calls: list[list[str]] = field(default_factory=list)
+    # called with each argv before it is answered: what else happens on the host meanwhile
+    meanwhile: list[Callable[[Sequence[str]], None]] = field(default_factory=list)
 
     def on(self, prefix: Sequence[str], stdout: str = "", returncode: int = 0) -> FakeRunner:
         """Answer commands whose argv starts with `prefix` (later rules win)."""
@@ -41,6 +43,8 @@ class FakeRunner:
 
     def __call__(self, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
         self.calls.append(list(argv))
+        for happen in self.meanwhile:
+            happen(argv)
         for matches, stdout, returncode in self.rules:
             if matches(argv):
                 return subprocess.CompletedProcess(list(argv), returncode, stdout, "")

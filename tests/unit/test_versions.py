@@ -5,7 +5,7 @@ directory too (paths.SYSTEM_CONFIG), so commands version and reload as on a real
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -127,6 +127,27 @@ def test_config_reload_refuses_invalid_files_and_touches_nothing(cli: Cli, live:
     runner.calls.clear()
     assert cli("config", "reload").out == "applied (no change to keep)\n"  # bamon's own writes wake it too
     assert _reloads(runner) == 0
+
+
+def test_an_edit_saved_while_the_watch_reloads_is_applied_by_the_same_start(
+        cli: Cli, live: Path, runner: FakeRunner) -> None:
+    """systemd merges the path unit's trigger into the running start: the reload goes round again."""
+    assert cli("apply").code == 0
+    first = CONFIG + "  - {name: first, command: 'true', interval: 60}\n"
+    second = first + "  - {name: second, command: 'true', interval: 60}\n"
+    live.write_text(first)
+    saves = [second]  # the editor saves again while systemd reloads for the first edit
+
+    def editing(argv: Sequence[str]) -> None:
+        if list(argv[:2]) == ["systemctl", "daemon-reload"] and saves:
+            live.write_text(saves.pop())
+
+    runner.meanwhile.append(editing)
+    runner.calls.clear()
+    result = cli("config", "reload")
+    assert result.code == 0 and result.out == "applied and kept as a new version\n" * 2
+    assert _reloads(runner) == 2
+    assert live.read_text() == second and not _store(live).pending()
 
 
 def test_reload_stops_the_timers_of_removed_checks(cli: Cli, live: Path, runner: FakeRunner) -> None:
