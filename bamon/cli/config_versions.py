@@ -91,9 +91,10 @@ def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-# An edit saved while the watch's reload runs wakes bamon.config-watch.path into the start that
-# is already running, which would then never see it: go round again while the files differ from
-# what was just applied (a few rounds at most: an editor saving non-stop is caught by the next one).
+# While the watch's reload runs, systemd does not watch the config directories (a path unit
+# drops its inotify watches while the unit it triggered is active, and re-arms them when it
+# ends): an edit saved meanwhile wakes nobody. So go round again while the files differ from
+# what was just applied (a few rounds at most: an editor saving non-stop is caught next time).
 RELOAD_ROUNDS = 3
 
 
@@ -110,6 +111,6 @@ def run_reload(args: argparse.Namespace, ctx: Context) -> int:
             note(f"stopped {unit}: its check is gone or disabled")
         sys.stdout.write("applied" + (" and kept as a new version\n" if applied.versioned
                                       else " (no change to keep)\n"))
-        if not (applied.versioned and manage.edits_pending(ctx)):
+        if not manage.edits_pending(ctx):
             break
     return 0

@@ -118,6 +118,19 @@ def _watched(box: Container, predicate: Callable[[], bool], what: str, timeout: 
         raise AssertionError(f"timed out waiting for {what}; the watch's journal:\n{log}") from None
 
 
+# The first edit; as soon as the watch's reload has kept it as a version (the store's commit
+# count grows; systemd reloads next), the second, while the unit is still activating.
+EDIT_WHILE_RELOADING = """
+versions() { git -C /var/lib/bamon/config-versions rev-list --count HEAD; }
+before=$(versions)
+sed -i '$a\\  - {name: first, command: "echo first", interval: 2s}' /etc/bamon/config.yaml
+until [ "$(versions)" -gt "$before" ]; do sleep 0.01; done
+state=$(systemctl is-active bamon.config-watch.service)
+printf 'name: during\\ncommand: echo during\\ninterval: 2s\\n' >/etc/bamon/scripts.d/during.yaml
+echo "the second edit was saved while the watch was $state"
+"""
+
+
 def _wait_active(box: Container, unit: str, want: bool) -> None:
     _watched(box, lambda: _active(box, unit) == want, f"{unit} active={want}")
 
@@ -136,9 +149,17 @@ def test_hand_edits_go_live_by_themselves_and_broken_ones_stop_nothing(box: Cont
     wait_status(box, "byhand", "OK", timeout=60)
     assert _versions(box)[-1]["action"] == "hand-edit" and _versions(box)[-1]["files"] == ["scripts.d/byhand.yaml"]
 
-    # sed -i replaces config.yaml by a rename too
+    # sed -i replaces config.yaml by a rename too; templates.d does not exist (a missing watched
+    # directory once made systemd drop the events of the config directory)
+    assert not box.path("/etc/bamon/templates.d").exists()
     box.run("sed -i '$a\\  - {name: insed, command: \"echo in sed\", interval: 2s}' /etc/bamon/config.yaml")
     _wait_active(box, "bamon-insed.timer", True)
+
+    # an edit saved while the watch's reload runs — after it kept the first edit as a version,
+    # before it ends — goes live too (systemd watches nothing while the reload runs)
+    box.run(["sh", "-c", EDIT_WHILE_RELOADING], timeout=60)
+    _wait_active(box, "bamon-first.timer", True)
+    _wait_active(box, "bamon-during.timer", True)
 
     # a broken edit: nothing is applied, every check keeps running, the problem shows (every edit
     # is made inside: inotify there does not see writes to the container's tree from the host)
