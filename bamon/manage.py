@@ -381,7 +381,10 @@ def reload_files(ctx: Context, actor: Actor = HAND_EDIT, strict: bool = True) ->
     """
     with locked(ctx.paths):
         if strict and ctx.live and not _pending(ctx):
-            return Applied(False, ())  # bamon's own writes wake the watch too: they are live already
+            # the files are the last version, live already (bamon's own writes wake the watch
+            # too), or a refused edit was undone by hand: then its report goes
+            ctx.systemd.reset_failed(naming.CONFIG_ERROR)
+            return Applied(False, ())
         config = ctx.config(fresh=True)
         if strict and config.errors:
             if ctx.live:  # the same unit the generator makes for a broken config, without a reload
