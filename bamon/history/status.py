@@ -3,7 +3,8 @@
 Sources, chosen so that 1,000 checks stay well under the 0.5 s budget (DESIGN §7):
 the config (what exists), one `systemctl list-units` (running? timer active?), each check's
 `last` file (result, exit status, times, failure count), one journal query for the output of
-all last runs, and for calendar timers only one batched `systemctl show` (next elapse).
+all last runs, and for `schedule:` timers only one batched `systemctl show` (next elapse;
+interval timers run on a grid computed here alike, bamon/units/phase.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.recovery import breaker, skips
 from bamon.systemd import Systemd, timestamp
-from bamon.units import naming
+from bamon.units import naming, phase
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ def _next_run(script: Script, record: RunRecord | None, timer_active: bool,
         return calendar_next.get(script.name)
     if record is None:
         return None
+    on_grid = phase.grid(script.name, script.interval)
+    if on_grid is not None:  # the timer's OnCalendar= (bamon/units/phase.py), computed alike
+        return datetime.fromtimestamp(on_grid.next_at(time.time()), tz=UTC)
     # OnUnitActiveSec= counts from the last start; a late timer catches up at once.
     due = record.start_us / 1e6 + (script.interval or 0)
     return datetime.fromtimestamp(max(due, time.time()), tz=UTC)

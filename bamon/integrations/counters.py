@@ -11,6 +11,7 @@ The state is one small JSON file, written atomically.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from bamon.journal import Journal
 OVERLAP_S = 120.0
 # A first update counts the runs of the last day at most, not the whole retained history.
 FIRST_WINDOW_S = 86400.0
+_START = "start_usec="
 
 
 @dataclass
@@ -57,12 +59,67 @@ class Counters:
         now = time.time() if now is None else now
         since = self.updated - OVERLAP_S if self.updated else now - FIRST_WINDOW_S
         for entry in journal.starting_with(RECORD_PREFIX, ("SYSLOG_IDENTIFIER",), since_us=int(since * 1e6)):
+            known = self.checks.get(entry.get("SYSLOG_IDENTIFIER", "").removeprefix("bamon-"))
+            if known is not None and (start := _start_us(entry.get("MESSAGE", ""))) is not None \
+                    and start <= known.newest_start_us:
+                continue  # counted by an earlier update: most of the window is read again each time
             record = from_entry(entry)
             if record is None or not record.check:
                 continue
             tally = self.checks.setdefault(record.check, Tally())
             if record.start_us > tally.newest_start_us:
-                tally.runs += 1
-                tally.failures += 0 if record.ok else 1
+                # a skipped run (dependency failing, load, max_concurrent, breaker open) ran no
+                # command: neither a run nor a failure
+                tally.runs += 0 if record.skipped else 1
+                tally.failures += 0 if record.ok or record.skipped else 1
                 tally.newest_start_us = record.start_us
         self.updated = now
+
+
+@dataclass
+class Kept:
+    """The counters of a reader that asks again and again (the web service's /metrics): each
+    call goes on from the previous one's, and reads the file again only when it changed.
+
+    The file is read only for what bamon.metrics.service wrote since: while its inode, mtime and
+    size are those of the last read, the counters kept here started from that content (or from
+    newer ones) and have only moved on, so parsing it again could not change them.
+    """
+
+    path: Path
+    counters: Counters | None = None
+    read: tuple[int, int, int] | None = None  # (inode, mtime ns, size) of the file last read; None: none
+
+    def current(self) -> Counters:
+        try:
+            info = os.stat(self.path)
+            seen: tuple[int, int, int] | None = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except OSError:
+            seen = None
+        if self.counters is None or seen != self.read:
+            loaded = Counters.load(self.path)
+            self.read = seen
+            if self.counters is None or not self.counters.updated > loaded.updated:
+                self.counters = loaded  # the file is as new or newer: bamon.metrics.service ran
+        return self.counters
+
+
+def may_write(path: Path) -> bool:
+    """Whether `path` could be written: the web service's user may not write bamon's state
+    (read-only to it), and serialising 1,000 tallies only to fail cost ~1 ms a scrape."""
+    directory = path.parent
+    while not directory.is_dir() and directory != directory.parent:
+        directory = directory.parent  # atomic_write creates the missing ones
+    return os.access(directory, os.W_OK)
+
+
+def _start_us(message: str) -> int | None:
+    """The start_usec= of a record line without parsing all of it (a whole record costs ~3 µs,
+    and a scrape every few seconds reads the same 2,000 records of 1,000 checks again and again).
+    None unless the field is there exactly once, as a field of its own: other lines are left to
+    the parser (which takes the last of two)."""
+    if message.count(_START) != 1:
+        return None
+    before, _, after = message.partition(_START)
+    digits = after.partition(" ")[0]
+    return int(digits) if before.endswith(" ") and digits.isascii() and digits.isdigit() else None

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest, make_asgi_app, write_to_textfile
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
+from prometheus_client.core import Metric
 
 from bamon.config.model import Config
 from bamon.history.status import CheckStatus, collect
-from bamon.integrations.counters import Counters, Tally
+from bamon.integrations import scrape
+from bamon.integrations.counters import Counters, Kept, Tally, may_write
 from bamon.integrations.perfdata import Held, Values, last_values
+from bamon.integrations.scrape import Family
 from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.systemd import Systemd
@@ -75,6 +77,7 @@ INFO = "bamon_check_info"
 STATUS = "bamon_check_status"
 PERFDATA = "bamon_check_metric"
 GENERATED = "bamon_metrics_generated_timestamp_seconds"
+NONE_YET = Tally()  # the counts of a check with no run recorded
 
 
 def metric_names() -> set[str]:
@@ -90,36 +93,29 @@ class Snapshot:
     perfdata: Values = field(default_factory=dict)  # check → [(metric, unit, value)] of its last run
 
 
-def families(snapshot: Snapshot) -> Iterator[Metric]:
+def families(snapshot: Snapshot) -> list[Family]:
     """The metric families of one snapshot, in a stable order."""
+    checks = snapshot.checks
+    found = []
     for name, (text, value) in GAUGES.items():
-        family = GaugeMetricFamily(name, text, labels=["check"])
-        for c in snapshot.checks:
-            v = value(c)
-            if v is not None:
-                family.add_metric([c.script.name], v)
-        yield family
-    info = GaugeMetricFamily(INFO, "always 1; the check's severity and tags", labels=["check", "severity", "tags"])
-    for c in snapshot.checks:
-        info.add_metric([c.script.name, c.script.severity, ",".join(c.script.tags)], 1.0)
-    yield info
-    status = GaugeMetricFamily(STATUS, "always 1; the status word of the check and why its last run failed",
-                               labels=["check", "status", "reason"])
-    for c in snapshot.checks:
-        status.add_metric([c.script.name, c.status, c.failure_reason or ""], 1.0)
-    yield status
+        rows = ((c.script.name, value(c)) for c in checks)
+        found.append(Family(name, "gauge", text, ("check",), tuple(((n,), v) for n, v in rows if v is not None)))
+    found.append(Family(INFO, "gauge", "always 1; the check's severity and tags", ("check", "severity", "tags"),
+                        tuple(((c.script.name, c.script.severity, ",".join(c.script.tags)), 1.0) for c in checks)))
+    found.append(Family(STATUS, "gauge", "always 1; the status word of the check and why its last run failed",
+                        ("check", "status", "reason"),
+                        tuple(((c.script.name, c.status, c.failure_reason or ""), 1.0) for c in checks)))
+    tallies = snapshot.counters.checks
     for name, (text, count) in COUNTERS.items():
-        counter = CounterMetricFamily(name, text, labels=["check"])
-        for c in snapshot.checks:
-            counter.add_metric([c.script.name], float(count(snapshot.counters.checks.get(c.script.name, Tally()))))
-        yield counter
-    custom = GaugeMetricFamily(PERFDATA, "custom metrics (Nagios perfdata, BAMON_METRIC) of the last run",
-                               labels=["check", "metric", "unit"])
-    for check, values in snapshot.perfdata.items():
-        for metric, unit, number in values:
-            custom.add_metric([check, metric, unit], number)
-    yield custom
-    yield GaugeMetricFamily(GENERATED, "when bamon built these metrics (UNIX time)", value=snapshot.generated)
+        found.append(Family(name, "counter", text, ("check",), tuple(
+            ((c.script.name,), float(count(tallies.get(c.script.name, NONE_YET)))) for c in checks)))
+    found.append(Family(PERFDATA, "gauge", "custom metrics (Nagios perfdata, BAMON_METRIC) of the last run",
+                        ("check", "metric", "unit"), tuple(
+                            ((check, metric, unit), number) for check, values in snapshot.perfdata.items()
+                            for metric, unit, number in values)))
+    found.append(Family(GENERATED, "gauge", "when bamon built these metrics (UNIX time)", (),
+                        (((), snapshot.generated),)))
+    return found
 
 
 class Collector:
@@ -129,7 +125,7 @@ class Collector:
         self.snapshot = snapshot
 
     def collect(self) -> Iterable[Metric]:
-        return list(families(self.snapshot()))
+        return [family.metric() for family in families(self.snapshot())]
 
     def describe(self) -> Iterable[Metric]:
         return []  # registering must not take a snapshot
@@ -152,8 +148,9 @@ def write_textfile(snapshot: Snapshot, path: Path = TEXTFILE) -> None:
 
 
 def asgi_app(snapshot: Callable[[], Snapshot]) -> Any:
-    """An ASGI application answering GET with the exposition of a fresh snapshot."""
-    return make_asgi_app(registry(snapshot))
+    """An ASGI application answering GET with the exposition of a fresh snapshot (each family
+    rendered again only when it changed: scrape.py)."""
+    return scrape.asgi_app(lambda: families(snapshot()))
 
 
 def counters_file(paths: Paths) -> Path:
@@ -161,25 +158,23 @@ def counters_file(paths: Paths) -> Path:
 
 
 def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal | None,
-         held: Counters | None = None, perf: Held | None = None) -> Snapshot:
+         kept: Kept | None = None, perf: Held | None = None) -> Snapshot:
     """The state of every configured check now, with its counters brought up to date.
 
     A reader that may not write the counters file (the web service's user, say) still gets
-    them counted, just not kept on disk: it passes the counters of its previous snapshot as
-    `held`, which go on from where they were when they are newer than the file's, so that each
-    scrape reads only the runs since the one before (without bamon.metrics.timer nobody writes
-    the file, and a day of run records per scrape would cost seconds with 1,000 checks).
-    `perf`, kept between calls the same way, spares reading the output of runs already read
-    (perfdata.last_values).
+    them counted, just not kept on disk: it passes the same `kept` each time, whose counters
+    go on from the previous call's unless the file holds newer ones, so that each scrape reads
+    only the runs since the one before (without bamon.metrics.timer nobody writes the file, and
+    a day of run records per scrape would cost seconds with 1,000 checks). `perf`, kept between
+    calls the same way, spares reading the output of runs already read (perfdata.last_values).
     """
     checks = collect(config, paths, systemd, None)  # no journal: metrics never carry output
-    counters = Counters.load(counters_file(paths))
-    if held is not None and held.updated > counters.updated:
-        counters = held
+    counters = kept.current() if kept is not None else Counters.load(counters_file(paths))
     if journal is not None:
         counters.update(journal)
-        with contextlib.suppress(OSError):
-            counters.save(counters_file(paths))
+        if may_write(counters_file(paths)):
+            with contextlib.suppress(OSError):
+                counters.save(counters_file(paths))
     return Snapshot(checks, counters, time.time(), last_values(checks, journal, perf) if journal is not None else {})
 
 
@@ -200,7 +195,7 @@ def app(paths: Paths) -> Any:
     from bamon.config.model import load
 
     cache: dict[tuple[tuple[str, int], ...], Config] = {}
-    held: list[Counters] = []  # the previous scrape's counters (the service may not write the file)
+    kept = Kept(counters_file(paths))  # the previous scrape's counters (the service may not write the file)
     perf: Held = {}  # the perfdata of the runs already read
 
     def snapshot() -> Snapshot:
@@ -208,9 +203,6 @@ def app(paths: Paths) -> Any:
         if stamp not in cache:
             cache.clear()
             cache[stamp] = load(paths.config_file, paths.scripts_dir)
-        taken = take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode),
-                     held[0] if held else None, perf)
-        held[:] = [taken.counters]
-        return taken
+        return take(cache[stamp], paths, Systemd(paths.user_mode), Journal(paths.user_mode), kept, perf)
 
     return asgi_app(snapshot)

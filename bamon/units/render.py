@@ -14,7 +14,7 @@ from pathlib import Path
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, Script, Web
 from bamon.recovery import units as recovery_units
-from bamon.units import hardening, naming
+from bamon.units import hardening, naming, phase
 from bamon.units.escape import env_assignment, exec_arg, plain
 
 RUN_CHECK = Path(__file__).with_name("run-check")
@@ -148,17 +148,32 @@ def timer_unit(script: Script) -> str:
     ]
     if script.schedule:
         lines += [f"OnCalendar={script.schedule}", "# catch up a run missed while the machine was off",
-                  "Persistent=true"]
+                  "Persistent=true", "# systemd's default 1min accuracy would smear short intervals",
+                  "AccuracySec=1s"]
     else:
         lines += [
             "# the first run, a few seconds after boot (or at once for a timer started later);",
-            "# OnUnitActiveSec= alone never fires for a unit that never ran, and OnActiveSec=",
-            "# would fire again on every daemon-reload",
+            "# OnActiveSec= would fire again on every daemon-reload",
             f"OnBootSec={first_run_delay(script)}s",
-            f"OnUnitActiveSec={script.interval}s",
+            *_interval_lines(script),
         ]
-    lines += ["# systemd's default 1min accuracy would smear short intervals", "AccuracySec=1s"]
     return "\n".join(lines) + "\n"
+
+
+def _interval_lines(script: Script) -> list[str]:
+    """Every `interval`: on a grid at a phase of the check's own where the interval has a
+    calendar form (bamon/units/phase.py says why), else counted from the last start."""
+    on_grid = phase.grid(script.name, script.interval)
+    if on_grid is None:
+        return ["# then every interval after the last start (OnUnitActiveSec= alone never fires for",
+                "# a unit that never ran)",
+                f"OnUnitActiveSec={script.interval}s",
+                "# systemd's default 1min accuracy would smear short intervals", "AccuracySec=1s"]
+    return [f"# then every {script.interval} s of UTC time at this check's own phase (from its name):",
+            "# checks started together do not stay together",
+            f"OnCalendar={on_grid.calendar()}",
+            "# the phase is in tenths of a second; the default 1min accuracy would merge them all",
+            "AccuracySec=100ms"]
 
 
 # bamon.config-error.service's command: print each problem, then fail

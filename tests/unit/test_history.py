@@ -32,6 +32,7 @@ from bamon.journal import field
 from bamon.paths import Paths
 from bamon.status_json import check as as_json
 from bamon.systemd import Systemd, timestamp
+from bamon.units import phase
 
 if TYPE_CHECKING:
     from conftest import FakeRunner
@@ -226,16 +227,30 @@ def test_collect_reasons(statuses: dict[str, CheckStatus]) -> None:
 
 
 def test_collect_next_run(statuses: dict[str, CheckStatus]) -> None:
+    """Every 60 s runs on its grid (the timer's OnCalendar=): the next point of it, at most 60 s on."""
     ok_next = statuses["ok_check"].next_run
-    expected = datetime.fromtimestamp((NOW_US - 10_000_000) / 1e6 + 60, tz=UTC)
-    assert ok_next is not None and abs((ok_next - expected).total_seconds()) < 0.01
+    grid = phase.grid("ok_check", 60)
+    assert grid is not None and ok_next is not None
+    assert 0 <= ok_next.timestamp() - time.time() <= 60
+    assert round(ok_next.timestamp() * 10) % 600 == grid.phase
     assert statuses["nightly"].next_run == datetime.fromtimestamp(1_900_000_000, tz=UTC)
     assert statuses["never_ran"].next_run is None  # no run yet to count from
     assert statuses["paused"].next_run is None and statuses["paused_ran"].next_run is None
 
 
+def test_collect_next_run_off_the_grid_counts_from_the_last_start(
+        tmp_path: Path, load_config: LoadConfig, runner: FakeRunner) -> None:
+    """90 s has no calendar form: OnUnitActiveSec=, so the last start plus the interval."""
+    config = load_config("scripts:\n  - {name: odd, command: x, interval: 90}\n")
+    _last(tmp_path, "odd", f"i success 0 {NOW_US - 10_000_000} {NOW_US} 0\n")
+    runner.on(["systemctl", "list-units"], "bamon-odd.timer loaded active waiting x\n")
+    (odd,) = collect(config, _paths(tmp_path, config), Systemd(runner=runner), None)
+    expected = datetime.fromtimestamp((NOW_US - 10_000_000) / 1e6 + 90, tz=UTC)
+    assert odd.next_run is not None and abs((odd.next_run - expected).total_seconds()) < 0.01
+
+
 def test_collect_overdue_interval_is_due_now(tmp_path: Path, load_config: LoadConfig, runner: FakeRunner) -> None:
-    config = load_config("scripts:\n  - {name: late, command: x, interval: 5}\n")
+    config = load_config("scripts:\n  - {name: late, command: x, interval: 7}\n")  # off the grid
     _last(tmp_path, "late", "i success 0 1000000 2000000 0\n")  # in 1970
     runner.on(["systemctl", "list-units"], "bamon-late.timer loaded active waiting x\n")
     (late,) = collect(config, _paths(tmp_path, config), Systemd(runner=runner), None)

@@ -5,6 +5,7 @@ and `promtool check metrics` (Debian's prometheus package) on the exposition."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from test_central_journal import BOOT, export
 from bamon.history.records import RunRecord, record_message
 from bamon.history.status import CheckStatus, collect
 from bamon.integrations import prometheus
-from bamon.integrations.counters import FIRST_WINDOW_S, OVERLAP_S, Counters, Tally
+from bamon.integrations.counters import FIRST_WINDOW_S, OVERLAP_S, Counters, Kept, Tally
 from bamon.journal import Journal
 from bamon.paths import resolve
 from bamon.systemd import Systemd
@@ -127,6 +128,15 @@ def test_counters_count_each_run_once_across_updates(tmp_path: Path) -> None:
     assert Counters.load(tmp_path / "bad.json").updated == 0
 
 
+def test_skipped_runs_are_neither_runs_nor_failures() -> None:
+    """max_concurrent, a dependency, the load or an open breaker skipped it: no command ran."""
+    skipped = dataclasses.replace(run("a", 30, False), result="skipped", exit_status=0)
+    journal = FakeJournal([run("a", 50, True), skipped, run("a", 10, False)])
+    counters = Counters()
+    counters.update(journal)
+    assert (counters.checks["a"].runs, counters.checks["a"].failures) == (2, 1)
+
+
 def test_textfile_is_replaced_whole(snapshot: prometheus.Snapshot, tmp_path: Path) -> None:
     target = tmp_path / "node-exporter" / "bamon.prom"
     target.parent.mkdir()
@@ -224,17 +234,66 @@ def test_a_scraper_that_may_not_keep_the_counters_reads_only_the_runs_since_its_
     (paths.state_dir / "metrics").write_text("")  # not a directory: the file can be neither read nor written
     config = load(config_file, config_file.parent / "scripts.d")
     journal = FakeJournal([run("web", 90, True)])
-    first = prometheus.take(config, paths, Systemd(False, runner=runner), journal)
+    kept = Kept(prometheus.counters_file(paths))
+    first = prometheus.take(config, paths, Systemd(False, runner=runner), journal, kept)
     first_update = first.counters.updated
     journal.records.append(run("web", 10, False))
-    second = prometheus.take(config, paths, Systemd(False, runner=runner), journal, first.counters)
+    second = prometheus.take(config, paths, Systemd(False, runner=runner), journal, kept)
     assert journal.since == [int((first_update - FIRST_WINDOW_S) * 1e6), int((first_update - OVERLAP_S) * 1e6)]
     assert (second.counters.checks["web"].runs, second.counters.checks["web"].failures) == (2, 1)
-    # a file newer than the held counters wins (bamon.metrics.service ran since)
+    # a file newer than the kept counters wins (bamon.metrics.service ran since)
     (paths.state_dir / "metrics").unlink()
     Counters(second.counters.updated + 5, {"web": Tally(7, 3, 0)}).save(prometheus.counters_file(paths))
-    kept = prometheus.take(config, paths, None, None, second.counters).counters
-    assert kept is not second.counters and kept.checks["web"] == Tally(7, 3, 0)
+    kept_on = prometheus.take(config, paths, None, None, kept).counters
+    assert kept_on is not second.counters and kept_on.checks["web"] == Tally(7, 3, 0)
+
+
+def test_kept_counters_read_the_file_only_when_it_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "counters.json"
+    Counters(100.0, {"web": Tally(7, 3, 5)}).save(path)
+    loads: list[Path] = []
+    load = Counters.load
+    monkeypatch.setattr(Counters, "load", classmethod(lambda cls, p: loads.append(p) or load(p)))
+    kept = Kept(path)
+    counters = kept.current()
+    assert counters.checks == {"web": Tally(7, 3, 5)} and len(loads) == 1
+    counters.update(FakeJournal([run("web", 10, False)]))  # a scrape counts on: newer than the file
+    assert kept.current() is counters and len(loads) == 1  # the file is as read: not parsed again
+    Counters(50.0, {"web": Tally(1, 0, 0)}).save(path)  # replaced (older: the scrape's counters stay)
+    assert kept.current() is counters and len(loads) == 2 and counters.checks["web"].runs == 8
+    Counters(time.time() + 60, {"web": Tally(9, 4, 0)}).save(path)  # bamon.metrics.service ran since
+    assert kept.current().checks == {"web": Tally(9, 4, 0)} and len(loads) == 3
+    path.unlink()
+    assert kept.current().checks == {"web": Tally(9, 4, 0)} and len(loads) == 4  # gone: counting goes on
+
+
+def test_an_update_skips_the_records_it_counted_before_and_still_parses_odd_ones() -> None:
+    """Records read again in the overlap are recognised by their start_usec= alone; a line whose
+    start cannot be told that way (field twice, another order) is parsed whole, as before."""
+    counters = Counters()
+    journal = FakeJournal([run("web", 50, True), run("web", 40, False)])
+    counters.update(journal)
+    assert counters.checks["web"] == Tally(2, 1, run("web", 40, False).start_us)
+    newer = run("web", 30, True)
+    odd = FakeJournal([])
+    odd.starting_with = lambda prefix, fields, *, since_us: [  # type: ignore[method-assign]
+        {"MESSAGE": record_message(run("web", 40, False)), "SYSLOG_IDENTIFIER": "bamon-web"},  # counted
+        {"MESSAGE": record_message(newer).replace(" start_usec=", " start_usec=1 start_usec="),
+         "SYSLOG_IDENTIFIER": "bamon-web"},  # the parser takes the last: newer, counts
+        {"MESSAGE": f"bamon-run invocation=x9 start_usec={newer.start_us + 5} result=success exit_status=0 "
+                    f"end_usec={newer.start_us + 9}", "SYSLOG_IDENTIFIER": "bamon-web"},  # another order
+    ]
+    counters.update(odd)
+    assert counters.checks["web"] == Tally(4, 1, newer.start_us + 5)
+
+
+def test_a_reader_that_may_not_write_does_not_try(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bamon.integrations import counters as module
+
+    target = tmp_path / "state" / "metrics" / "counters.json"
+    assert module.may_write(target)  # missing directories are created by the write
+    monkeypatch.setattr(module.os, "access", lambda path, mode: Path(path) != tmp_path)
+    assert not module.may_write(target)
 
 
 def test_a_frequent_reader_reads_each_runs_output_once_and_never_waits(

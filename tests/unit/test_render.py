@@ -17,7 +17,7 @@ import pytest
 
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config
-from bamon.units import naming
+from bamon.units import naming, phase
 from bamon.units.render import (
     Generated,
     Target,
@@ -262,17 +262,26 @@ def test_every_check_names_its_slices_cgroup_in_both_modes(representative: Confi
 
 
 def test_interval_timer(representative: Config) -> None:
+    """30 s divides a minute: the check runs on its grid, at its own phase."""
     script = representative.script("health_check")
     assert script is not None
     s = _settings(timer_unit(script))
-    # the first run: OnUnitActiveSec= alone never fires for a unit that never ran
+    # the first run: the grid alone would wait up to an interval after boot
     delay = int(s["OnBootSec"][0].removesuffix("s"))
     assert delay == first_run_delay(script) and 1 <= delay <= 10
     assert "OnActiveSec" not in s  # it would fire again on every daemon-reload
-    assert s["OnUnitActiveSec"] == ["30s"]
-    assert s["AccuracySec"] == ["1s"]
+    grid = phase.grid("health_check", 30)
+    assert grid is not None and s["OnCalendar"] == [grid.calendar()]
+    assert s["AccuracySec"] == ["100ms"]  # tenths of a second apart stay apart
     assert s["PartOf"] == ["bamon.target"]
-    assert "OnCalendar" not in s and "Persistent" not in s
+    assert "OnUnitActiveSec" not in s and "Persistent" not in s  # a missed round is not caught up
+
+
+def test_interval_without_a_calendar_form_counts_from_the_last_start(load_config: LoadConfig) -> None:
+    (script,) = load_config("scripts:\n  - {name: odd, command: x, interval: 90}\n").scripts
+    s = _settings(timer_unit(script))
+    assert s["OnUnitActiveSec"] == ["90s"] and s["AccuracySec"] == ["1s"]
+    assert "OnCalendar" not in s and s["OnBootSec"] == [f"{first_run_delay(script)}s"]
 
 
 def test_calendar_timer(representative: Config) -> None:
