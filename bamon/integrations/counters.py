@@ -81,8 +81,10 @@ class Counters:
                 continue
             tally = self.checks.setdefault(record.check, Tally())
             if record.start_us > tally.newest_start_us:
-                tally.runs += 1
-                tally.failures += 0 if record.ok else 1
+                # a skipped run (dependency failing, load, max_concurrent, breaker open) ran no
+                # command: neither a run nor a failure
+                tally.runs += 0 if record.skipped else 1
+                tally.failures += 0 if record.ok or record.skipped else 1
                 tally.newest_start_us = record.start_us
         self.updated = now
 

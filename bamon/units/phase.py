@@ -17,8 +17,8 @@ status` computes the next run from the same numbers (no systemd query per check)
 
 from __future__ import annotations
 
+import hashlib
 import math
-import zlib
 from dataclasses import dataclass
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -58,4 +58,7 @@ def grid(name: str, interval: int | None) -> Grid | None:
     """The grid of an interval check, or None when its interval has no calendar form."""
     if not interval or not (_fits(interval, 1, MINUTE) or _fits(interval, MINUTE, HOUR) or _fits(interval, HOUR, DAY)):
         return None
-    return Grid(interval, zlib.crc32(name.encode()) % (interval * 10))
+    # a real hash: crc32 is linear, and names that differ in one letter (web1, web2) often
+    # landed on the same tenth
+    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big")
+    return Grid(interval, digest % (interval * 10))

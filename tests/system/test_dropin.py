@@ -43,6 +43,48 @@ def test_a_calendar_check_shows_its_next_run(container: Container) -> None:
         bamon(container, "remove", "-f", "nightly")
 
 
+def _systemd_next(box: Container, timer: str) -> datetime:
+    """NextElapseUSecRealtime as systemd gives it (a date on 252, "@epoch" later)."""
+    raw = box.run(["systemctl", "show", "--timestamp=unix", "-p", "NextElapseUSecRealtime", "--value", timer]).stdout
+    raw = raw.strip()
+    if raw.startswith("@"):
+        return datetime.fromtimestamp(float(raw[1:]), tz=UTC)
+    out = box.run(["date", "-u", "-d", raw, "+%s"]).stdout
+    return datetime.fromtimestamp(int(out), tz=UTC)
+
+
+def test_interval_checks_started_together_run_at_their_own_phases(each_debian: Container) -> None:
+    """Three 5-s checks started in one go: after the first run (at once) each runs on the 5-s grid
+    of UTC time at the phase its timer names, and status's next run is systemd's next elapse."""
+    container = each_debian
+    names = ["grid_a", "grid_b", "grid_c"]
+    calendars = {}
+    try:
+        for name in names:
+            bamon(container, "add", name, "-c", "true", "-i", "5s", "--sandbox", "minimal")
+        bamon(container, "restart")  # the timers start together, as after an upgrade
+        for name in names:
+            unit = container.run(["systemctl", "cat", f"bamon-{name}.timer"]).stdout
+            calendars[name] = next(line.split("=", 1)[1] for line in unit.splitlines()
+                                   if line.startswith("OnCalendar="))
+        assert len(set(calendars.values())) == 3, calendars  # three phases, not one
+        wait_for(lambda: all(len(run_records(container, n)) >= 4 for n in names) or None, 60, 1, "four runs each")
+        for name in names:
+            # "*-*-* *:*:SS.T/5 UTC": the phase within every 5 s
+            phase = float(calendars[name].split(":")[-1].split("/")[0])
+            starts = [int(r["record"]["start_usec"]) / 1e6 for r in run_records(container, name)][1:]
+            # the run starts when systemd has started the unit: a little after the elapse, never before
+            lags = [(start - phase) % 5 for start in starts]
+            assert all(lag < 1.0 for lag in lags), (name, calendars[name], lags)
+            elapse = _systemd_next(container, f"bamon-{name}.timer")  # whole seconds on 252
+            ahead = (when(status(container, name)["nextExecution"]) - elapse).total_seconds()
+            # the same instant, or the one after it when the grid point passed between the two
+            assert -1.0 < ahead < 1.0 or 4.0 < ahead < 6.0, (name, elapse, ahead)
+    finally:
+        for name in names:
+            bamon(container, "remove", "-f", name)
+
+
 def test_cron_steps_stay_steps(container: Container) -> None:
     bamon(container, "add", "every5", "-c", "true", "-s", "*/5 * * * *")
     bamon(container, "add", "every1", "-c", "true", "-s", "*/1 * * * *", "--disabled")

@@ -131,6 +131,10 @@ echo "the second edit was saved while the watch was $state"
 """
 
 
+def _watch_log(box: Container) -> str:
+    return box.run("journalctl -u bamon.config-watch.service --no-pager -o cat", check=False).stdout
+
+
 def _wait_active(box: Container, unit: str, want: bool) -> None:
     _watched(box, lambda: _active(box, unit) == want, f"{unit} active={want}")
 
@@ -142,6 +146,12 @@ def _config_error_failed(box: Container) -> bool:
 def test_hand_edits_go_live_by_themselves_and_broken_ones_stop_nothing(box: Container) -> None:
     assert _active(box, "bamon.config-watch.path")
     bamon(box, "config", "reload")  # the files as they are now are a version (run alone, this test makes the first)
+    # bamon's own change wakes the watch too, and ends at its condition: no reload, no Python
+    applied = _watch_log(box).count("applied")
+    bamon(box, "add", "own", "-c", "true", "-i", "1h")
+    _watched(box, lambda: "being skipped" in _watch_log(box), "the watch to skip bamon's own change")
+    assert _watch_log(box).count("applied") == applied
+    bamon(box, "remove", "-f", "own")
     # an editor's way: write a new file, rename it into place — and no bamon command is typed
     box.run("printf 'name: byhand\\ncommand: echo by hand\\ninterval: 2s\\n' >/etc/bamon/scripts.d/.byhand.tmp"
             " && mv /etc/bamon/scripts.d/.byhand.tmp /etc/bamon/scripts.d/byhand.yaml")
@@ -154,6 +164,9 @@ def test_hand_edits_go_live_by_themselves_and_broken_ones_stop_nothing(box: Cont
     assert not box.path("/etc/bamon/templates.d").exists()
     box.run("sed -i '$a\\  - {name: insed, command: \"echo in sed\", interval: 2s}' /etc/bamon/config.yaml")
     _wait_active(box, "bamon-insed.timer", True)
+    # a second after that reload the watch looks once more (bamon.config-watch.timer: an edit
+    # saved while the reload ended is not left waiting) and finds nothing new
+    _watched(box, lambda: "being skipped" in _watch_log(box).rsplit("applied", 1)[-1], "the watch's second look")
 
     # an edit saved while the watch's reload runs — after it kept the first edit as a version,
     # before it ends — goes live too (systemd watches nothing while the reload runs)

@@ -5,6 +5,7 @@ and `promtool check metrics` (Debian's prometheus package) on the exposition."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import subprocess
 import time
@@ -127,6 +128,15 @@ def test_counters_count_each_run_once_across_updates(tmp_path: Path) -> None:
     assert Counters.load(tmp_path / "missing.json").checks == {}
     (tmp_path / "bad.json").write_text("{not json")
     assert Counters.load(tmp_path / "bad.json").updated == 0
+
+
+def test_skipped_runs_are_neither_runs_nor_failures() -> None:
+    """max_concurrent, a dependency, the load or an open breaker skipped it: no command ran."""
+    skipped = dataclasses.replace(run("a", 30, False), result="skipped", exit_status=0)
+    journal = FakeJournal([run("a", 50, True), skipped, run("a", 10, False)])
+    counters = Counters()
+    counters.update(journal)
+    assert (counters.checks["a"].runs, counters.checks["a"].failures) == (2, 1)
 
 
 def test_textfile_is_replaced_whole(snapshot: prometheus.Snapshot, tmp_path: Path) -> None:
