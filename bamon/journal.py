@@ -13,6 +13,7 @@ journal exactly as they read the local one (docs/fleet.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -173,26 +174,36 @@ class Journal:
                 result[value] += _read(reader, fields, since_us, until_us)
         return result
 
-    def starting_with(self, prefix: str, fields: Sequence[str], *, since_us: int) -> list[dict[str, str]]:
+    def starting_with(self, prefix: str, fields: Sequence[str], *, since_us: int,
+                      after: str | None = None) -> tuple[list[dict[str, str]], str | None]:
         """Entries since `since_us` whose MESSAGE starts with `prefix`, oldest first, with MESSAGE
-        and `fields`: the run records among everything logged in a window.
+        and `fields`: the run records among everything logged in a window; and the cursor of the
+        last entry read, for the next call's `after` (None where there is none to give).
+
+        `after` (a cursor this returned before) starts the read just past that entry instead:
+        a reader that asks every few seconds reads only what was logged since, not the whole
+        window again. When that entry is gone (vacuumed, or a cursor of another journal), the
+        read starts at `since_us` as without it.
 
         In-process with python-systemd: every entry of the window read for its MESSAGE alone, the
         rest only for the records (~1.5 µs an entry, where `journalctl --grep -o json` and its
         JSON cost ~50 µs a record: 20,000 records took 1 s of CPU that way). journalctl --grep
-        where python-systemd is missing, and for user journals.
+        where python-systemd is missing, and for user journals (from `since_us`, no cursor).
         """
         readers = self._reader()
         if readers is None:
             found = self.entries([], since=f"@{since_us / 1e6:.6f}", grep=f"^{re.escape(prefix)}",
                                  fields=("MESSAGE", *fields))
-            return [{f: field(e, f) for f in ("MESSAGE", *fields) if f in e} for e in found]
+            return [{f: field(e, f) for f in ("MESSAGE", *fields) if f in e} for e in found], None
         reader = readers.covering(since_us, None)
         for match in self._group([]):  # the host of a central journal, if one was named
             reader.add_match(match)
-        reader.seek_realtime(since_us)
-        wanted, records = prefix.encode(), []
+        if after is None or not _seek_past(reader, after):
+            reader.seek_realtime(since_us)
+            after = None
+        wanted, records, read = prefix.encode(), [], False
         while reader._next():  # single-field reads: Reader.get_next() would convert every field
+            read = True
             try:
                 message = reader._get("MESSAGE")
             except (KeyError, OSError):
@@ -205,7 +216,10 @@ class Journal:
                     except (KeyError, OSError):
                         continue
                 records.append(entry)
-        return records
+        if read:  # at the end the reader stays on the last entry it read
+            with contextlib.suppress(OSError):
+                after = reader._get_cursor()
+        return records, after
 
     # --- Forward Secure Sealing (journald's tamper evidence; `bamon audit seal|verify`) ------------
     def _journalctl(self, args: Sequence[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -413,6 +427,16 @@ def _read(reader: Any, fields: Sequence[str], since_us: int | None, until_us: in
                 continue
         add(entry)
     return found
+
+
+def _seek_past(reader: Any, cursor: str) -> bool:
+    """Put the reader on the entry of `cursor` (the next step reads the one after it); False
+    when that entry is not there any more (sd-journal would stop at the nearest one instead)."""
+    try:
+        reader.seek_cursor(cursor)
+        return bool(reader._next()) and bool(reader.test_cursor(cursor))
+    except OSError:  # not a cursor sd-journal can read
+        return False
 
 
 def _narrowed(matches: list[str], group: Callable[[Sequence[str]], list[str]]) -> list[str]:

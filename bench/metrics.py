@@ -15,7 +15,9 @@ Figures:
     `bamon metrics` for the textfile pays it each time)
   * snapshot: status of every check (the `last` files) + counters
   * exposition: prometheus-client rendering the text format from a snapshot
-  * /metrics: both, as the ASGI app answers a scrape
+  * exposition, whole: both, as `bamon metrics` renders them
+  * /metrics, steady: both, as the web service's ASGI app answers scrape after scrape (a family
+    is rendered again only when its values changed: none do here)
   * textfile: the atomic write of the node_exporter file (prometheus-client's write + rename)
   * the whole `bamon metrics --textfile` process, as bamon.metrics.service runs it each minute
     (interpreter start, imports, config load, snapshot, write): wall time and CPU
@@ -24,6 +26,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import resource
 import statistics
@@ -64,6 +67,23 @@ def setup(root: Path, checks: int) -> tuple[Path, Callable[[Sequence[str]], subp
                         f"{now - 29_000_000} {0 if ok else 3}\n")
     units = "".join(f"bamon-check{i:04d}.timer loaded active waiting timer\n" for i in range(checks))
     return config, lambda argv: subprocess.CompletedProcess(list(argv), 0, units, "")
+
+
+def scrape(app: Any) -> Callable[[], object]:
+    """One GET of the ASGI app, as the web service serves it (the same app scrape after scrape:
+    families whose rows did not change are not rendered again)."""
+    async def get() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        await app({"type": "http", "method": "GET", "path": "/metrics", "query_string": b"", "headers": []},
+                  receive, send)
+
+    loop = asyncio.new_event_loop()  # one loop, as the service has: a new one per call costs ~1 ms
+    return lambda: loop.run_until_complete(get())
 
 
 def timed(what: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -112,7 +132,8 @@ def main() -> None:
             "config load (only when a file changed)": timed(lambda: load(config_file, None), args.repeat),
             "snapshot (status, counters)": timed(snapshot, args.repeat),
             "exposition (prometheus-client)": timed(lambda: prometheus.exposition(snap), args.repeat),
-            "/metrics (snapshot + exposition)": timed(lambda: prometheus.exposition(snapshot()), args.repeat),
+            "exposition, whole (`bamon metrics`)": timed(lambda: prometheus.exposition(snapshot()), args.repeat),
+            "/metrics, steady (the web service's app)": timed(scrape(prometheus.asgi_app(snapshot)), args.repeat),
             "textfile write (atomic)": timed(lambda: prometheus.write_textfile(snap, target), args.repeat),
         }
     print(f"{args.checks} checks, {len(body)} bytes of exposition, {len(body.splitlines())} lines; "

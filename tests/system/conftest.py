@@ -111,3 +111,11 @@ def debian13(system_host: None, bamon_deb: Path) -> Iterator[Container]:
     and remove the checks they add: other tests (upgrade, recovery) share it.
     """
     yield from installed(Container(suite="trixie"), bamon_deb, "the Debian 13 test container")
+
+
+@pytest.fixture(params=["debian12", "debian13"])
+def each_debian(request: pytest.FixtureRequest) -> Container:
+    """The shared Debian 12 container, then the shared Debian 13 one: for what differs between
+    systemd 252 and 257 (property formats, timer and retry behaviour)."""
+    result: Container = request.getfixturevalue("container" if request.param == "debian12" else "debian13")
+    return result

@@ -53,9 +53,10 @@ def _systemd_next(box: Container, timer: str) -> datetime:
     return datetime.fromtimestamp(int(out), tz=UTC)
 
 
-def test_interval_checks_started_together_run_at_their_own_phases(container: Container) -> None:
+def test_interval_checks_started_together_run_at_their_own_phases(each_debian: Container) -> None:
     """Three 5-s checks started in one go: after the first run (at once) each runs on the 5-s grid
     of UTC time at the phase its timer names, and status's next run is systemd's next elapse."""
+    container = each_debian
     names = ["grid_a", "grid_b", "grid_c"]
     calendars = {}
     try:

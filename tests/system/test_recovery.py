@@ -19,12 +19,10 @@ from nspawn import Container, wait_for
 from support import bamon, run_records, status, wait_status
 
 
-@pytest.fixture(params=["debian12", "debian13"])
-def box(request: pytest.FixtureRequest) -> Container:
+@pytest.fixture
+def box(each_debian: Container) -> Container:
     """The shared Debian 12 or Debian 13 container."""
-    fixture = "container" if request.param == "debian12" else "debian13"
-    result: Container = request.getfixturevalue(fixture)
-    return result
+    return each_debian
 
 
 def add_check(box: Container, name: str, body: str) -> None:

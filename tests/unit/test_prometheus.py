@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -45,9 +46,10 @@ class FakeJournal(Journal):
         super().__init__()
         self.records, self.since = records, []  # type: list[RunRecord], list[int]
 
-    def starting_with(self, prefix: str, fields: Any, *, since_us: int) -> list[dict[str, str]]:
+    def starting_with(self, prefix: str, fields: Any, *, since_us: int,
+                      after: str | None = None) -> tuple[list[dict[str, str]], str | None]:
         self.since.append(since_us)
-        return [{"MESSAGE": record_message(r), "SYSLOG_IDENTIFIER": f"bamon-{r.check}"} for r in self.records]
+        return [{"MESSAGE": record_message(r), "SYSLOG_IDENTIFIER": f"bamon-{r.check}"} for r in self.records], None
 
 
 def run(check: str, start_s: int, ok: bool) -> RunRecord:
@@ -198,19 +200,24 @@ def test_plain_checks_print_no_perfdata(snapshot: prometheus.Snapshot, monkeypat
     assert perfdata.last_values(snapshot.checks, Journal()) == {}
 
 
-def test_counters_read_a_real_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run records among output lines and other programs' lines, in journal files written by the
-    real systemd-journal-remote: read in-process (python-systemd) and by journalctl alike."""
+def remote_journal(directory: Path, entries: str) -> None:
+    """Entries appended to a journal file by the real systemd-journal-remote."""
     remote = Path("/lib/systemd/systemd-journal-remote")
     if not remote.exists():
         pytest.fail(f"{remote} is missing: install systemd-journal-remote (dev/install-deps)", pytrace=False)
+    done = subprocess.run([str(remote), f"--output={directory / 'remote.journal'}", "-"], input=entries, text=True,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_counters_read_a_real_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run records among output lines and other programs' lines, in journal files written by the
+    real systemd-journal-remote: read in-process (python-systemd) and by journalctl alike."""
     noise = (f"__REALTIME_TIMESTAMP={NOW_US}\n__MONOTONIC_TIMESTAMP={NOW_US}\n_BOOT_ID={BOOT}\n"
              "_HOSTNAME=web1\nSYSLOG_IDENTIFIER=sshd\nMESSAGE=bamon-runner logged in (not a record)\n\n")
     records = export("web1", "disk", [("exit-code", 3, "disk full")] * 2) + \
         export("web1", "api", [("success", 0, "bamon-run result=failed printed by the check itself")]) + noise
-    done = subprocess.run([str(remote), f"--output={tmp_path / 'remote.journal'}", "-"], input=records, text=True,
-                          capture_output=True, check=False)
-    assert done.returncode == 0, done.stderr
+    remote_journal(tmp_path, records)
     counted = []
     for reader in ("python-systemd", "journalctl"):
         if reader == "journalctl":
@@ -220,6 +227,31 @@ def test_counters_read_a_real_journal(tmp_path: Path, monkeypatch: pytest.Monkey
         counted.append({name: (t.runs, t.failures) for name, t in counters.checks.items()})
     # an output line that looks like a record is not the run's record line: it parses as no run
     assert counted == [{"disk": (2, 2), "api": (1, 0)}] * 2
+
+
+def test_a_frequent_reader_reads_on_past_its_last_entry_and_the_whole_window_once_per_overlap(
+        tmp_path: Path) -> None:
+    """The web service's counters: each update reads the journal from just past the entry where
+    the previous one stopped; the whole window again once per OVERLAP_S, and when that entry is
+    gone. The counts of `disk` are forgotten on purpose: only a read of the window brings them back."""
+    remote_journal(tmp_path, export("web1", "disk", [("exit-code", 3, "disk full")] * 2))
+    journal, start = Journal(directory=tmp_path), time.time()
+    counters = Counters()
+    counters.update(journal, now=start)
+    assert (counters.checks["disk"].runs, counters.checks["disk"].failures) == (2, 2) and counters.cursor
+    counters.checks["disk"] = Tally()
+    remote_journal(tmp_path, export("web1", "late", [("success", 0, "fine")]))
+    counters.update(journal, now=start + 10)
+    assert {n: (t.runs, t.failures) for n, t in counters.checks.items()} == {"disk": (0, 0), "late": (1, 0)}
+    assert counters.cursor is not None
+    counters.cursor = re.sub(r"^s=[0-9a-f]+", "s=" + "0" * 32, counters.cursor)  # an entry of no journal here
+    counters.update(journal, now=start + 20)
+    assert (counters.checks["disk"].runs, counters.checks["late"].runs) == (2, 1)
+    counters.checks["disk"] = Tally()
+    counters.update(journal, now=start + 30)
+    assert counters.checks["disk"].runs == 0  # the cursor is a good one again
+    counters.update(journal, now=start + OVERLAP_S)  # the window's turn
+    assert (counters.checks["disk"].runs, counters.checks["late"].runs) == (2, 1)
 
 
 def test_a_scraper_that_may_not_keep_the_counters_reads_only_the_runs_since_its_last_scrape(
@@ -276,13 +308,13 @@ def test_an_update_skips_the_records_it_counted_before_and_still_parses_odd_ones
     assert counters.checks["web"] == Tally(2, 1, run("web", 40, False).start_us)
     newer = run("web", 30, True)
     odd = FakeJournal([])
-    odd.starting_with = lambda prefix, fields, *, since_us: [  # type: ignore[method-assign]
+    odd.starting_with = lambda prefix, fields, *, since_us, after: ([  # type: ignore[method-assign]
         {"MESSAGE": record_message(run("web", 40, False)), "SYSLOG_IDENTIFIER": "bamon-web"},  # counted
         {"MESSAGE": record_message(newer).replace(" start_usec=", " start_usec=1 start_usec="),
          "SYSLOG_IDENTIFIER": "bamon-web"},  # the parser takes the last: newer, counts
         {"MESSAGE": f"bamon-run invocation=x9 start_usec={newer.start_us + 5} result=success exit_status=0 "
                     f"end_usec={newer.start_us + 9}", "SYSLOG_IDENTIFIER": "bamon-web"},  # another order
-    ]
+    ], None)
     counters.update(odd)
     assert counters.checks["web"] == Tally(4, 1, newer.start_us + 5)
 
