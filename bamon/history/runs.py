@@ -13,8 +13,10 @@ This is a library for the CLI, the notifier and the web API: plain data in, plai
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -204,6 +206,24 @@ def read(journal: Journal, check: str, *, output_format: str = "plain", since_us
          until_us: int | None = None) -> list[Run]:
     """Every run of `check` that started in [since, until], oldest first."""
     return read_many(journal, {check: output_format}, since_us=since_us, until_us=until_us)[check]
+
+
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """For a command that builds and prints many runs: no cyclic garbage collection meanwhile.
+
+    Runs, their records and the tuples, lists and dicts made of them hold no reference cycles:
+    reference counting frees them all, and the cyclic collector would only walk the growing
+    heap again and again (a 1-minute check over 30 days: a quarter of the time assembling the
+    runs, a third writing them as JSON). Not for the web service: the switch is process-wide.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def select(runs: list[Run], status: str | None = None, limit: int | None = None) -> list[Run]:

@@ -1,12 +1,15 @@
 """The fast paths of history and status read the same as the plain ones: journal readers open
 only the files whose span meets the time asked for (bamon/journal.py), run records are parsed
-from one regex match, and run times are written by arithmetic (bamon/history/)."""
+from one regex match, run times are written from cached parts (bamon/history/), and history's
+rows are built and aligned as before (bamon/cli/history.py, bamon/cli/output.py)."""
 
 from __future__ import annotations
 
+import gc
 import random
 import struct
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,10 @@ from typing import Any
 import pytest
 
 from bamon import journal as journal_module
+from bamon.cli import history as history_cli
+from bamon.cli.output import table
 from bamon.history.records import RunRecord, _parse_fields, parse_record, record_message
-from bamon.history.runs import iso_us
+from bamon.history.runs import iso_us, no_cycle_collection
 from bamon.journal import Journal, Readers, journal_spans
 
 MACHINE = "0123456789abcdef0123456789abcdef"
@@ -190,3 +195,41 @@ def test_times_by_arithmetic_are_the_isoformat_of_before() -> None:
     for us in moments:
         before = datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         assert iso_us(us) == before, us
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe"])
+def test_local_start_times_are_what_datetime_wrote(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        rng = random.Random(7)  # moments around the year, both DST changes among them
+        for us in [T0, T0 + 999_999] + [T0 + rng.randrange(0, 400 * DAY_US) for _ in range(3000)]:
+            expected = datetime.fromtimestamp(us / 1e6, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            assert history_cli._local(us) == expected, (zone, us)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_table_aligns_coloured_and_plain_cells_and_cuts_the_squeezed_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    green, red = "\033[32mOK\033[0m", "\033[31mFAILED\033[0m"
+    rows = [("a", green, "  two\tspaced   words "), ("bb", "SKIPPED", "x"), ("c", red, "y" * 60)]
+    assert table(("N", "STATUS", "OUT"), rows, squeeze="OUT").splitlines() == [
+        "N   STATUS   OUT",
+        f"a   {green}       two spaced words",
+        "bb  SKIPPED  x",
+        f"c   {red}   {'y' * 26}…",
+    ]
+    assert table(("A", "B"), []) == "A  B"
+    with pytest.raises(ValueError):
+        table(("A", "B"), [("only one",)])
+
+
+def test_no_cycle_collection_puts_the_collector_back_as_it_was() -> None:
+    for was_on in (True, False):
+        gc.enable() if was_on else gc.disable()
+        with no_cycle_collection():
+            assert not gc.isenabled()
+        assert gc.isenabled() is was_on
+    gc.enable()
