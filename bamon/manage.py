@@ -381,9 +381,12 @@ def reload_files(ctx: Context, actor: Actor = HAND_EDIT, strict: bool = True) ->
     """
     with locked(ctx.paths):
         if strict and ctx.live and not _pending(ctx):
-            # the files are the last version, live already (bamon's own writes wake the watch
-            # too), or a refused edit was undone by hand: then its report goes
-            ctx.systemd.reset_failed(naming.CONFIG_ERROR)
+            # The files are the last version kept, live already (bamon's own writes wake the
+            # watch too). A refused edit undone by hand gets here as well, its report still on
+            # show: clear it — unless the files have problems of their own (`bamon apply` keeps
+            # a version of what it found, broken entries included, and reports them the same way).
+            if not ctx.config(fresh=True).errors:
+                ctx.systemd.reset_failed(naming.CONFIG_ERROR)
             return Applied(False, ())
         config = ctx.config(fresh=True)
         if strict and config.errors:

@@ -75,7 +75,7 @@ class Counters:
             known = self.checks.get(entry.get("SYSLOG_IDENTIFIER", "").removeprefix("bamon-"))
             if known is not None and (start := _start_us(entry.get("MESSAGE", ""))) is not None \
                     and start <= known.newest_start_us:
-                continue  # counted by an earlier update: most of the window is read again each time
+                continue  # counted by an earlier update (each window overlaps the one before)
             record = from_entry(entry)
             if record is None or not record.check:
                 continue
@@ -128,7 +128,7 @@ def may_write(path: Path) -> bool:
 
 def _start_us(message: str) -> int | None:
     """The start_usec= of a record line without parsing all of it (a whole record costs ~3 µs,
-    and a scrape every few seconds reads the same 2,000 records of 1,000 checks again and again).
+    and each window read again holds the 2,000 records of 1,000 checks counted before).
     None unless the field is there exactly once, as a field of its own: other lines are left to
     the parser (which takes the last of two)."""
     if message.count(_START) != 1:

@@ -77,7 +77,7 @@ INFO = "bamon_check_info"
 STATUS = "bamon_check_status"
 PERFDATA = "bamon_check_metric"
 GENERATED = "bamon_metrics_generated_timestamp_seconds"
-NONE_YET = Tally()  # the counts of a check with no run recorded
+NONE_YET = Tally()  # the counts of a check with no run recorded (read only, never added to)
 
 
 def metric_names() -> set[str]:

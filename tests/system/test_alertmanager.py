@@ -136,6 +136,9 @@ def test_a_failing_check_alerts_alertmanager_through_the_notifier_and_its_recove
 
     [alert] = wait("the notifier's alert in Alertmanager", firing, timeout=60)
     assert alert["labels"]["team"] == "ops" and alert["labels"]["source"] == "bamon"  # type: ignore[index]
+    # Alertmanager sends "resolved" only for an alert it has notified: let it notify first
+    wait("the firing notification", lambda: any(
+        b["status"] == "firing" and b["commonLabels"].get("check") == "am_flaky" for b in hook.bodies), timeout=30)
     box.run(["touch", "/run/am-ok"])
     try:
         wait("the recovery to resolve it", lambda: firing() is None, timeout=60)

@@ -129,9 +129,28 @@ def test_config_reload_refuses_invalid_files_and_touches_nothing(cli: Cli, live:
     assert _reloads(runner) == 0
 
 
+def _resets(runner: FakeRunner) -> int:
+    return sum(call[:2] == ["systemctl", "reset-failed"] and "bamon.config-error.service" in call
+               for call in runner.calls)
+
+
+def test_nothing_new_clears_a_refused_edits_report_only_when_the_files_are_valid(
+        cli: Cli, live: Path, runner: FakeRunner) -> None:
+    live.write_text(CONFIG + "  - {name: broken, command: 'true', interval: often}\n")
+    cli("apply")  # applies what is valid and keeps a version of the files, the broken entry too
+    runner.calls.clear()
+    assert cli("config", "reload").out == "applied (no change to keep)\n"
+    assert _resets(runner) == 0  # the broken entry's report stays on show
+    live.write_text(CONFIG)
+    assert cli("config", "reload").code == 0
+    runner.calls.clear()
+    assert cli("config", "reload").out == "applied (no change to keep)\n"
+    assert _resets(runner) == 1  # e.g. a refused edit undone by hand: its report goes
+
+
 def test_an_edit_saved_while_the_watch_reloads_is_applied_by_the_same_start(
         cli: Cli, live: Path, runner: FakeRunner) -> None:
-    """systemd merges the path unit's trigger into the running start: the reload goes round again."""
+    """systemd watches nothing while the watch's reload runs: the reload goes round again."""
     assert cli("apply").code == 0
     first = CONFIG + "  - {name: first, command: 'true', interval: 60}\n"
     second = first + "  - {name: second, command: 'true', interval: 60}\n"
