@@ -122,7 +122,8 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # isdigit() alone also passes "²", which int() refuses
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise ApiError("invalid_query", f"{name} must be a whole number from {low} to {high}", f"?{name}={default}")
     return int(text)
 

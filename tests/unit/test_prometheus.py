@@ -238,7 +238,16 @@ def test_a_frequent_reader_reads_on_past_its_last_entry_and_the_whole_window_onc
     journal, start = Journal(directory=tmp_path), time.time()
     counters = Counters()
     counters.update(journal, now=start)
-    assert (counters.checks["disk"].runs, counters.checks["disk"].failures) == (2, 2) and counters.cursor
+    assert (counters.checks["disk"].runs, counters.checks["disk"].failures) == (2, 2)
+    if journal._reader() is None:
+        # no python-systemd (a pip venv): journalctl gives no cursor, and every update reads
+        # the whole window — which brings the forgotten counts back at once
+        assert counters.cursor is None
+        counters.checks["disk"] = Tally()
+        counters.update(journal, now=start + 10)
+        assert counters.checks["disk"].runs == 2
+        return
+    assert counters.cursor
     counters.checks["disk"] = Tally()
     remote_journal(tmp_path, export("web1", "late", [("success", 0, "fine")]))
     counters.update(journal, now=start + 10)
