@@ -106,8 +106,9 @@ async def put_layout(request: Request) -> Response:
     data = await read_json(request)
     fields(data, {"panels": list, "hidden": list}, required=("panels",))
     layout = {"panels": data["panels"], "hidden": data.get("hidden", [])}
+    # the Layout schema (openapi.py): each list at most 32 names of at most 64 characters
     if any(not isinstance(p, str) or len(p) > 64 for p in layout["panels"] + layout["hidden"]) \
-            or len(layout["panels"]) + len(layout["hidden"]) > 64:
+            or len(layout["panels"]) > 32 or len(layout["hidden"]) > 32:
         raise ApiError("invalid_body", "panels and hidden are lists of panel names", '{"panels": ["grid", "alerts"]}')
 
     def keep() -> None:

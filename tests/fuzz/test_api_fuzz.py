@@ -4,10 +4,15 @@ and every answer matches the documented schema, status codes and content type.
 Runs against the app in-process with systemd and journald replaced at their seams (as in the
 unit tier); writes land in a temporary config. Needs schemathesis from PyPI, so dev/test runs
 this directory in the venv only.
+
+The examples are the same on every run (derandomized): a gate must not fail on a new random
+draw one day and pass the next. BAMON_FUZZ_RANDOM=1 draws new ones each run, to explore
+(two defects so found: `?offset=²` answered 500, a layout of 33 panels was kept).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -63,6 +68,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
+          derandomize=os.environ.get("BAMON_FUZZ_RANDOM") != "1")
 def test_api_never_fails_and_matches_its_schema(case: Any) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, checks=CHECKS)

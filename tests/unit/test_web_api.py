@@ -274,8 +274,9 @@ def test_layout_is_kept_per_user(api: Any) -> None:
     assert api.put("/api/v1/layout", json=layout, headers=auth(api, "viewer")).status_code == 200
     assert api.get("/api/v1/layout", headers=auth(api, "viewer")).json() == layout
     assert api.get("/api/v1/layout", headers=auth(api, "admin")).json() == {"panels": [], "hidden": []}
-    bad = api.put("/api/v1/layout", json={"panels": [1]}, headers=auth(api, "viewer"))
-    assert bad.status_code == 400
+    for bad_layout in ({"panels": [1]}, {"panels": [f"p{i}" for i in range(33)]}, {"panels": ["x" * 65]}):
+        bad = api.put("/api/v1/layout", json=bad_layout, headers=auth(api, "viewer"))
+        assert bad.status_code == 400, bad_layout
 
 
 def test_users_and_tokens(api: Any) -> None:
