@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from test_central_journal import BOOT, export
+from test_central_journal import NOW_US as EXPORTED_US  # when the exported runs began
 
 from bamon.history.records import RunRecord, record_message
 from bamon.history.status import CheckStatus, collect
@@ -235,7 +236,9 @@ def test_a_frequent_reader_reads_on_past_its_last_entry_and_the_whole_window_onc
     the previous one stopped; the whole window again once per OVERLAP_S, and when that entry is
     gone. The counts of `disk` are forgotten on purpose: only a read of the window brings them back."""
     remote_journal(tmp_path, export("web1", "disk", [("exit-code", 3, "disk full")] * 2))
-    journal, start = Journal(directory=tmp_path), time.time()
+    # the updates' clock starts just after the runs it reads (not at the wall clock: the records'
+    # times are fixed when test_central_journal is imported, maybe long before this test runs)
+    journal, start = Journal(directory=tmp_path), EXPORTED_US / 1e6 + 5
     counters = Counters()
     counters.update(journal, now=start)
     assert (counters.checks["disk"].runs, counters.checks["disk"].failures) == (2, 2)
