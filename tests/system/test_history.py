@@ -112,7 +112,10 @@ def test_two_checks_failing_together_are_correlated(container: Container) -> Non
     container.run("rm -f /etc/bamon-test-outage")
     doc = json.loads(bamon(container, "analytics", "--json"))
     pairs = [c for c in doc["correlations"] if set(c["checks"]) == {"db_probe", "api_probe"}]
-    assert pairs and pairs[0]["correlation"] >= 0.8 and pairs[0]["sharedFailures"] >= 3, doc["correlations"]
+    # listed means r >= 0.5 with 3 shared failing slots (bamon/history/fleet.py); their failures
+    # are the same steps, so r is near 1 — less when the two runs of a step land on either side
+    # of a slot boundary, which a loaded host makes likelier (0.69 seen in a whole-suite run)
+    assert pairs and pairs[0]["correlation"] >= 0.6 and pairs[0]["sharedFailures"] >= 3, doc["correlations"]
     assert "fail together" in bamon(container, "analytics")
     for name in ("db_probe", "api_probe"):
         bamon(container, "remove", "-f", name)
