@@ -106,13 +106,13 @@ def _catch_up(ctx: Context, actor: Actor = HAND_EDIT) -> bool:
     return _version(ctx, "initial" if first else "hand-edit", None, actor)
 
 
-def _pending(ctx: Context) -> bool:
-    """Do the files differ from the last version? (True when versions cannot be kept: then
-    nothing tells, and reloading is the safe answer.)"""
+def edits_pending(ctx: Context, unknown: bool = False) -> bool:
+    """Do the files differ from the last version kept? `unknown` when versions cannot be kept:
+    nothing tells then (reloading answers True: the safe side; going round again, False)."""
     try:
         return store(ctx).pending()
     except BamonError:
-        return True
+        return unknown
 
 
 @contextmanager
@@ -380,7 +380,7 @@ def reload_files(ctx: Context, actor: Actor = HAND_EDIT, strict: bool = True) ->
     Without it (`bamon apply`), what is valid is applied and invalid entries are skipped, as at boot.
     """
     with locked(ctx.paths):
-        if strict and ctx.live and not _pending(ctx):
+        if strict and ctx.live and not edits_pending(ctx, unknown=True):
             # The files are the last version kept, live already (bamon's own writes wake the
             # watch too). A refused edit undone by hand gets here as well, its report still on
             # show: clear it — unless the files have problems of their own (`bamon apply` keeps
@@ -402,14 +402,6 @@ def reload_files(ctx: Context, actor: Actor = HAND_EDIT, strict: bool = True) ->
         ctx.reload()
         stopped = _stop_vanished(ctx) if ctx.live else []
     return Applied(versioned, tuple(stopped))
-
-
-def edits_pending(ctx: Context) -> bool:
-    """Do the files differ from the last version kept? (False when versions cannot be kept.)"""
-    try:
-        return store(ctx).pending()
-    except BamonError:
-        return False
 
 
 class ConfigRejected(BamonError):
