@@ -74,6 +74,19 @@ def click(driver: Any, css: str) -> None:
         lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
 
 
+def reachable(driver: Any, css: str) -> None:
+    """Scroll the element into view and require it displayed; a live re-render may replace it
+    between the two steps, so a stale handle means "find it again", not a failure."""
+    def shown(d: Any) -> bool:
+        element = d.find_element(By.CSS_SELECTOR, css)
+        d.execute_script("arguments[0].scrollIntoView()", element)
+        return bool(element.is_displayed())
+    try:
+        WebDriverWait(driver, 20, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)).until(shown)
+    except TimeoutException:
+        raise AssertionError(f"{css} cannot be brought into view") from None
+
+
 def tile(driver: Any, name: str) -> Any:
     return driver.find_element(By.CSS_SELECTOR, f'.tile[data-name="{name}"]')
 
@@ -378,14 +391,10 @@ def test_everything_is_reachable_at_375_px(dash: Dashboard, browser: Any) -> Non
     assert width <= viewport, f"the page scrolls sideways: {width} > {viewport}"
     for selector in ("#logout", "#customise", "#filter-tag", "#filter-status", '.panel[data-panel="alerts"]',
                      "#deliveries", '.panel[data-panel="add"] button[type=submit]'):
-        element = browser.find_element(By.CSS_SELECTOR, selector)
-        browser.execute_script("arguments[0].scrollIntoView()", element)
-        assert element.is_displayed(), selector
+        reachable(browser, selector)
     shot(browser, "mobile")
     tile(browser, "steady").click()
     for element_id in ("run-now", "disable", "delete", "history-chart", "success-window", "check-deliveries", "output"):
-        element = wait(browser).until(ec.presence_of_element_located((By.ID, element_id)))
-        browser.execute_script("arguments[0].scrollIntoView()", element)
-        assert element.is_displayed(), element_id
+        reachable(browser, f"#{element_id}")
     assert browser.execute_script("return document.documentElement.scrollWidth") <= viewport
     shot(browser, "mobile-check")
