@@ -55,13 +55,13 @@ def works_without_systemd(args: argparse.Namespace) -> bool:
                for p in PORTABLE)
 
 
-def require_systemd(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+def require_systemd(args: argparse.Namespace) -> None:
     """Raise a clear error when this command needs systemd and there is none."""
     if has_systemd() or works_without_systemd(args):
         return
-    from bamon.cli.tree import command_tree
+    from bamon.cli.tree import bamon_tree  # the whole parser: the one that ran knows one command
 
-    known = {c.path for c in command_tree(parser).walk()}
+    known = {c.path for c in bamon_tree().walk()}
     usable = ", ".join(p.usage for p in PORTABLE if p.path in known)
     raise BamonError(f"`bamon {' '.join(command_path(args))}` needs systemd, which this system does not have",
                      f"without systemd these work: {usable}")
