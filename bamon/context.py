@@ -19,8 +19,9 @@ from bamon.journal import Journal
 from bamon.paths import Paths
 from bamon.systemd import Systemd
 from bamon.units import naming
-from bamon.units.render import Generated, Target, generate
-from bamon.units.write import install_static_units, remove_ours, write_units
+
+# bamon.units.render and .write are imported where units are written: readers (status, history)
+# build a Context on every call and should not pay ~15 ms of imports for the generator.
 
 
 def _stderr(text: str) -> None:
@@ -98,6 +99,9 @@ class Context:
         if not self.live:
             self.note("--config/BAMON_CONFIG is not the file systemd reads; units were not reloaded")
             return
+        from bamon.units.render import Target, generate
+        from bamon.units.write import install_static_units, remove_ours, write_units
+
         # checks added without a reload (reload_added): the generator's units take over now
         remove_ours(self.paths.runtime_unit_dir, naming.UNIT_GLOB)
         if not self.paths.generator_installed():  # pip/Homebrew/snap: `bamon apply` mode
@@ -126,6 +130,9 @@ class Context:
             self.reload()
 
     def _load_added(self, name: str) -> bool:
+        from bamon.units.render import Generated, Target, generate
+        from bamon.units.write import write_units
+
         generator, runtime = self.paths.generator_output_dir, self.paths.runtime_unit_dir
         if not self.live or not self.paths.generator_installed() or not (generator / f"{naming.TARGET}.wants").is_dir():
             return False
