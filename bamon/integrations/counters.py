@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bamon.atomic import atomic_write
 from bamon.history.records import RECORD_PREFIX, from_entry
+from bamon.history.runs import status_of
 from bamon.journal import Journal
 
 # Records are logged when a run ends, and a correction a little later: read back this far
@@ -26,6 +28,9 @@ OVERLAP_S = 120.0
 # A first update counts the runs of the last day at most, not the whole retained history.
 FIRST_WINDOW_S = 86400.0
 _START = "start_usec="
+# What a failure is, as status and history say it: a Nagios check's WARNING (exit 1) is not
+# one; its UNKNOWN (exit 3) is, as every plain check's non-zero exit (FAILED).
+FAILED = frozenset({"FAILED", "UNKNOWN"})
 
 
 @dataclass
@@ -58,8 +63,10 @@ class Counters:
                 "checks": {n: [t.runs, t.failures, t.newest_start_us] for n, t in sorted(self.checks.items())}}
         atomic_write(path, json.dumps(data, separators=(",", ":")), durable=False)
 
-    def update(self, journal: Journal, now: float | None = None) -> None:
-        """Count the run records logged since the previous update."""
+    def update(self, journal: Journal, now: float | None = None, formats: Mapping[str, str] | None = None) -> None:
+        """Count the run records logged since the previous update. `formats` gives each check's
+        output_format (plain where it is not named): a Nagios check's WARNING is not a failure."""
+        formats = formats or {}
         now = time.time() if now is None else now
         since = self.updated - OVERLAP_S if self.updated else now - FIRST_WINDOW_S
         # Past the previous update's last entry only (a scrape every few seconds read the same
@@ -84,7 +91,8 @@ class Counters:
                 # a skipped run (dependency failing, load, max_concurrent, breaker open) ran no
                 # command: neither a run nor a failure
                 tally.runs += 0 if record.skipped else 1
-                tally.failures += 0 if record.ok or record.skipped else 1
+                tally.failures += 0 if record.ok or record.skipped else \
+                    status_of(record, formats.get(record.check, "plain")) in FAILED
                 tally.newest_start_us = record.start_us
         self.updated = now
 

@@ -67,7 +67,8 @@ GAUGES: dict[str, tuple[str, Gauge]] = {
 }
 COUNTERS: dict[str, tuple[str, Callable[[Tally], int]]] = {
     "bamon_check_runs": ("runs of the check recorded since counting began", lambda t: t.runs),
-    "bamon_check_failures": ("failed runs of the check recorded since counting began", lambda t: t.failures),
+    "bamon_check_failures": ("failed runs of the check recorded since counting began "
+                             "(FAILED or UNKNOWN; a Nagios WARNING is not one)", lambda t: t.failures),
 }
 INFO = "bamon_check_info"
 # The status word and systemd's failure reason as labels, value 1: one series per check at a
@@ -171,7 +172,7 @@ def take(config: Config, paths: Paths, systemd: Systemd | None, journal: Journal
     checks = collect(config, paths, systemd, None)  # no journal: metrics never carry output
     counters = kept.current() if kept is not None else Counters.load(counters_file(paths))
     if journal is not None:
-        counters.update(journal)
+        counters.update(journal, formats={s.name: s.output_format for s in config.scripts})
         if may_write(counters_file(paths)):
             with contextlib.suppress(OSError):
                 counters.save(counters_file(paths))

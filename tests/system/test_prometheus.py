@@ -14,6 +14,7 @@ its exit status, consecutive failures and counters.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import urllib.error
@@ -142,7 +143,10 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         container: Container, checks: None, tmp_path: Path) -> None:
     bamon(container, "add", "prom_perf", "-c", "echo 'RT OK | rt=0.25s;1;2'", "-i", "1h", "--output-format", "nagios")
+    bamon(container, "add", "prom_warn", "-c", "echo 'DISK WARNING - 85% used'; exit 1", "-i", "1h",
+          "--output-format", "nagios")
     container.run(["systemctl", "start", "bamon-prom_perf.service"])
+    wait_status(container, "prom_warn", "WARNING")  # its first run, at once
     dash = set_up(container, idle_exit=60)  # web.listen on a free port; the socket started, the service not yet
     try:
         container.wait_for(lambda: active(container, "bamon.web.service") == "inactive", 30, 0.5,
@@ -160,6 +164,10 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
         # perfdata of the last run, read from the journal by the service (the output itself is not there)
         assert b'bamon_check_metric{check="prom_perf",metric="rt",unit="s"} 0.25' in body and b"RT OK" not in body
         again = fetch(f"{dash.base}/metrics")[2]  # the next scrape keeps it without reading the run again
+        # a Nagios WARNING ran and is counted as a run, not as a failure (as status says it)
+        counted = {name: float(value) for name, value in re.findall(
+            rb'^bamon_check_(runs|failures)_total\{check="prom_warn"\} (\S+)$', again, re.MULTILINE)}
+        assert counted[b"runs"] >= 1 and counted[b"failures"] == 0, counted
         assert b'bamon_check_metric{check="prom_perf",metric="rt",unit="s"} 0.25' in again
         # the auth rule: /metrics is open to a scraper, everything else still needs a token
         assert fetch(f"{dash.base}/api/v1/status")[0] == 401
@@ -188,3 +196,4 @@ def test_prometheus_scrapes_metrics_from_the_socket_activated_web_service(
     finally:
         tear_down(dash)
         bamon(container, "remove", "-f", "prom_perf")
+        bamon(container, "remove", "-f", "prom_warn")

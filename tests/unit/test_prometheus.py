@@ -140,6 +140,20 @@ def test_skipped_runs_are_neither_runs_nor_failures() -> None:
     assert (counters.checks["a"].runs, counters.checks["a"].failures) == (2, 1)
 
 
+def test_a_nagios_warning_is_not_a_failure() -> None:
+    """As status and history say it: exit 1 of a Nagios check is WARNING, exit 2 CRITICAL
+    (FAILED), exit 3 UNKNOWN; the same exit 1 of a plain check is FAILED."""
+    def exiting(check: str, ago: int, code: int) -> RunRecord:
+        return dataclasses.replace(run(check, ago, False), exit_status=code)
+
+    journal = FakeJournal([exiting(check, ago, code) for check in ("n", "p")
+                           for ago, code in ((50, 1), (40, 2), (30, 3), (20, 1))])
+    counters = Counters()
+    counters.update(journal, formats={"n": "nagios"})
+    assert (counters.checks["n"].runs, counters.checks["n"].failures) == (4, 2)
+    assert (counters.checks["p"].runs, counters.checks["p"].failures) == (4, 4)
+
+
 def test_textfile_is_replaced_whole(snapshot: prometheus.Snapshot, tmp_path: Path) -> None:
     target = tmp_path / "node-exporter" / "bamon.prom"
     target.parent.mkdir()
