@@ -91,8 +91,7 @@ class Counters:
                 # a skipped run (dependency failing, load, max_concurrent, breaker open) ran no
                 # command: neither a run nor a failure
                 tally.runs += 0 if record.skipped else 1
-                tally.failures += 0 if record.ok or record.skipped else \
-                    status_of(record, formats.get(record.check, "plain")) in FAILED
+                tally.failures += int(status_of(record, formats.get(record.check, "plain")) in FAILED)
                 tally.newest_start_us = record.start_us
         self.updated = now
 
