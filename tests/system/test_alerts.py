@@ -144,7 +144,9 @@ def test_failure_alerts_each_routed_channel_once_with_evidence_then_recovers(
     assert actions["mostly-failing"][:3] == ["send"] + ["already-alerted"] * 2
     # a second rule, on the error rate read back from the run records in journald: its own alert
     [rate] = receiver.at("/rate")
-    assert rate.body["rule"] == "mostly-failing" and rate.body["evidence"]["consecutive_failures"] == 2
+    # (at or past its threshold of 2: as above, a notifier reports the latest run, and with runs
+    # 2 s apart the next one may have ended before it reads)
+    assert rate.body["rule"] == "mostly-failing" and rate.body["evidence"]["consecutive_failures"] >= 2
     # the broken channel was tried and recorded, and did not stop the others
     deliveries = box.run(["journalctl", "-o", "json", "--no-pager", "BAMON_EVENT=alert.delivery",
                           "BAMON_CHECK=plain_check"]).stdout
