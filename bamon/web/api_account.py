@@ -15,6 +15,11 @@ from bamon.web.errors import ApiError
 from bamon.web.http import COOKIE, fields, identify, read_json, requires, respond, state, who
 from bamon.web.store import JsonStore
 
+# A layout's bounds, here and in its OpenAPI schema (openapi.py reads them): each list holds at
+# most LAYOUT_LIST_MAX panel names of at most PANEL_NAME_MAX characters.
+LAYOUT_LIST_MAX = 32
+PANEL_NAME_MAX = 64
+
 
 def _audit(request: Request, action: str, user: str, detail: str = "") -> None:
     audit_mod.record(Context(state(request).paths).journal, action, None, after=detail, actor=user, via="web")
@@ -106,9 +111,8 @@ async def put_layout(request: Request) -> Response:
     data = await read_json(request)
     fields(data, {"panels": list, "hidden": list}, required=("panels",))
     layout = {"panels": data["panels"], "hidden": data.get("hidden", [])}
-    # the Layout schema (openapi.py): each list at most 32 names of at most 64 characters
-    if any(not isinstance(p, str) or len(p) > 64 for p in layout["panels"] + layout["hidden"]) \
-            or len(layout["panels"]) > 32 or len(layout["hidden"]) > 32:
+    if any(not isinstance(p, str) or len(p) > PANEL_NAME_MAX for p in layout["panels"] + layout["hidden"]) \
+            or len(layout["panels"]) > LAYOUT_LIST_MAX or len(layout["hidden"]) > LAYOUT_LIST_MAX:
         raise ApiError("invalid_body", "panels and hidden are lists of panel names", '{"panels": ["grid", "alerts"]}')
 
     def keep() -> None:

@@ -18,12 +18,14 @@ from starlette.schemas import SchemaGenerator
 from bamon import __version__
 from bamon.config import schema as config_schema
 from bamon.notify.ledger import OUTCOMES
+from bamon.web.api_account import LAYOUT_LIST_MAX, PANEL_NAME_MAX
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "hint"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}}}}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _STR, _TIME = {"type": "string"}, {"type": "string", "format": "date-time"}
+_PANEL_LIST = {"type": "array", "items": {"type": "string", "maxLength": PANEL_NAME_MAX}, "maxItems": LAYOUT_LIST_MAX}
 
 
 def _page_of(item: str) -> dict[str, Any]:
@@ -74,8 +76,7 @@ def components() -> dict[str, Any]:
             "Session": {"type": "object", "required": ["user", "role", "csrf"], "properties": {
                 "user": {"type": "string"}, "role": {"type": "string"}, "csrf": {"type": "string"}}},
             "Layout": {"type": "object", "required": ["panels"], "additionalProperties": False, "properties": {
-                "panels": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 32},
-                "hidden": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 32}}},
+                "panels": _PANEL_LIST, "hidden": _PANEL_LIST}},
             "NewUser": {"type": "object", "required": ["name", "role", "password"], "additionalProperties": False,
                         "properties": {"name": {"type": "string"}, "password": {"type": "string"},
                                        "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}}},
