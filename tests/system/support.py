@@ -53,6 +53,12 @@ def status(box: Container, name: str, user: str | None = None) -> dict[str, Any]
     return entries[0]
 
 
+def history_runs(box: Container, name: str, *args: str) -> list[dict[str, Any]]:
+    """`bamon history NAME --json ARGS` runs, newest first: what bamon itself reads of them."""
+    runs: list[dict[str, Any]] = json.loads(bamon(box, "history", name, "--json", *args))["runs"]
+    return runs
+
+
 def output_text(entry: dict[str, Any]) -> str:
     """A status entry's output as one text: `output` is a string for one line, an array for several."""
     output = entry["output"]

@@ -14,16 +14,11 @@ from typing import Any
 
 from alert_receiver import Receiver
 from nspawn import Container
-from support import bamon, status
+from support import bamon, history_runs, status
 
 # fails every third run; says which run it is
 EVERY_THIRD_FAILS = ('n=$(cat "$STATE_DIRECTORY/n" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$STATE_DIRECTORY/n"; '
                      'echo "run $n"; [ $((n % 3)) -ne 0 ]')
-
-
-def history(box: Container, name: str, *args: str) -> list[dict[str, Any]]:
-    runs: list[dict[str, Any]] = json.loads(bamon(box, "history", name, "--json", *args))["runs"]
-    return runs
 
 
 def analytics(box: Container, name: str) -> dict[str, Any]:
@@ -35,15 +30,15 @@ def test_history_shows_exactly_the_runs_with_statuses_cpu_and_output(container: 
     bamon(container, "add", "counted", "-c", EVERY_THIRD_FAILS, "--disabled")
     for _ in range(9):
         bamon(container, "now", "-n", "counted", check=False)
-    runs = history(container, "counted")
+    runs = history_runs(container, "counted")
     assert len(runs) == 9
     assert [r["output"] for r in runs] == [[f"run {n}"] for n in range(9, 0, -1)]  # newest first
     assert [r["status"] for r in runs] == ["FAILED" if n % 3 == 0 else "OK" for n in range(9, 0, -1)]
     assert all(r["exitCode"] == (1 if n % 3 == 0 else 0) for r, n in zip(runs, range(9, 0, -1), strict=True))
     assert all(r["cpu"] is not None and 0 <= r["cpu"] < 5 for r in runs)
-    failed = history(container, "counted", "--status", "FAILED")
+    failed = history_runs(container, "counted", "--status", "FAILED")
     assert [r["output"] for r in failed] == [["run 9"], ["run 6"], ["run 3"]]
-    assert len(history(container, "counted", "-n", "4")) == 4
+    assert len(history_runs(container, "counted", "-n", "4")) == 4
     table = bamon(container, "history", "counted")  # piped: plain rows, no sparklines
     assert table.splitlines()[0].split()[:3] == ["START", "STATUS", "DURATION"] and len(table.splitlines()) == 10
     bad = container.run(["bamon", "history", "counted", "--since", "banana"], check=False)
@@ -73,11 +68,12 @@ def test_history_and_status_read_runs_across_rotated_journal_files(container: Co
         container.run("journalctl --rotate")  # the next run lands in a new file
         time.sleep(1.1)  # whole seconds apart: --since below falls between two runs
     assert int(container.run("journalctl --header | grep -c '^File path:'").stdout) >= files_before + 6
-    runs = history(container, "rotated")
+    runs = history_runs(container, "rotated")
     assert [r["output"] for r in runs] == [[f"run {n}"] for n in range(6, 0, -1)]
     assert [r["status"] for r in runs] == ["FAILED" if n % 3 == 0 else "OK" for n in range(6, 0, -1)]
     since = container.run(["date", "-d", starts[3], "+%Y-%m-%d %H:%M:%S"]).stdout.strip()
-    assert [r["output"] for r in history(container, "rotated", "--since", since)] == [["run 6"], ["run 5"], ["run 4"]]
+    since_then = history_runs(container, "rotated", "--since", since)
+    assert [r["output"] for r in since_then] == [["run 6"], ["run 5"], ["run 4"]]
     last = status(container, "rotated")
     assert last["output"] == "run 6" and last["result"] == "Failed" and last["error"] == "Exit code 1: run 6"
     bamon(container, "remove", "-f", "rotated")
@@ -137,11 +133,11 @@ def test_perfdata_of_the_real_check_disk_and_check_load_plugins(container: Conta
     bamon(container, "add", "load", "-c", f"{plugins}/check_load -w 5000,5000,5000 -c 9000,9000,9000",
           "--output-format", "nagios", "--disabled")
     bamon(container, "now", "-n", "root_disk", "-n", "load", check=False)
-    (disk,) = history(container, "root_disk")
+    (disk,) = history_runs(container, "root_disk")
     assert disk["status"] in ("OK", "WARNING", "FAILED") and disk["problems"] == []
     root = _metrics(disk)["/"]
     assert root["unit"] in ("B", "MB") and root["value"] > 0 and root["crit"] and root["max"] > root["value"]
-    (load,) = history(container, "load")
+    (load,) = history_runs(container, "load")
     assert load["status"] == "OK" and load["problems"] == []
     assert {"load1", "load5", "load15"} <= set(_metrics(load)) and _metrics(load)["load1"]["crit"] == "9000.000"
     for name in ("root_disk", "load"):
@@ -157,13 +153,13 @@ def test_nagios_exit_1_is_warning_not_failed(container: Container) -> None:
     bamon(container, "now", "-n", "queue", "-n", "queue_plain", check=False)
     assert status(container, "queue")["status"] == "WARNING"
     assert status(container, "queue_plain")["status"] == "FAILED"  # plain scripts: non-zero is a failure
-    (run,) = history(container, "queue")
+    (run,) = history_runs(container, "queue")
     assert run["status"] == "WARNING" and _metrics(run)["queue"]["value"] == 42
-    assert [r["status"] for r in history(container, "queue", "--status", "warning")] == ["WARNING"]
+    assert [r["status"] for r in history_runs(container, "queue", "--status", "warning")] == ["WARNING"]
     container.run("echo 2 > /var/lib/bamon/checks/queue/code")
     bamon(container, "now", "-n", "queue", check=False)
     assert status(container, "queue")["status"] == "FAILED"  # CRITICAL
-    assert [r["status"] for r in history(container, "queue")] == ["FAILED", "WARNING"]
+    assert [r["status"] for r in history_runs(container, "queue")] == ["FAILED", "WARNING"]
     for name in ("queue", "queue_plain"):
         bamon(container, "remove", "-f", name)
 

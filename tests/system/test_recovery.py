@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from nspawn import Container, wait_for
-from support import bamon, run_records, status, wait_status
+from support import bamon, history_runs, run_records, status, wait_status
 
 
 @pytest.fixture
@@ -41,8 +41,7 @@ def remove_check(box: Container, *names: str) -> None:
 
 def runs(box: Container, name: str) -> list[dict[str, Any]]:
     """`bamon history NAME --json` runs, oldest first."""
-    found: list[dict[str, Any]] = json.loads(bamon(box, "history", name, "-n", "0", "--json"))["runs"]
-    return found[::-1]
+    return history_runs(box, name, "-n", "0")[::-1]
 
 
 def notifier_runs(box: Container, name: str) -> int:

@@ -8,7 +8,6 @@ scripts.d file, as an operator would, and judge them by what the checks themselv
 from __future__ import annotations
 
 import http.server
-import json
 import re
 import socket
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import installed
 from nspawn import Container, wait_for
-from support import bamon, output_text, status, wait_status
+from support import bamon, history_runs, output_text, status, wait_status
 
 HTTP_PORT = 18163  # the container shares the host's network: a port in the tests' range
 PROFILE_GOALS = {"balanced": 4.0, "strict": 2.5}
@@ -29,7 +28,7 @@ def output_of(box: Container, name: str) -> str:
     """Everything the check's last run printed, as bamon reads it: the lines of the check's stream
     up to its run record. (Not by _SYSTEMD_INVOCATION_ID: journald 252 can leave the id off a
     short run's last lines, which it reads after the process ended; CI lost a third line so.)"""
-    runs = json.loads(bamon(box, "history", name, "-n", "1", "--json"))["runs"]
+    runs = history_runs(box, name, "-n", "1")
     return "".join(f"{line}\n" for line in runs[0]["output"]) if runs else ""
 
 
