@@ -134,8 +134,14 @@ def install(box: Container, variants: list[Variant], count: int, interval: int) 
         box.run("systemctl daemon-reload", timeout=600)
 
 
-def runs_so_far(box: Container, v: Variant) -> int:
-    out = box.run(f"journalctl -q -o cat --no-pager -u '{v.glob}' MESSAGE_ID={UNIT_SUCCESS} | wc -l",
+def runs_between(box: Container, v: Variant, cursor: str, until: float) -> int:
+    """Runs of `v` that finished after the journal's `cursor` and before `until` (the epoch).
+
+    Only the window's own entries are read: counting each variant's whole history grew with
+    every round and took longer than the windows themselves.
+    """
+    out = box.run(f"journalctl -q -o cat --no-pager --after-cursor='{cursor}' --until=@{until:.6f} "
+                  f"MESSAGE_ID={UNIT_SUCCESS} | grep -c -E '^(bamon-)?bt-{v.key}-' || true",
                   timeout=300).stdout
     return int(out.strip() or 0)
 
@@ -145,14 +151,14 @@ def window(box: Container, v: Variant | None, seconds: float, warmup: float) -> 
     if v:
         box.run(f"systemctl start bt-{v.key}.target")
     time.sleep(warmup)
-    runs0 = runs_so_far(box, v) if v else 0
+    cursor = cursor_now(box) if v else ""
     cpu0 = box.cpu_usec()
     time.sleep(seconds)
     cpu1 = box.cpu_usec()
-    runs1 = runs_so_far(box, v) if v else 0
+    until = time.time()
     if v:
         box.run(f"systemctl stop bt-{v.key}.target")
-    return (cpu1 - cpu0) / 1000, runs1 - runs0
+    return (cpu1 - cpu0) / 1000, runs_between(box, v, cursor, until) if v else 0
 
 
 def measure(box: Container, variants: list[Variant], rounds: int, seconds: float, warmup: float) -> dict[str, float]:

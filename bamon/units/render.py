@@ -14,7 +14,7 @@ from pathlib import Path
 from bamon.config.issues import ConfigIssue
 from bamon.config.model import Config, Script, Web
 from bamon.recovery import units as recovery_units
-from bamon.units import hardening, naming, phase
+from bamon.units import hardening, naming, phase, shell
 from bamon.units.escape import env_assignment, exec_arg, plain
 
 RUN_CHECK = Path(__file__).with_name("run-check")
@@ -97,6 +97,9 @@ def service_unit(script: Script, target: Target) -> str:
         "# bamon.slice's cgroup: run-check reads the run's CPU time there (and counts running checks)",
         f'Environment="BAMON_SLICE={naming.SLICE_DIR[target.user_mode]}"',  # %U: systemd's, as is
     ]
+    if shell.runs_inline(script.command):
+        lines += ["# the command is plain words (bamon/units/shell.py): it cannot skip the record, so no subshell",
+                  f"Environment={env_assignment('BAMON_INLINE', '1')}"]
     user = hardening.run_as(script, target.user_mode)
     lines += _state_directory(script, user)
     lines += [f"Environment={env_assignment(k, v)}" for k, v in script.environment]

@@ -72,6 +72,28 @@ def test_cpu_time_of_a_run_comes_from_its_cgroup_to_the_microsecond(container: C
     bamon(container, "remove", "-f", "burn")
 
 
+def test_a_plain_command_runs_without_a_subshell_and_others_keep_theirs(container: Container) -> None:
+    """A fork fewer per run for plain words (bamon/units/shell.py): bash and the command alone."""
+    bamon(container, "add", "plain_wait", "-c", "sleep 4", "-i", "1h")
+    bamon(container, "add", "shell_wait", "-c", "sleep 4 || exit 1", "-i", "1h")
+    container.run("systemctl start --no-block bamon-plain_wait.service bamon-shell_wait.service")
+
+    def processes(name: str) -> list[str]:  # the commands of the processes in the run's cgroup
+        procs = f"/sys/fs/cgroup/bamon.slice/bamon-{name}.service/cgroup.procs"
+        return sorted(container.run(f"xargs -r -I{{}} cat /proc/{{}}/comm < {procs}", check=False).stdout.split())
+
+    for name in ("plain_wait", "shell_wait"):
+        wait_for(lambda: "sleep" in processes(name), 10, 0.2, f"{name}'s sleep")  # noqa: B023 (used at once)
+    assert processes("plain_wait") == ["bash", "sleep"] and processes("shell_wait") == ["bash", "bash", "sleep"]
+    env = container.run("systemctl show -p Environment --value bamon-plain_wait.service").stdout
+    assert "BAMON_INLINE=1" in env.split()
+    assert "BAMON_INLINE" not in container.run("systemctl show -p Environment --value bamon-shell_wait.service").stdout
+    for name in ("plain_wait", "shell_wait"):
+        entry = wait_status(container, name, "OK", timeout=20)
+        assert entry["exitCode"] == 0
+        bamon(container, "remove", "-f", name)
+
+
 def test_exit_3_with_stderr_is_failed_with_exit_code_and_text(container: Container) -> None:
     bamon(container, "add", "broken_app", "-c", 'echo "disk on fire" >&2; exit 3', "-i", "2s")
     entry = wait_status(container, "broken_app", "FAILED", with_output=True)

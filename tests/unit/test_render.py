@@ -31,6 +31,7 @@ from bamon.units.render import (
 LoadConfig = Callable[..., Config]
 GOLDEN = Path(__file__).parent / "golden"
 SLICE_ENV = '"BAMON_SLICE=/sys/fs/cgroup/bamon.slice"'
+INLINE_ENV = '"BAMON_INLINE=1"'  # the command is plain words: run-check runs it without a subshell
 UPDATE = os.environ.get("BAMON_UPDATE_GOLDEN") == "1"
 TARGET = Target(run_check=Path("/usr/lib/bamon/run-check"))
 ETC = Path("/etc/bamon")
@@ -224,7 +225,7 @@ def test_state_directory_only_where_it_is_needed(load_config: LoadConfig) -> Non
           - {name: sandboxed, command: x}
         """)
     units = {s.name: _settings(service_unit(s, TARGET)) for s in config.scripts}
-    assert units["fast"]["Environment"] == [SLICE_ENV, '"STATE_DIRECTORY=%S/bamon/checks/fast"']
+    assert units["fast"]["Environment"] == [SLICE_ENV, INLINE_ENV, '"STATE_DIRECTORY=%S/bamon/checks/fast"']
     assert "StateDirectory" not in units["fast"]
     assert units["fast_nobody"]["StateDirectory"] == ["bamon/checks/fast_nobody"]
     assert units["sandboxed"]["StateDirectory"] == ["bamon/checks/sandboxed"]
@@ -250,7 +251,18 @@ def test_user_and_dynamic_user(representative: Config) -> None:
 
 def test_environment_is_quoted(representative: Config) -> None:
     env = _settings(service_unit(representative.script("nightly.backup"), TARGET))["Environment"]  # type: ignore[arg-type]
-    assert env == [SLICE_ENV, '"GREETING=héllo \\"world\\" $HOME 50%%"', '"RETRIES=3"', '"VERBOSE=true"']
+    assert env == [SLICE_ENV, INLINE_ENV, '"GREETING=héllo \\"world\\" $HOME 50%%"', '"RETRIES=3"', '"VERBOSE=true"']
+
+
+def test_only_plain_words_run_without_a_subshell(load_config: LoadConfig) -> None:
+    """BAMON_INLINE=1 (bamon/units/shell.py): run-check runs these commands in its own shell."""
+    config = load_config("""\
+        scripts:
+          - {name: plain, command: curl -fsS http://localhost/health}
+          - {name: shell, command: "curl -fsS http://localhost/health || exit 2"}
+        """)
+    env = {s.name: _settings(service_unit(s, TARGET))["Environment"] for s in config.scripts}
+    assert INLINE_ENV in env["plain"] and INLINE_ENV not in env["shell"]
 
 
 def test_every_check_names_its_slices_cgroup_in_both_modes(representative: Config) -> None:

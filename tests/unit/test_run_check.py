@@ -20,6 +20,7 @@ import pytest
 
 from bamon.history.records import parse_record, parse_state_line
 from bamon.units.render import RUN_CHECK
+from bamon.units.shell import runs_inline
 
 RECORD = re.compile(r"<(?P<priority>\d)>(?P<message>bamon-run .*)\n\Z")
 
@@ -66,9 +67,10 @@ def run_check(tmp_path: Path) -> RunCheck:
     (slice_dir / "bamon-probe.service" / "cpu.stat").write_text(
         f"usage_usec {CGROUP_CPU_USEC}\nuser_usec 1\nsystem_usec 2\n")
 
-    def run(command: str, invocation: str = "inv-1", name: str = "probe") -> Run:
+    def run(command: str, invocation: str = "inv-1", name: str = "probe", inline: bool = False) -> Run:
         done = _wrapper(command, {"STATE_DIRECTORY": str(state), "INVOCATION_ID": invocation,
-                                  "HOME": str(tmp_path), "BAMON_SLICE": str(slice_dir)}, name)
+                                  "HOME": str(tmp_path), "BAMON_SLICE": str(slice_dir),
+                                  **({"BAMON_INLINE": "1"} if inline else {})}, name)
         _, record = split_record(done.stderr)
         return Run(done.returncode, done.stdout, done.stderr, (state / "last").read_text(), record)
 
@@ -218,6 +220,50 @@ def test_command_behaves_like_bash_c(run_check: RunCheck, tmp_path: Path, comman
     run = run_check(command)
     assert (run.stdout, run.returncode) == (expected.stdout, expected.returncode)
     assert run.last.split()[2] == str(expected.returncode)
+
+
+# Plain words (bamon/units/shell.py), which the generator lets run-check run without a subshell.
+PLAIN = [
+    "true",
+    "false",
+    "echo hello world",
+    "test -d /tmp && echo dir",
+    "[ -e /nonexistent ] || echo missing",
+    "ls /nonexistent",
+    "echo a b c | tr a-z A-Z",
+    "echo one; echo two >&2; false",
+    "sleep 0.1 && echo slept",
+    "echo gone >/dev/null 2>&1; echo kept",
+    "/bin/echo by path",
+    "cat /nonexistent 2>&1 | wc -l",
+    "echo x # a comment, then [ more ] words",
+    "# what it checks\ntrue\nfalse",
+    "false | true",
+]
+
+
+@pytest.mark.parametrize("command", PLAIN + [c for c in COMMANDS if runs_inline(c)])
+def test_plain_words_behave_like_bash_c_without_a_subshell(run_check: RunCheck, tmp_path: Path,
+                                                           command: str) -> None:
+    assert runs_inline(command)
+    expected = _bash_c(command, tmp_path)
+    for inline in (True, False):
+        run = run_check(command, inline=inline)
+        assert (run.stdout, run.returncode) == (expected.stdout, expected.returncode)
+        assert run.last.split()[2] == run.record["exit_status"] == str(expected.returncode)
+
+
+def test_inline_runs_in_run_checks_own_shell_and_without_it_in_a_subshell(run_check: RunCheck) -> None:
+    """BAMON_INLINE=1 is the generator's word that the command is plain; anything else keeps the subshell."""
+    own, sub = (run_check("echo $BASHPID $$", inline=inline).stdout.split() for inline in (True, False))
+    assert own[0] == own[1] and sub[0] != sub[1]
+
+
+def test_a_retried_inline_command_gets_a_record_per_attempt(tmp_path: Path) -> None:
+    done = _wrapper("false", {"STATE_DIRECTORY": str(tmp_path), "INVOCATION_ID": "i", "BAMON_INLINE": "1",
+                              "BAMON_RETRY_DELAYS": "0 0"})
+    results = [dict(p.split("=", 1) for p in line.split()[1:])["attempt"] for line in done.stderr.splitlines()]
+    assert (done.returncode, results) == (1, ["1", "2", "3"])
 
 
 def test_command_cannot_touch_the_wrappers_variables(run_check: RunCheck) -> None:

@@ -1,0 +1,58 @@
+"""Whether a check's command may run in run-check's own shell, without a subshell.
+
+run-check runs a command with `eval`. In a subshell, the command's `exit`, `exec`, traps and
+assignments cannot skip or corrupt the run record that follows it; but the subshell is a fork on
+every run, about a sixth of what a whole successful run of `true` costs the host
+(bench/timers.py). Most checks are plain words — `curl -fsS http://localhost/health`,
+`systemctl is-active nginx`, a Nagios plugin with its options — and a command of plain words
+can do none of those things, so the generator tells run-check to skip the subshell for them
+(`BAMON_INLINE=1`, docs/run-check.md).
+
+The test is deliberately conservative and decided once, when the unit is written: any
+character that could expand, quote, group or assign, or any shell builtin or keyword in command
+position, and the command keeps its subshell. A wrong "no" costs one fork; a wrong "yes" could
+lose a record, so every doubt is a "no".
+"""
+
+from __future__ import annotations
+
+import re
+
+# Only these characters: no $ ` \ ' " (expansions and quoting, which could spell any word),
+# no ( ) { } (subshells, groups, functions), no = (assignments). Globs, redirections, pipes,
+# lists and comments stay: they cannot change the shell that runs them.
+_PLAIN = re.compile(r"[A-Za-z0-9 \t\n_./:,@%+~^*?!#\[\]<>|&;-]*")
+# Where a new command may begin: after ; & | and newlines (&& || |& are made of these). Splitting
+# also inside `2>&1` only adds words to check, never hides one.
+_SEPARATORS = re.compile(r"[;&|\n]")
+
+# bash 5.2's builtins (`compgen -b`) and reserved words (`compgen -k`): any of them in command
+# position may change the shell (exit, exec, trap, set, read, cd, …) or start a compound command
+# whose body this check does not follow (if, while, time, !, [[, …).
+_BUILTINS = frozenset(
+    ". : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs "
+    "disown echo enable eval exec exit export false fc fg getopts hash help history jobs kill let local "
+    "logout mapfile popd printf pushd pwd read readarray readonly return set shift shopt source suspend "
+    "test times trap true type typeset ulimit umask unalias unset wait".split())
+_KEYWORDS = frozenset("if then else elif fi case esac for select while until do done in function time { } ! [[ ]] "
+                      "coproc".split())
+# ... except those that only read their arguments and print or return a status.
+_CHANGES_SHELL = (_BUILTINS | _KEYWORDS) - {"true", "false", ":", "test", "[", "echo"}
+# A command name: a program in $PATH or a path to one (not %job, ~user, or a redirection first).
+_NAME = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:,@+-]*|\[")
+
+
+def runs_inline(command: str) -> bool:
+    """True when `command` can run in run-check's own shell with the same effect as in a subshell."""
+    if not command.strip() or not _PLAIN.fullmatch(command):
+        return False
+    for segment in _SEPARATORS.split(command):
+        words = segment.split()
+        if not words or words[0].startswith("#"):  # an empty list item, or a comment to the line's end
+            continue
+        name = words[0]
+        if not _NAME.fullmatch(name) or name.startswith("__bamon"):  # redirection first, glob, run-check's own
+            return False
+        if name in _CHANGES_SHELL:
+            return False
+    return True
