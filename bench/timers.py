@@ -163,6 +163,13 @@ def window(box: Container, v: Variant | None, seconds: float, warmup: float) -> 
 
 def measure(box: Container, variants: list[Variant], rounds: int, seconds: float, warmup: float) -> dict[str, float]:
     """Median CPU ms per run of each variant, idle subtracted, in interleaved rounds."""
+    return {key: statistics.median(values) for key, values in measure_rounds(box, variants, rounds, seconds,
+                                                                             warmup).items()}
+
+
+def measure_rounds(box: Container, variants: list[Variant], rounds: int, seconds: float,
+                   warmup: float) -> dict[str, list[float]]:
+    """CPU ms per run of each variant in each of the interleaved rounds, idle subtracted."""
     per_run: dict[str, list[float]] = {v.key: [] for v in variants}
     for r in range(rounds):
         idle_ms, _ = window(box, None, seconds, 1)
@@ -171,7 +178,7 @@ def measure(box: Container, variants: list[Variant], rounds: int, seconds: float
             per_run[v.key].append((cpu - idle_ms) / max(runs, 1))
             print(f"    round {r + 1}: {v.label:<44} {runs:5d} runs {per_run[v.key][-1]:7.2f} ms/run "
                   f"(idle {idle_ms / seconds:.1f} ms/s)", file=sys.stderr, flush=True)
-    return {key: statistics.median(values) for key, values in per_run.items()}
+    return per_run
 
 
 def exposure(box: Container, unit: str) -> str:
@@ -217,14 +224,18 @@ def bench_profiles(box: Container, args: argparse.Namespace) -> None:
     install(box, variants, args.count, args.interval)
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
-    result = measure(box, variants, args.rounds, args.window, args.interval)
+    rounds = measure_rounds(box, variants, args.rounds, args.window, args.interval)
+    result = {key: statistics.median(values) for key, values in rounds.items()}
     bare = result["bare"]
     for v in variants:
         ratio = result[v.key] / bare
         goal = f"≤ {GOALS[v.key]}× bare" if v.key in GOALS else "(reference 4.0–5.1 ms)"
         score = exposure(box, unit_path(v))
         goal += f"; exposure ≤ {EXPOSURE_GOALS[v.key]}" if v.key in EXPOSURE_GOALS else ""
-        print(f"  {v.label:<44} {result[v.key]:6.2f} ms  {ratio:4.2f}×  exposure {score:<10}  goal: {goal}")
+        # each round's own ratio: how far the host's drift between rounds moves the figure
+        each = sorted(x / b for x, b in zip(rounds[v.key], rounds["bare"], strict=True))
+        print(f"  {v.label:<44} {result[v.key]:6.2f} ms  {ratio:4.2f}×  (rounds {each[0]:.2f}–{each[-1]:.2f}, "
+              f"median {statistics.median(each):.2f})  exposure {score:<10}  goal: {goal}")
 
 
 def bench_options(box: Container, args: argparse.Namespace) -> None:
