@@ -17,6 +17,7 @@ from pathlib import Path
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from bamon.history.records import parse_record
 from bamon.units.render import RUN_CHECK
 from bamon.units.shell import runs_inline
 
@@ -37,14 +38,14 @@ def _run(command: str, state: Path, inline: bool) -> tuple[str, int, str]:
     done = subprocess.run(["/bin/bash", str(RUN_CHECK), "probe", command], capture_output=True, text=True,
                           errors="replace", env=env, timeout=20, check=False, stdin=subprocess.DEVNULL,
                           cwd=state)  # globs see only this run's own, still empty, directory
-    record = done.stderr.rstrip("\n").rpartition("\n")[2]
-    assert record.startswith("<") and "bamon-run " in record, f"no record for {command!r}: {done.stderr!r}"
-    fields = dict(p.split("=", 1) for p in record.split()[1:])
+    # the record is run-check's last stderr line, "<N>bamon-run …": read as bamon's history reads it
+    record = parse_record("probe", done.stderr.rstrip("\n").rpartition("\n")[2].partition(">")[2])
+    assert record is not None, f"no record for {command!r}: {done.stderr!r}"
     # bash names the line of run-check's `eval` in its messages, which differs between the two
     output = re.sub(r"line \d+", "line N", done.stdout.replace(str(RUN_CHECK), "run-check"))
     # the processes of a pipeline write at once, in either order, byte by byte: compare the bytes
     output = "".join(sorted(output))
-    return output, done.returncode, f"{fields['result']} {fields['exit_status']}"
+    return output, done.returncode, f"{record.result} {record.exit_status}"
 
 
 @settings(max_examples=400, deadline=None, derandomize=DERANDOMIZE)
