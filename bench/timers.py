@@ -161,14 +161,8 @@ def window(box: Container, v: Variant | None, seconds: float, warmup: float) -> 
     return (cpu1 - cpu0) / 1000, runs_between(box, v, cursor, until) if v else 0
 
 
-def measure(box: Container, variants: list[Variant], rounds: int, seconds: float, warmup: float) -> dict[str, float]:
-    """Median CPU ms per run of each variant, idle subtracted, in interleaved rounds."""
-    return {key: statistics.median(values) for key, values in measure_rounds(box, variants, rounds, seconds,
-                                                                             warmup).items()}
-
-
-def measure_rounds(box: Container, variants: list[Variant], rounds: int, seconds: float,
-                   warmup: float) -> dict[str, list[float]]:
+def measure(box: Container, variants: list[Variant], rounds: int, seconds: float,
+            warmup: float) -> dict[str, list[float]]:
     """CPU ms per run of each variant in each of the interleaved rounds, idle subtracted."""
     per_run: dict[str, list[float]] = {v.key: [] for v in variants}
     for r in range(rounds):
@@ -179,6 +173,11 @@ def measure_rounds(box: Container, variants: list[Variant], rounds: int, seconds
             print(f"    round {r + 1}: {v.label:<44} {runs:5d} runs {per_run[v.key][-1]:7.2f} ms/run "
                   f"(idle {idle_ms / seconds:.1f} ms/s)", file=sys.stderr, flush=True)
     return per_run
+
+
+def medians(rounds: dict[str, list[float]]) -> dict[str, float]:
+    """Each variant's median over its rounds: other load on the machine drifts over minutes."""
+    return {key: statistics.median(values) for key, values in rounds.items()}
 
 
 def exposure(box: Container, unit: str) -> str:
@@ -224,8 +223,8 @@ def bench_profiles(box: Container, args: argparse.Namespace) -> None:
     install(box, variants, args.count, args.interval)
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
-    rounds = measure_rounds(box, variants, args.rounds, args.window, args.interval)
-    result = {key: statistics.median(values) for key, values in rounds.items()}
+    rounds = measure(box, variants, args.rounds, args.window, args.interval)
+    result = medians(rounds)
     bare = result["bare"]
     for v in variants:
         ratio = result[v.key] / bare
@@ -243,7 +242,7 @@ def bench_options(box: Container, args: argparse.Namespace) -> None:
         Variant(f"o{i}", label, tuple(lines)) for i, (label, lines) in enumerate(OPTIONS.items())]
     install(box, variants, args.count, args.interval)
     print(f"\n== each option alone on the bare oneshot ({args.rounds} interleaved rounds of {args.window:g} s)")
-    result = measure(box, variants, args.rounds, args.window, args.interval)
+    result = medians(measure(box, variants, args.rounds, args.window, args.interval))
     bare = result["bare"]
     print(f"  {'bare oneshot':<44} {bare:6.2f} ms")
     for v in variants[1:]:
