@@ -4,11 +4,14 @@
                                             ▲                         │
                                             └──────── failure ────────┘
 
-The file is one line, "STATE UNTIL_US" (µs since the epoch; 0 when closed), in the check's
-persistent state directory: an open circuit stays open across reboots. Two writers share it:
-run-check (bash builtins, every run) skips while OPEN, moves to HALF-OPEN when the cooldown is
-over and to CLOSED on a success; the OnFailure= notifier (failure path only) applies `after_failure`
-and opens it. This module is the reference both follow, unit-tested; keep run-check in step.
+The file is one line, "STATE UNTIL_US" (µs since the epoch), in the check's persistent state
+directory: an open circuit stays open across reboots. A closed circuit is an empty file (or none),
+so that every run of a check with a breaker tells "closed" by one stat, without reading ("closed
+0", as earlier builds wrote, reads closed too, and run-check empties it on a success). Two
+writers share it: run-check (bash builtins, every run) skips while OPEN, moves to HALF-OPEN when
+the cooldown is over and to CLOSED on a success; the OnFailure= notifier (failure path only)
+applies `after_failure` and opens it. This module is the reference both follow, unit-tested; keep
+run-check in step.
 """
 
 from __future__ import annotations
@@ -35,7 +38,11 @@ class Circuit:
     until_us: int = 0  # OPEN: no run before this
 
     def line(self) -> str:
+        """"open 1795…" — also the audit trail's before/after of `bamon reset`."""
         return f"{self.state.value} {self.until_us}\n"
+
+    def file_text(self) -> str:
+        return "" if self.state is State.CLOSED else self.line()
 
     def to_json(self) -> dict[str, object]:
         """`status --json`'s "circuit": state and, while open, until when (ISO 8601 by the caller)."""
@@ -62,7 +69,7 @@ def read(path: Path) -> Circuit:
 
 def write(path: Path, circuit: Circuit) -> None:
     """Atomically, and owned like the directory (the check's User= must rewrite it)."""
-    atomic_write(path, circuit.line(), durable=True)
+    atomic_write(path, circuit.file_text(), durable=True)
     owner = path.parent.stat()
     os.chown(path, owner.st_uid, owner.st_gid)
 

@@ -95,6 +95,10 @@ def test_the_circuit_file_round_trips_and_bad_files_read_closed(tmp_path: Path) 
     file = tmp_path / "circuit"
     breaker.write(file, Circuit(State.OPEN, 5))
     assert file.read_text() == "open 5\n" and breaker.read(file) == Circuit(State.OPEN, 5)
+    breaker.write(file, breaker.CLOSED)  # empty: run-check tells it by its size, without reading it
+    assert file.read_text() == "" and breaker.read(file) == breaker.CLOSED
+    file.write_text("closed 0\n")  # as earlier builds wrote it
+    assert breaker.read(file) == breaker.CLOSED
     file.write_text("garbage")
     assert breaker.read(file) == breaker.CLOSED
     assert breaker.read(tmp_path / "missing") == breaker.CLOSED

@@ -7,6 +7,7 @@ retries with one record per attempt, and that the BAMON_* variables do not reach
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -60,7 +61,19 @@ def test_open_circuit_skips_until_the_cooldown_then_a_passing_trial_closes_it(tm
     assert "ran" not in done.stdout and last.split()[-1] == f"circuit-open:{NOW_US * 10}"
     circuit.write_text("open 1\n")  # the cooldown is over
     done, last = run(tmp_path, "echo ran", BAMON_BREAKER="1")
-    assert done.stdout == "ran\n" and circuit.read_text() == "closed 0\n"
+    assert done.stdout == "ran\n" and circuit.read_text() == ""  # closed: empty, told by one stat
+
+
+def test_a_closed_circuit_is_not_read_and_an_old_closed_line_is_emptied(tmp_path: Path) -> None:
+    circuit = tmp_path / "checks" / "web" / "circuit"
+    circuit.parent.mkdir(parents=True)
+    os.mkfifo(circuit)  # size 0 like a closed circuit; opening it to read or write would hang the run
+    done, _ = run(tmp_path, "echo ran", BAMON_BREAKER="1")
+    assert done.stdout == "ran\n" and stat.S_ISFIFO(circuit.stat().st_mode)
+    circuit.unlink()
+    circuit.write_text("closed 0\n")  # what earlier builds wrote: read, run, and emptied
+    done, _ = run(tmp_path, "echo ran", BAMON_BREAKER="1")
+    assert done.stdout == "ran\n" and circuit.read_text() == ""
 
 
 def test_a_failing_trial_leaves_it_half_open_for_the_notifier(tmp_path: Path) -> None:
