@@ -13,6 +13,7 @@ and the median is printed, because other load on the machine drifts over minutes
     sudo python3 bench/timers.py --deb … --options          # each hardening option alone
     sudo python3 bench/timers.py --deb … --thousand         # 1,000 checks every 60 s, default profile
     sudo python3 bench/timers.py --deb … --recovery         # two dependencies + a circuit breaker
+    sudo python3 bench/timers.py --deb … --recovery --only bare,minimal,min_rec --rounds 15
 
 It asserts nothing: it prints figures beside the goals of DESIGN §7.
 """
@@ -167,7 +168,9 @@ def measure(box: Container, variants: list[Variant], rounds: int, seconds: float
     per_run: dict[str, list[float]] = {v.key: [] for v in variants}
     for r in range(rounds):
         idle_ms, _ = window(box, None, seconds, 1)
-        for v in variants:
+        # each round starts one variant later: no variant always follows the same one (and pays
+        # for what that one left behind, such as journald still writing its entries)
+        for v in variants[r % len(variants):] + variants[:r % len(variants)]:
             cpu, runs = window(box, v, seconds, warmup)
             per_run[v.key].append((cpu - idle_ms) / max(runs, 1))
             print(f"    round {r + 1}: {v.label:<44} {runs:5d} runs {per_run[v.key][-1]:7.2f} ms/run "
@@ -220,6 +223,13 @@ EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
 
 def bench_profiles(box: Container, args: argparse.Namespace) -> None:
     variants = RECOVERY if args.recovery else PROFILES + (ABLATIONS if args.ablations else [])
+    if args.only:
+        keys = args.only.split(",")
+        unknown = set(keys) - {v.key for v in variants}
+        if unknown or "bare" not in keys:
+            sys.exit(f"--only: {', '.join(sorted(unknown)) or 'bare is missing'}; the ratios need bare; "
+                     f"choose among {', '.join(v.key for v in variants)}")
+        variants = [v for v in variants if v.key in keys]
     install(box, variants, args.count, args.interval)
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
@@ -315,6 +325,8 @@ def main() -> int:
                         help="daemon.max_concurrent for --thousand (default: the product's, 10)")
     parser.add_argument("--ablations", action="store_true", help="also variants of balanced (see ABLATIONS)")
     parser.add_argument("--recovery", action="store_true", help="checks with two dependencies and a circuit breaker")
+    parser.add_argument("--only", metavar="KEYS", help="measure only these variants, e.g. bare,minimal,min_rec: "
+                        "more rounds in the same time")
     args = parser.parse_args()
     print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
     with Container() as box:
