@@ -14,6 +14,7 @@ and the median is printed, because other load on the machine drifts over minutes
     sudo python3 bench/timers.py --deb … --thousand         # 1,000 checks every 60 s, default profile
     sudo python3 bench/timers.py --deb … --recovery         # two dependencies + a circuit breaker
     sudo python3 bench/timers.py --deb … --recovery --only bare,minimal,min_rec --rounds 15
+    sudo python3 bench/timers.py --deb … --recovery --ablations --only bare,rec_same,rec_noenv,…
 
 It asserts nothing: it prints figures beside the goals of DESIGN §7.
 """
@@ -21,6 +22,7 @@ It asserts nothing: it prints figures beside the goals of DESIGN §7.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -219,10 +221,44 @@ RECOVERY = [PROFILES[0], PROFILES[1],
                     extra=_RECOVERY_KEYS),
             PROFILES[3]]  # so that one run gives every goal of issues 6 and 7
 EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
+# Ablations of the recovery check (--recovery --ablations): where its cost above `minimal` goes.
+# Each is min_rec's generated unit, edited, as a plain unit named after the variant (so it lacks
+# its own cpu.stat in bamon.slice, alike for all four: compare them with rec_same, not minimal).
+# Two run copies of run-check that make_copies() writes into the container.
+_REC_EXEC = 'ExecStart=/bin/bash "/usr/lib/bamon/run-check" "bt-min_rec-0" "true"'
+_REC_ENV = (('Environment="BAMON_BREAKER=1"', ""),
+            ('Environment="BAMON_DEPENDENCIES=' + " ".join(RECOVERY_DEPENDENCIES) + '"', ""))
+COPIES = {"gates-return": "/usr/local/lib/bt-gates-return", "stripped": "/usr/local/lib/bt-stripped"}
+REC_ABLATIONS = [
+    Variant("rec_same", "min_rec, as an edited unit (their reference)", edit=("min_rec", ())),
+    Variant("rec_noenv", "min_rec without its two settings (no gates)", edit=("min_rec", _REC_ENV)),
+    Variant("rec_return", "min_rec, run-check-gates only `return 0`",
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace("/usr/lib/bamon", COPIES["gates-return"])),))),
+    Variant("rec_stripped", "min_rec, run-check* without comments",
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace("/usr/lib/bamon", COPIES["stripped"])),))),
+]
+# a comment line, or a comment after code that holds no quote (so it cannot be inside a string)
+_COMMENT = re.compile(r"^\s*#.*\n|[ \t]+# [^\"'\n]*$", re.MULTILINE)
+
+
+def make_copies(box: Container) -> None:
+    """The two copies of run-check that rec_return and rec_stripped run."""
+    for name, directory in COPIES.items():
+        target = box.path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        for script in box.path("/usr/lib/bamon").glob("run-check*"):
+            text = script.read_text()
+            (target / script.name).write_text(_COMMENT.sub("", text) if name == "stripped" else text)
+        if name == "gates-return":
+            (target / "run-check-gates").write_text("return 0\n")
 
 
 def bench_profiles(box: Container, args: argparse.Namespace) -> None:
-    variants = RECOVERY if args.recovery else PROFILES + (ABLATIONS if args.ablations else [])
+    ablations = (REC_ABLATIONS if args.recovery else ABLATIONS) if args.ablations else []
+    variants = (RECOVERY if args.recovery else PROFILES) + ablations
+    install(box, variants, args.count, args.interval)  # all: the ablations edit their units
+    if args.recovery and args.ablations:
+        make_copies(box)
     if args.only:
         keys = args.only.split(",")
         unknown = set(keys) - {v.key for v in variants}
@@ -230,7 +266,6 @@ def bench_profiles(box: Container, args: argparse.Namespace) -> None:
             sys.exit(f"--only: {', '.join(sorted(unknown)) or 'bare is missing'}; the ratios need bare; "
                      f"choose among {', '.join(v.key for v in variants)}")
         variants = [v for v in variants if v.key in keys]
-    install(box, variants, args.count, args.interval)
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
     rounds = measure(box, variants, args.rounds, args.window, args.interval)
@@ -323,7 +358,8 @@ def main() -> int:
     parser.add_argument("--thousand", action="store_true", help="1,000 checks every 60 s")
     parser.add_argument("--max-concurrent", type=int, default=10,
                         help="daemon.max_concurrent for --thousand (default: the product's, 10)")
-    parser.add_argument("--ablations", action="store_true", help="also variants of balanced (see ABLATIONS)")
+    parser.add_argument("--ablations", action="store_true",
+                        help="also variants of balanced (ABLATIONS), or with --recovery of min_rec (REC_ABLATIONS)")
     parser.add_argument("--recovery", action="store_true", help="checks with two dependencies and a circuit breaker")
     parser.add_argument("--only", metavar="KEYS", help="measure only these variants, e.g. bare,minimal,min_rec: "
                         "more rounds in the same time")
