@@ -253,19 +253,24 @@ def make_copies(box: Container) -> None:
             (target / "run-check-gates").write_text("return 0\n")
 
 
-def bench_profiles(box: Container, args: argparse.Namespace) -> None:
+def profile_variants(args: argparse.Namespace) -> tuple[list[Variant], list[Variant]]:
+    """(the variants to install, the ones to measure: --only). Exits on an unknown key, before
+    the container is booted."""
     ablations = (REC_ABLATIONS if args.recovery else ABLATIONS) if args.ablations else []
     variants = (RECOVERY if args.recovery else PROFILES) + ablations
-    install(box, variants, args.count, args.interval)  # all: the ablations edit their units
+    keys = args.only.split(",") if args.only else [v.key for v in variants]
+    unknown = set(keys) - {v.key for v in variants}
+    if unknown or "bare" not in keys:
+        sys.exit(f"--only: {', '.join(sorted(unknown)) or 'bare is missing'}; the ratios need bare; "
+                 f"choose among {', '.join(v.key for v in variants)}")
+    return variants, [v for v in variants if v.key in keys]
+
+
+def bench_profiles(box: Container, args: argparse.Namespace) -> None:
+    installed, variants = profile_variants(args)
+    install(box, installed, args.count, args.interval)  # all: the ablations edit their units
     if args.recovery and args.ablations:
         make_copies(box)
-    if args.only:
-        keys = args.only.split(",")
-        unknown = set(keys) - {v.key for v in variants}
-        if unknown or "bare" not in keys:
-            sys.exit(f"--only: {', '.join(sorted(unknown)) or 'bare is missing'}; the ratios need bare; "
-                     f"choose among {', '.join(v.key for v in variants)}")
-        variants = [v for v in variants if v.key in keys]
     print(f"\n== CPU per timer-fired run ({args.count} units per variant every {args.interval} s; "
           f"{args.rounds} interleaved rounds of {args.window:g} s; median; whole container, idle subtracted)")
     rounds = measure(box, variants, args.rounds, args.window, args.interval)
@@ -364,6 +369,8 @@ def main() -> int:
     parser.add_argument("--only", metavar="KEYS", help="measure only these variants, e.g. bare,minimal,min_rec: "
                         "more rounds in the same time")
     args = parser.parse_args()
+    if not (args.thousand or args.options):
+        profile_variants(args)  # a wrong --only is told at once
     print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
     with Container() as box:
         box.install_deb(args.deb)
