@@ -114,6 +114,8 @@ class Systemd:
             # episode can reuse the name
             f"--unit={unit}", f"--on-active={max(seconds, 1)}s", "--timer-property=AccuracySec=1s",
             "--timer-property=RemainAfterElapse=no",
+            # the notifier lets a shutdown's SIGTERM wait until its alert is out (notify/main.py)
+            "--property=TimeoutStopSec=30s",
             f"--description={description}", *argv])
         return result.returncode == 0
 

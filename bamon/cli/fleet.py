@@ -22,7 +22,8 @@ def register(sub: Any) -> None:
     status = verbs.add_parser("status", help="state of every host × check, failures first; silent hosts are STALE")
     status.add_argument("-j", "--json", action="store_true",
                         help="machine-readable output (docs/fleet-status.schema.json)")
-    status.add_argument("-f", "--failed-only", action="store_true", help="only FAILED, WARNING and STALE rows")
+    status.add_argument("-f", "--failed-only", action="store_true",
+                        help="only FAILED, WARNING and STALE rows (and checks running after a failed run)")
     status.add_argument("--prometheus", metavar="URL", help="the Prometheus to ask (default: fleet.prometheus_url)")
     status.set_defaults(run=run)
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(table(HEADERS, [(r.host.name, r.check, color_status(_COLOR_OF.get(r.status, r.status), r.status),
                                _ago(r.last_run, fleet.now), r.reason or "-") for r in shown], squeeze="REASON"))
     stale = {r.host.target for r in fleet.rows if r.host.stale}
-    failed = sum(1 for r in fleet.rows if r.status in ("FAILED", "WARNING"))
+    failed = sum(1 for r in fleet.rows if r.failing)
     print(f"\n{len(hosts)} host(s), {len(fleet.rows)} check(s): {failed} failing, {len(stale)} host(s) stale")
     return 0
 

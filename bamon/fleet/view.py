@@ -75,6 +75,13 @@ class Row:
     consecutive_failures: int
 
     @property
+    def failing(self) -> bool:
+        """FAILED or WARNING, or caught RUNNING after a failed run: a scrape that falls inside a
+        run must not hide a failing check (its status series then says RUNNING, its reason the
+        last run's failure)."""
+        return self.status in ("FAILED", "WARNING") or (self.status == "RUNNING" and bool(self.failure_reason))
+
+    @property
     def reason(self) -> str:
         """Why this row needs attention, in words: the staleness, or how the last run failed."""
         failed = _failure_text(self.failure_reason, self.exit_code)
@@ -172,13 +179,14 @@ def rows(answers: Mapping[str, Answer], host_label: str = "instance", stale_afte
         result.append(Row(host, check, "STALE" if host.stale else known, known,
                           last_run.value if last_run else None,
                           int(exit_code.value) if exit_code else None,
-                          reason if known in FAILING else None,
+                          reason if known in FAILING or known == "RUNNING" else None,
                           int(failures.value) if failures else 0))
     return sorted(result, key=sort_key)
 
 
 def sort_key(row: Row) -> tuple[int, str, str]:
-    return ORDER.index(row.status) if row.status in ORDER else len(ORDER), row.host.name, row.check
+    word = "WARNING" if row.status == "RUNNING" and row.failing else row.status  # with the failures
+    return ORDER.index(word) if word in ORDER else len(ORDER), row.host.name, row.check
 
 
 def _now(answers: Mapping[str, Answer]) -> float:
@@ -188,7 +196,8 @@ def _now(answers: Mapping[str, Answer]) -> float:
 
 
 def failing(found: list[Row]) -> list[Row]:
-    return [r for r in found if r.status in FAILING]
+    """What --failed-only shows: the failing rows and the stale ones."""
+    return [r for r in found if r.failing or r.status == "STALE"]
 
 
 def _iso(unix: float | None) -> str | None:
@@ -213,7 +222,8 @@ def document(found: list[Row], url: str, now: float) -> dict[str, Any]:
         "rows": [{"host": r.host.name, "instance": r.host.target[1], "job": r.host.target[0], "check": r.check,
                   "status": r.status, "lastStatus": r.known, "lastRun": _iso(r.last_run), "exitCode": r.exit_code,
                   "failureReason": r.failure_reason, "reason": r.reason or None,
-                  "consecutiveFailures": r.consecutive_failures, "stale": r.host.stale is not None}
+                  "consecutiveFailures": r.consecutive_failures, "failing": r.failing,
+                  "stale": r.host.stale is not None}
                  for r in found],
     }
 

@@ -147,8 +147,9 @@ class Notifier:
             return
         with check_state(self.paths.alert_state_dir, check) as state:
             escalation.cancel(self.systemd, check)
-            if not state.episode:
-                return  # nothing was open (e.g. the mark of a recovery without alerting)
+            if not state.episode:  # e.g. a stray mark; recorded, so that a missing "recovered" can be traced
+                log.info("alert.decision", action="no-alert", kind="recovery", reason="no failure episode is open")
+                return
             decision = rules.on_recovery(state, silenced=self._silence(script, check))
             context = {**self._context(last, script, [], state), "episode_failures": state.failures}
             if decision is not None:

@@ -65,9 +65,22 @@ _OCCASIONS: dict[str, tuple[int, Callable[[Notifier, list[str]], int]]] = {
 }
 
 
+def finish_before_exit() -> None:
+    """Let a SIGTERM wait until this notifier is done.
+
+    A shutdown stops the notifier like any unit. Dying at SIGTERM between a delivery and the
+    save of the alert state would forget the episode: the "recovered" alert would never go
+    out, and the next failure would page again. The notifier is short-lived and every channel
+    has a timeout, so it finishes instead; the unit's TimeoutStopSec= bounds the wait (then
+    SIGKILL). A Python handler, unlike SIG_IGN, is not inherited by the commands it runs.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: None)
+
+
 def main(argv: list[str] | None = None) -> int:
     # `systemctl kill -s USR1 bamon.notify@…` prints where a stuck notifier is (to the journal)
     faulthandler.register(signal.SIGUSR1)
+    finish_before_exit()
     args = sys.argv[1:] if argv is None else argv
     # The user manager sets $MANAGERPID for its services; PID 1 never does.
     user_mode = "--user" in args or "MANAGERPID" in os.environ

@@ -2,7 +2,8 @@
 
 Every POST/PUT is kept with its path, headers, JSON body and arrival time; it answers 202
 (PagerDuty's answer) so any channel counts it as delivered — or, for the paths given in
-`answers`, that HTTP status (a 4xx: a receiver refusing the alert for good). Ports 18500-18599 belong to the
+`answers`, that HTTP status (a 4xx: a receiver refusing the alert for good); for the paths in
+`delays`, only after that many seconds (a slow receiver). Ports 18500-18599 belong to the
 alert system tests and the bench.
 """
 
@@ -27,7 +28,8 @@ class Request:
 
 
 class Receiver:
-    def __init__(self, ports: range = PORTS, answers: dict[str, int] | None = None) -> None:
+    def __init__(self, ports: range = PORTS, answers: dict[str, int] | None = None,
+                 delays: dict[str, float] | None = None) -> None:
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         owner = self
@@ -42,6 +44,7 @@ class Receiver:
                     body = raw
                 with owner._lock:
                     owner.requests.append(Request(self.path, dict(self.headers), body, time.time()))
+                time.sleep((delays or {}).get(self.path, 0.0))  # kept (above) before the answer is late
                 refused = (answers or {}).get(self.path)
                 reply = b'{"status": "refused"}' if refused else b'{"status": "success", "message": "Event processed"}'
                 self.send_response(refused or 202)

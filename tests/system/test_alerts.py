@@ -202,10 +202,12 @@ def test_a_silenced_check_sends_nothing_and_the_silence_is_listed(box: Container
     assert "tag:hushed" in bamon(box, "silence", "list")
 
 
-def test_a_check_still_failing_at_a_reboot_sends_recovered_after_it(system_host: None, bamon_deb: Path,
-                                                                    receiver: Receiver) -> None:
+def test_a_check_still_failing_at_a_reboot_sends_recovered_after_it(system_host: None, bamon_deb: Path) -> None:
     # The recovery watch (bamon.recover@NAME.path) is started at runtime and gone after a reboot;
     # bamon.rearm.service starts it again at boot for every check with an open episode.
+    # The receiver answers 2 s late, so the reboot begins while the notifier waits for it: the
+    # notifier must finish and save the episode (it lets SIGTERM wait), or no "recovered" comes.
+    receiver = Receiver(delays={"/reboot": 2.0})
     box = Container(persistent=True)
     box.boot()
     try:
@@ -229,6 +231,7 @@ def test_a_check_still_failing_at_a_reboot_sends_recovered_after_it(system_host:
     finally:
         box.shutdown()
         box.discard()
+        receiver.close()
 
 
 def test_user_mode_alerts_and_recovers(box: Container, receiver: Receiver) -> None:

@@ -127,6 +127,19 @@ def test_every_host_and_check_failures_first_with_their_reasons() -> None:
     assert not any(r.host.stale for r in fleet.rows)
 
 
+def test_a_check_caught_running_after_a_failed_run_stays_among_the_failures() -> None:
+    # a scrape inside a run sees RUNNING; the reason label still says how the last run failed
+    fleet = look([Host("web1:8477", {"flaky": ("RUNNING", "exit-code", 3, 2, 4), "fine": ("RUNNING", "", 0, 2, 0),
+                                     "disk": ("OK", "", 0, 30, 0)})])
+    assert table(fleet) == [("web1:8477", "flaky", "RUNNING", "exit code 3"), ("web1:8477", "fine", "RUNNING", ""),
+                            ("web1:8477", "disk", "OK", "")]
+    assert [r.failing for r in fleet.rows] == [True, False, False]
+    failed = fleet.document(failed_only=True)
+    jsonschema.validate(failed, SCHEMA, format_checker=jsonschema.FormatChecker())
+    assert [(r["check"], r["status"], r["failureReason"], r["failing"]) for r in failed["rows"]] == [
+        ("flaky", "RUNNING", "exit-code", True)]
+
+
 def test_a_host_whose_scrape_fails_is_stale_with_what_it_last_reported() -> None:
     down = Host("web1:8477", FLEET[0].checks, up=0.0)
     rows = {(r.host.name, r.check): r for r in look([down, FLEET[1]]).rows}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -71,7 +73,7 @@ def setup(tmp_path: Path, write_config: WriteConfig, runner: FakeRunner,
 
 
 def decisions(sink: JournalSink) -> list[tuple[str, str]]:
-    return [(e["RULE"], e["ACTION"]) for e in sink.entries if e.get("BAMON_EVENT") == "alert.decision"]
+    return [(e.get("RULE", ""), e["ACTION"]) for e in sink.entries if e.get("BAMON_EVENT") == "alert.decision"]
 
 
 def test_failure_alerts_once_with_evidence_then_recovery(setup: Any, runner: FakeRunner, sink: JournalSink) -> None:
@@ -115,7 +117,7 @@ def test_failure_alerts_once_with_evidence_then_recovery(setup: Any, runner: Fak
     # a stray mark later: nothing open, nothing sent
     make().recovery("web")
     assert len(sent) == 3
-    assert [a for _, a in decisions(sink)] == ["send", "already-alerted", "send", "send"]
+    assert [a for _, a in decisions(sink)] == ["send", "already-alerted", "send", "send", "no-alert"]
 
 
 def test_silenced_check_sends_nothing_and_records_why(setup: Any, sink: JournalSink) -> None:
@@ -136,6 +138,31 @@ def test_broken_template_override_falls_back_and_is_recorded(setup: Any, sink: J
     make().failure(record("inv1"), [])
     assert len(sent) == 1 and "Check web on" in sent[0][0].body
     assert ("page", "template-error") in decisions(sink)
+
+
+def _terminated_while_delivering(make: Callable[[], Notifier]) -> None:
+    from bamon.notify.main import finish_before_exit
+
+    finish_before_exit()
+    notifier = make()
+    inner = notifier.deliver
+
+    def deliver(alert: Alert, specs: Sequence[Any], **kw: Any) -> list[Delivery]:
+        os.kill(os.getpid(), signal.SIGTERM)  # a shutdown stops the notifier between delivery and save
+        return inner(alert, specs, **kw)
+    notifier.deliver = deliver
+    notifier.failure(record("inv1"), [])
+
+
+def test_a_sigterm_while_delivering_waits_until_the_state_is_saved(setup: Any) -> None:
+    # dying there would forget the episode: no "recovered" alert, and a second page for it
+    make, _, paths = setup
+    child = multiprocessing.get_context("fork").Process(target=_terminated_while_delivering, args=(make,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    saved = json.loads((paths.alert_state_dir / "web.json").read_text())
+    assert saved["episode"].endswith(f"/web/{START // 1_000_000}") and saved["rules"]["page"]["channels"] == ["chat"]
 
 
 def _bump(path: str) -> None:

@@ -495,7 +495,7 @@ async function showFleet() {
   try { doc = await api("GET", `/api/v1/fleet${only ? "?failed=1" : ""}`); }
   catch (error) { $("#fleet-summary").replaceChildren(el("span", { class: "error" }, error.message)); $("#fleet").replaceChildren(); return; }
   const stale = doc.hosts.filter((h) => h.stale).length;
-  const failing = doc.rows.filter((r) => r.status === "FAILED" || r.status === "WARNING").length;
+  const failing = doc.rows.filter((r) => r.failing).length;
   $("#fleet-summary").textContent = `${doc.hosts.length} host(s), ${doc.rows.length} check(s): ${failing} failing, ` +
     `${stale} host(s) stale — from ${doc.prometheus}`;
   const cell = (text) => el("td", {}, text);
