@@ -1,13 +1,33 @@
 """bamon: health checks on systemd timers, with history in journald and alerts on change."""
 
+import importlib.util
 import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 VERSION = re.search(r'__version__ = "([^"]+)"', Path("bamon/__init__.py").read_text()).group(1)
 
+
+class BuildPy(build_py):
+    """Installs run-check and its parts without comments (bamon/units/minify.py says why)."""
+
+    def build_package_data(self) -> None:
+        super().build_package_data()
+        # loaded by path: importing the bamon package would need its dependencies at build time
+        spec = importlib.util.spec_from_file_location("minify", "bamon/units/minify.py")
+        minify = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(minify)
+        for script in Path(self.build_lib, "bamon", "units").glob("run-check*"):
+            text, mode = minify.strip(script.read_text()), script.stat().st_mode
+            script.unlink()  # a new file: the build copy may be a hard link to the source
+            script.write_text(text)
+            script.chmod(mode)
+
+
 setup(
+    cmdclass={"build_py": BuildPy},
     name="bamon",
     version=VERSION,
     description="Health checks on systemd timers: scheduling, history and alerts by systemd",

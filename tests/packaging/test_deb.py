@@ -51,3 +51,20 @@ def test_ships_the_integration_examples_as_they_are_in_the_tree(deb: Path, tmp_p
             "ci/gitlab-ci.yml", "ci/github-action/action.yml"} <= {str(f) for f in wanted}
     for name in wanted:
         assert (shipped / name).read_bytes() == (examples / name).read_bytes(), name
+
+
+def test_ships_run_check_without_comments_and_otherwise_as_in_the_tree(deb: Path, tmp_path: Path) -> None:
+    # bash parses every byte a check run reaches: the build drops the comments (bamon/units/minify.py)
+    import sys
+
+    sys.path.insert(0, str(REPO))
+    from bamon.units import minify
+
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
+    shipped = tmp_path / "usr" / "lib" / "python3" / "dist-packages" / "bamon" / "units"
+    sources = sorted((REPO / "bamon" / "units").glob("run-check*"))
+    assert {p.name for p in shipped.glob("run-check*")} == {p.name for p in sources}
+    for source in sources:
+        installed = (shipped / source.name).read_text()
+        assert installed == minify.strip(source.read_text()) != source.read_text(), source.name
+        assert not any(line.lstrip().startswith("#") for line in installed.splitlines()), source.name

@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 
 from bamon.history.records import parse_record, parse_state_line
-from bamon.units.render import RUN_CHECK
+from bamon.units import render
 from bamon.units.shell import runs_inline
+
+# the copy under test: the tree's, or another (test_minify.py runs these tests on the installed form)
+RUN_CHECK = Path(os.environ.get("BAMON_TEST_RUN_CHECK") or render.RUN_CHECK)
 
 RECORD = re.compile(r"<(?P<priority>\d)>(?P<message>bamon-run .*)\n\Z")
 

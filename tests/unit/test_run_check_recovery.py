@@ -12,8 +12,7 @@ import subprocess
 from pathlib import Path
 
 from bamon.history.records import parse_record, parse_state_line
-from bamon.units.render import RUN_CHECK
-from tests.unit.test_run_check import split_record
+from tests.unit.test_run_check import RUN_CHECK, split_record
 
 NOW_US = 1_700_000_000_000_000
 
