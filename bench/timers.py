@@ -22,7 +22,6 @@ It asserts nothing: it prints figures beside the goals of DESIGN §7.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -130,6 +129,9 @@ def install(box: Container, variants: list[Variant], count: int, interval: int) 
         profile, changes = v.edit
         text = box.path(f"/run/systemd/generator/bamon-bt-{profile}-0.service").read_text()
         edits = dict(changes)
+        missing = set(edits) - set(text.splitlines())
+        if missing:  # an edit that matches nothing would measure the unedited unit under another name
+            sys.exit(f"{v.key}: the {profile} unit has no line {sorted(missing)}")
         kept = "\n".join(edits.get(line, line) for line in text.splitlines() if edits.get(line, line)) + "\n"
         for i in range(count):
             (units / v.service(i)).write_text(kept.replace(f"bt-{profile}-0", f"bt-{v.key}-{i}"))
@@ -225,30 +227,33 @@ EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
 # Each is min_rec's generated unit, edited, as a plain unit named after the variant (so it lacks
 # its own cpu.stat in bamon.slice, alike for all four: compare them with rec_same, not minimal).
 # Two run copies of run-check that make_copies() writes into the container.
-_REC_EXEC = 'ExecStart=/bin/bash "/usr/lib/bamon/run-check" "bt-min_rec-0" "true"'
+RUN_CHECK_DIR = "/usr/lib/python3/dist-packages/bamon/units"  # where the package installs run-check
+_REC_EXEC = f'ExecStart=/bin/bash "{RUN_CHECK_DIR}/run-check" "bt-min_rec-0" "true"'
 _REC_ENV = (('Environment="BAMON_BREAKER=1"', ""),
             ('Environment="BAMON_DEPENDENCIES=' + " ".join(RECOVERY_DEPENDENCIES) + '"', ""))
-COPIES = {"gates-return": "/usr/local/lib/bt-gates-return", "stripped": "/usr/local/lib/bt-stripped"}
+COPIES = {"gates-return": "/usr/local/lib/bt-gates-return", "comments": "/usr/local/lib/bt-comments"}
 REC_ABLATIONS = [
     Variant("rec_same", "min_rec, as an edited unit (their reference)", edit=("min_rec", ())),
     Variant("rec_noenv", "min_rec without its two settings (no gates)", edit=("min_rec", _REC_ENV)),
     Variant("rec_return", "min_rec, run-check-gates only `return 0`",
-            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace("/usr/lib/bamon", COPIES["gates-return"])),))),
-    Variant("rec_stripped", "min_rec, run-check* without comments",
-            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace("/usr/lib/bamon", COPIES["stripped"])),))),
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["gates-return"])),))),
+    Variant("rec_comments", "min_rec, run-check* with their comments (the sources, not the installed form)",
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["comments"])),))),
 ]
-# a comment line, or a comment after code that holds no quote (so it cannot be inside a string)
-_COMMENT = re.compile(r"^\s*#.*\n|[ \t]+# [^\"'\n]*$", re.MULTILINE)
 
 
 def make_copies(box: Container) -> None:
-    """The two copies of run-check that rec_return and rec_stripped run."""
+    """The two copies of run-check that rec_return and rec_comments run: the installed files, and
+    this tree's with their comments (the package strips them: bamon/units/minify.py)."""
     for name, directory in COPIES.items():
         target = box.path(directory)
         target.mkdir(parents=True, exist_ok=True)
-        for script in box.path("/usr/lib/bamon").glob("run-check*"):
-            text = script.read_text()
-            (target / script.name).write_text(_COMMENT.sub("", text) if name == "stripped" else text)
+        source = REPO / "bamon" / "units" if name == "comments" else box.path(RUN_CHECK_DIR)
+        scripts = sorted(source.glob("run-check*"))
+        if not scripts:
+            sys.exit(f"no run-check in {source}")
+        for script in scripts:
+            (target / script.name).write_text(script.read_text())
         if name == "gates-return":
             (target / "run-check-gates").write_text("return 0\n")
 
