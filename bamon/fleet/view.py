@@ -48,7 +48,7 @@ QUERIES = {
 
 # failures first: what needs someone, then what is not known to be fine, then the rest
 ORDER = ("FAILED", "STALE", "WARNING", "UNKNOWN", "RUNNING", "SKIPPED", "OK", "DISABLED")
-FAILING = frozenset({"FAILED", "STALE", "WARNING"})
+FAILED_WORDS = frozenset({"FAILED", "WARNING"})  # the status words of a last run that failed
 
 Target = tuple[str, str]  # (job, instance): what Prometheus scrapes, and what `up` is about
 
@@ -79,7 +79,7 @@ class Row:
         """FAILED or WARNING, or caught RUNNING after a failed run: a scrape that falls inside a
         run must not hide a failing check (its status series then says RUNNING, its reason the
         last run's failure)."""
-        return self.status in ("FAILED", "WARNING") or (self.status == "RUNNING" and bool(self.failure_reason))
+        return self.status in FAILED_WORDS or (self.status == "RUNNING" and bool(self.failure_reason))
 
     @property
     def reason(self) -> str:
@@ -179,7 +179,7 @@ def rows(answers: Mapping[str, Answer], host_label: str = "instance", stale_afte
         result.append(Row(host, check, "STALE" if host.stale else known, known,
                           last_run.value if last_run else None,
                           int(exit_code.value) if exit_code else None,
-                          reason if known in FAILING or known == "RUNNING" else None,
+                          reason if known in FAILED_WORDS or known == "RUNNING" else None,
                           int(failures.value) if failures else 0))
     return sorted(result, key=sort_key)
 
