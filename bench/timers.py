@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "system"))
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "system")]
 
 from nspawn import Container  # noqa: E402
+
+from bamon.units import minify  # noqa: E402
 
 # systemd's "unit succeeded" journal message (SD_MESSAGE_UNIT_SUCCESS): one per finished run.
 UNIT_SUCCESS = "7ad2d189f7e94e70a38c781354912448"
@@ -231,7 +233,13 @@ RUN_CHECK_DIR = "/usr/lib/python3/dist-packages/bamon/units"  # where the packag
 _REC_EXEC = f'ExecStart=/bin/bash "{RUN_CHECK_DIR}/run-check" "bt-min_rec-0" "true"'
 _REC_ENV = (('Environment="BAMON_BREAKER=1"', ""),
             ('Environment="BAMON_DEPENDENCIES=' + " ".join(RECOVERY_DEPENDENCIES) + '"', ""))
-COPIES = {"gates-return": "/usr/local/lib/bt-gates-return", "comments": "/usr/local/lib/bt-comments"}
+COPIES = {"gates-return": "/usr/local/lib/bt-gates-return", "comments": "/usr/local/lib/bt-comments",
+          "exit": "/usr/local/lib/bt-exit", "line": "/usr/local/lib/bt-line", "tree": "/usr/local/lib/bt-tree"}
+# run-check replaced, in the copies that measure what bash reading a script and one record line cost
+_LINE = ("printf '<6>bamon-run result=success exit_code=exited exit_status=0 start_usec=%s end_usec=%s "
+         "duration_usec=1 consecutive_failures=0 attempt=1 attempts=1 skip=- invocation=%s cpu_usec=\\n' "
+         "1 2 \"$INVOCATION_ID\" >&2\n")
+REPLACED = {"exit": "exit 0\n", "line": _LINE}
 REC_ABLATIONS = [
     Variant("rec_same", "min_rec, as an edited unit (their reference)", edit=("min_rec", ())),
     Variant("rec_noenv", "min_rec without its two settings (no gates)", edit=("min_rec", _REC_ENV)),
@@ -239,23 +247,43 @@ REC_ABLATIONS = [
             edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["gates-return"])),))),
     Variant("rec_comments", "min_rec, run-check* with their comments (the sources, not the installed form)",
             edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["comments"])),))),
+    # what the unit's settings cost without run-check, and each group of settings
+    Variant("rec_exit", "min_rec, run-check only `exit 0`",
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["exit"])),))),
+    Variant("rec_line", "min_rec, run-check only prints a record line",
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["line"])),))),
+    Variant("rec_tree", "min_rec, run-check* of this tree as the package installs them (stripped)",
+            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["tree"])),))),
+    Variant("rec_true", "min_rec's settings, ExecStart=/bin/bash -c true",
+            edit=("min_rec", ((_REC_EXEC, "ExecStart=/bin/bash -c true"),))),
+    Variant("rec_nomem", "min_rec without MemoryMax= and MemorySwapMax=",
+            edit=("min_rec", (("MemoryMax=102400K", ""), ("MemorySwapMax=0", "")))),
+    Variant("rec_noslice", "min_rec without Slice=bamon.slice", edit=("min_rec", (("Slice=bamon.slice", ""),))),
+    Variant("rec_nolog", "min_rec without SyslogIdentifier= and LogExtraFields=",
+            edit=("min_rec", (("SyslogIdentifier=bamon-bt-min_rec-0", ""),
+                              ("LogExtraFields=BAMON_CHECK=bt-min_rec-0", "")))),
+    Variant("rec_nolimits", "min_rec without LimitCPU=, LimitFSIZE=, LimitAS=",
+            edit=("min_rec", (("LimitCPU=60", ""), ("LimitFSIZE=10240K", ""), ("LimitAS=102400K", "")))),
 ]
 
 
 def make_copies(box: Container) -> None:
-    """The two copies of run-check that rec_return and rec_comments run: the installed files, and
-    this tree's with their comments (the package strips them: bamon/units/minify.py)."""
+    """The copies of run-check the rec_* ablations run: the installed files edited, this tree's
+    with their comments, or stripped as the package installs them (bamon/units/minify.py)."""
     for name, directory in COPIES.items():
         target = box.path(directory)
         target.mkdir(parents=True, exist_ok=True)
-        source = REPO / "bamon" / "units" if name == "comments" else box.path(RUN_CHECK_DIR)
+        source = REPO / "bamon" / "units" if name in ("comments", "tree") else box.path(RUN_CHECK_DIR)
         scripts = sorted(source.glob("run-check*"))
         if not scripts:
             sys.exit(f"no run-check in {source}")
         for script in scripts:
-            (target / script.name).write_text(script.read_text())
+            text = script.read_text()
+            (target / script.name).write_text(minify.strip(text) if name == "tree" else text)
         if name == "gates-return":
             (target / "run-check-gates").write_text("return 0\n")
+        if name in REPLACED:
+            (target / "run-check").write_text(REPLACED[name])
 
 
 def profile_variants(args: argparse.Namespace) -> tuple[list[Variant], list[Variant]]:

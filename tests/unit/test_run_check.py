@@ -123,6 +123,67 @@ def test_failure_line_and_record(run_check: RunCheck) -> None:
     assert parse_record("probe", run.record["MESSAGE"]) == replace(parsed, cpu_us=int(run.record["cpu_usec"]))
 
 
+def test_every_kind_of_record_has_the_same_fields_in_the_same_order(tmp_path: Path) -> None:
+    """A success writes its record inline (run-check); failures, skips and retried attempts through
+    run-check-record's function: one format, which bamon/history/records.py parses in this order."""
+    state = tmp_path / "checks" / "probe"
+    state.mkdir(parents=True)
+    (tmp_path / "checks" / "db").mkdir()
+    (tmp_path / "checks" / "db" / "last").write_text("x exit-code 1 1 2 3 1 -\n")
+    env = {"STATE_DIRECTORY": str(state), "INVOCATION_ID": "i"}
+    lines = [*_wrapper("true", env).stderr.splitlines(), *_wrapper("exit 3", env).stderr.splitlines(),
+             *_wrapper("true", {**env, "BAMON_DEPENDENCIES": "db"}).stderr.splitlines(),
+             *_wrapper("false", {**env, "BAMON_RETRY_DELAYS": "0"}).stderr.splitlines()]
+    records = [line for line in lines if line[3:].startswith("bamon-run ")]
+    assert [r.split()[1].split("=")[1] for r in records] == ["success", "exit-code", "skipped", "exit-code",
+                                                              "exit-code"]
+    keys = {tuple(pair.split("=", 1)[0] for pair in r.split()[1:]) for r in records}
+    assert keys == {("result", "exit_code", "exit_status", "start_usec", "end_usec", "duration_usec",
+                     "consecutive_failures", "attempt", "attempts", "skip", "invocation", "cpu_usec")}
+    assert all(parse_record("probe", r[3:]) for r in records)
+
+
+def test_a_retry_that_passes_records_its_attempts_and_its_own_cpu_share(tmp_path: Path) -> None:
+    slice_dir = tmp_path / "bamon.slice"
+    stat = slice_dir / "bamon-probe.service" / "cpu.stat"
+    stat.parent.mkdir(parents=True)
+    stat.write_text("usage_usec 1000\n")
+    flag = tmp_path / "failed-once"
+    # grows the cgroup's counter as a real run does; fails the first time only
+    command = f"read -r _ u < {stat}; echo usage_usec $((u + 500)) > {stat}; [ -f {flag} ] || {{ : > {flag}; exit 1; }}"
+    done = _wrapper(command, {"STATE_DIRECTORY": str(tmp_path), "INVOCATION_ID": "i",
+                              "BAMON_SLICE": str(slice_dir), "BAMON_RETRY_DELAYS": "0 0"})
+    fields = [dict(p.split("=", 1) for p in line.split()[1:]) for line in done.stderr.splitlines()]
+    assert done.returncode == 0
+    assert [(f["result"], f["attempt"], f["attempts"], f["cpu_usec"]) for f in fields] == [
+        ("exit-code", "1", "3", "1500"), ("success", "2", "3", "500")]
+    assert (tmp_path / "last").read_text().split()[1::5] == ["success", "2"]
+
+
+@pytest.mark.parametrize("settings", [
+    {},
+    {"BAMON_BREAKER": "1", "BAMON_DEPENDENCIES": "db"},
+    {"BAMON_LOAD_MAX": "100000", "BAMON_CONDITION": "true"},
+    {"BAMON_MAX_CONCURRENT": "100", "BAMON_TIMEOUT": "30"},
+    {"BAMON_RETRY_DELAYS": "0"},
+    {"BAMON_BREAKER": "1", "BAMON_DEPENDENCIES": "db", "BAMON_LOAD_MAX": "100000", "BAMON_CONDITION": "true",
+     "BAMON_MAX_CONCURRENT": "100", "BAMON_TIMEOUT": "30", "BAMON_RETRY_DELAYS": "0"},
+], ids=["plain", "breaker+dependencies", "load+condition", "max_concurrent", "retry", "all"])
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "subshell"])
+def test_the_command_sees_none_of_bamons_settings(tmp_path: Path, settings: dict[str, str], inline: bool) -> None:
+    """Each part of run-check unsets the settings it reads before the command runs."""
+    state = tmp_path / "checks" / "probe"
+    state.mkdir(parents=True)
+    (tmp_path / "bamon.slice").mkdir()
+    (tmp_path / "bamon.slice" / "cgroup.stat").write_text("nr_descendants 1\n")
+    env = {"STATE_DIRECTORY": str(state), "INVOCATION_ID": "i", "BAMON_SLICE": str(tmp_path / "bamon.slice"),
+           **({"BAMON_INLINE": "1"} if inline else {}), **settings}
+    done = _wrapper("env", env)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stdout.splitlines() if line.startswith("BAMON_")] == []
+    assert "INVOCATION_ID=i" in done.stdout.splitlines()  # what systemd sets stays
+
+
 def test_cpu_time_is_what_the_units_cgroup_counted(run_check: RunCheck, tmp_path: Path) -> None:
     """usage_usec of bamon.slice/bamon-NAME.service/cpu.stat (the real one: tests/system)."""
     assert run_check("true").record["cpu_usec"] == str(CGROUP_CPU_USEC)
