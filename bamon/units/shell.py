@@ -12,6 +12,13 @@ The test is deliberately conservative and decided once, when the unit is written
 character that could expand, quote, group or assign, or any shell builtin or keyword in command
 position, and the command keeps its subshell. A wrong "no" costs one fork; a wrong "yes" could
 lose a record, so every doubt is a "no".
+
+Output without a final newline is the one thing a builtin may do that matters: under systemd the
+command's output and run-check's record share one journal stream, and journald ends a line at a
+newline or where the writing process changes (`_LINE_BREAK=pid-change`). A program or a
+subshell is another process, so the record starts a line of its own after it; `echo -n` run in
+run-check's own shell is not, and its text would join the record line, which history then no
+longer finds. So `echo` with an option holding `n` keeps its subshell.
 """
 
 from __future__ import annotations
@@ -55,4 +62,6 @@ def runs_inline(command: str) -> bool:
             return False
         if name in _CHANGES_SHELL:
             return False
+        if name == "echo" and any(word.startswith("-") and "n" in word for word in words[1:]):
+            return False  # its line left open, run-check's record line would join it (_LINE_BREAK)
     return True

@@ -11,7 +11,7 @@ import json
 import shlex
 
 from nspawn import Container, wait_for
-from support import bamon, run_records, status, wait_status
+from support import bamon, history_runs, output_text, run_records, status, wait_status
 
 NASTY = r"""printf '<%s>' '%n %% %{http_code}' "a\"b" 'c\d' "tab	x" 'ünï€ ✓' "$((1+2))"; echo
 awk 'BEGIN { print "{print $5}" }'
@@ -156,6 +156,27 @@ def test_nasty_quoting_reaches_bash_byte_for_byte(container: Container) -> None:
     assert expected[0] == "<%n %% %{http_code}><a\"b><c\\d><tab\tx><ünï€ ✓><3>"
     assert from_unit == expected
     bamon(container, "remove", "-f", "nasty")
+
+
+def test_output_without_a_final_newline_leaves_the_record_a_line_of_its_own(each_debian: Container) -> None:
+    """The command's output and run-check's record share one journal stream: journald ends a line at
+    a newline or where the writing process changes. `echo -n` in run-check's own process would glue
+    its text to the record line, and history would lose the run (bamon/units/shell.py)."""
+    box = each_debian
+    commands = {"nonl_echo": "echo -n partial", "nonl_program": "/usr/bin/printf partial",
+                "nonl_subshell": "printf partial"}
+    for name, command in commands.items():
+        bamon(box, "add", name, "-c", command, "-i", "1h")
+    for name in commands:
+        entry = wait_status(box, name, "OK", timeout=30, with_output=True)
+        assert output_text(entry) == "partial", name
+        assert [r["record"]["result"] for r in run_records(box, name)][-1:] == ["success"], name
+        runs = history_runs(box, name)
+        assert runs and runs[0]["status"] == "OK", name
+    inline = box.run("systemctl show -p Environment --value bamon-nonl_echo.service").stdout
+    assert "BAMON_INLINE=1" not in inline.split()  # echo -n keeps its subshell
+    for name in commands:
+        bamon(box, "remove", "-f", name)
 
 
 def test_journalctl_shows_the_checks_output(container: Container) -> None:

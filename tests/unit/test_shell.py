@@ -28,6 +28,8 @@ PLAIN = [
     "echo a; # a comment\necho b",
     "curl -f http://x/#!/route",
     "sleep 1 & wait_for_it",  # a program named wait_for_it, not the builtin wait
+    "echo -e done",  # echo ends its line: the record still starts one of its own
+    "/usr/bin/printf partial",  # another process: journald starts a new line where the writer changes
 ]
 
 NOT_PLAIN = {
@@ -71,6 +73,9 @@ NOT_PLAIN = {
     "%1": "a job",
     "__bamon_record success": "run-check's own function",
     "echo héllo": "outside plain ASCII",
+    "echo -n partial": "echo -n leaves its line open: in run-check's own process it would join the record",
+    "echo -en partial": "-n among other options",
+    "true; echo -n -e partial": "-n after another option, not the first command",
     "echo a\rb": "a control character",
 }
 
