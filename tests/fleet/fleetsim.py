@@ -383,7 +383,8 @@ class Fleet:
         started = time.monotonic()
         layer = ensure_layer(self.deb)
         self.timings["layer"] = time.monotonic() - started
-        _raise_inotify_limit(128 + INOTIFY_PER_CONTAINER * (self.size + 1))
+        # + 8: the system tier's containers, which dev/test runs beside this tier
+        _raise_inotify_limit(128 + INOTIFY_PER_CONTAINER * (self.size + 1 + 8))
         self.bridge.create()
         self._stack.callback(self.bridge.remove)
         self._start_alerting()

@@ -78,7 +78,6 @@ class Hook:
     """An HTTP receiver for Alertmanager's webhook notifications: keeps every JSON body."""
 
     def __init__(self) -> None:
-        self.port = free_port()
         self.bodies: list[dict[str, Any]] = []
         hook = self
 
@@ -91,7 +90,10 @@ class Hook:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        # Port 0: the kernel picks a free one and it is ours at once. (A port picked in the tests'
+        # range and bound later could be taken meanwhile by the tier that runs beside this one.)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port: int = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
