@@ -25,6 +25,11 @@ GENERATOR_DIRS = {
 GENERATOR_NAME = "bamon-generator"
 GENERATOR_OUTPUT = Path("/run/systemd/generator")
 RUNTIME_UNITS = Path("/run/systemd/system")
+# Beside a check's `last` in its state directory: its failure count while it fails, empty while
+# it passes. Checks that depend on it look at its size (run-check-gates); run-check and the
+# notifier keep it.
+FAILING = "failing"
+
 # Check templates shipped with bamon (one YAML file each, package data)
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates") / "library"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from bamon.atomic import atomic_write
 from bamon.history.records import RunRecord, journal_fields, read_state, record_message
 from bamon.journal import Journal
+from bamon.paths import FAILING
 from bamon.systemd import Systemd
 from bamon.units import naming
 
@@ -110,11 +111,16 @@ def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: J
         record = replace(last, result=seen["result"], consecutive_failures=max(last.consecutive_failures, 1))
     else:
         record = _new_record(name, seen, (last.consecutive_failures if last and not last.ok else 0) + 1)
+    # `failing` beside `last`, as run-check keeps it: what checks that depend on this one look at
+    # (run-check-gates). After `last`, so that it is never ahead of the record it stands for.
+    failing = state_file.with_name(FAILING)
     atomic_write(state_file, record.state_line(), durable=False)
-    # The directory belongs to the check's User= (StateDirectory=): so must the file, or the
-    # check's next run could not rewrite it.
+    atomic_write(failing, f"{record.consecutive_failures}\n", durable=False)
+    # The directory belongs to the check's User= (StateDirectory=): so must the files, or the
+    # check's next run could not rewrite them.
     owner = state_file.parent.stat()
-    os.chown(state_file, owner.st_uid, owner.st_gid)
+    for path in (state_file, failing):
+        os.chown(path, owner.st_uid, owner.st_gid)
     # The same line run-check prints: history reads records from the message alone.
     journal.send(record_message(record), **journal_fields(record))
     return record

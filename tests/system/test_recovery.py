@@ -136,6 +136,18 @@ def test_dependent_is_skipped_while_its_dependency_fails_and_runs_again_after(bo
     remove_check(box, "db", "app")
 
 
+def test_a_dependency_that_systemd_ended_holds_its_dependents_back(box: Container) -> None:
+    """A run killed at its timeout never returns to run-check: the notifier records it, and keeps
+    the `failing` file that dependents look at as run-check would."""
+    add_check(box, "slowdb", "command: sleep 30\ninterval: 1h\ntimeout: 1\nsandbox: minimal\n")
+    wait_for(lambda: status(box, "slowdb")["failureReason"] == "timeout", 30, 0.5, "the timeout record")
+    assert box.run("cat /var/lib/bamon/checks/slowdb/failing").stdout == "1\n"
+    add_check(box, "slowapp", "command: echo app ran\ninterval: 1h\ndependencies: [slowdb]\n")
+    entry = wait_status(box, "slowapp", "SKIPPED", timeout=30)
+    assert entry["skipReason"] == "dependency slowdb failing"
+    remove_check(box, "slowdb", "slowapp")
+
+
 def test_a_failing_condition_skips_and_never_fails(box: Container) -> None:
     add_check(box, "gated", "command: echo ran\ninterval: 2s\ncondition: test -f /etc/web-enabled\n")
     entry = wait_status(box, "gated", "SKIPPED", timeout=30)

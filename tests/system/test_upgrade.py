@@ -51,6 +51,7 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
     box = old_box
     assert box.run("dpkg-query -W -f='${Version}' bamon").stdout.strip() == "0.1.0"
     bamon(box, "add", "broken", "-c", "echo failing; exit 3", "-i", "2s")
+    bamon(box, "add", "steady", "-c", "true", "-i", "1h")  # runs once, not again during the test
     box.path("/etc/bamon/scripts.d/typo.yaml").write_text("name: typo\ncommand: 'true'\nintervall: 5\n")
     bamon(box, "apply")
     box.wait_for(lambda: "bamon-notify@bamon-broken.service" in _units(box, "bamon-notify@*"), 30, 0.5,
@@ -59,6 +60,7 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
                  .stdout.strip() == "failed", 20, 0.5, "0.1's config-error unit")
     failures_before = status(box, "broken")["consecutiveFailures"]
     assert failures_before >= 1
+    wait_status(box, "steady", "OK", timeout=30)
     assert box.run(["bamon", "add", "web", "-c", "true"], check=False).returncode != 0  # 0.1: "reserved"
 
     # The operator's scripts and the checks' state: the upgrade keeps every byte and file of them.
@@ -73,6 +75,12 @@ def test_upgrade_from_0_1_moves_bamons_own_units(old_box: Container, bamon_deb: 
 
     assert box.run(kept).stdout == before
     assert state_before <= set(box.run("cd /var/lib/bamon && find . -type f").stdout.split())
+    # Each check's `failing` file, which dependents look at (0.1 kept none), made from its `last`
+    # with the owner of its directory: empty for the check that passed; the failing check's own
+    # runs keep its count from here on.
+    size, owner = box.run("stat -c '%s %U' /var/lib/bamon/checks/steady/failing").stdout.split()
+    assert size == "0" and owner == box.run("stat -c %U /var/lib/bamon/checks/steady").stdout.strip()
+    assert box.run("cat /var/lib/bamon/checks/broken/failing").stdout.strip().isdigit()
     # and restarts nothing: the target and the check timers keep running from before
     assert box.run(started).stdout == started_before
 

@@ -128,6 +128,19 @@ def test_timeout_after_a_success_starts_a_new_count(state_file: Path, sink: Jour
     assert record is not None and record.consecutive_failures == 1
 
 
+def test_the_failing_file_dependents_look_at_gets_the_count(state_file: Path, sink: JournalSink) -> None:
+    """A run systemd ended never returns to run-check: the notifier keeps `failing` as it would."""
+    failing = state_file.with_name("failing")
+    _previous(state_file, _run("inv-old", "exit-code", 2))
+    failing.write_text("2\n")
+    record_failure("web", _timeout(), state_file, Journal(sink=sink))
+    assert failing.read_text() == "3\n"
+    failing.unlink()  # a check whose last run predates the file
+    record_failure("web", _timeout("inv-newer"), state_file, Journal(sink=sink))
+    assert failing.read_text() == "4\n"
+    assert failing.stat().st_uid == state_file.parent.stat().st_uid
+
+
 def test_same_invocation_is_corrected_without_counting_twice(state_file: Path, sink: JournalSink) -> None:
     _previous(state_file, _run("inv-1", "exit-code", 4, status=137))
     seen = {"invocation": "inv-1", "result": "oom-kill", "code": "killed", "status": "KILL"}

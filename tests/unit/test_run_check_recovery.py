@@ -28,6 +28,7 @@ def run(tmp: Path, command: str, name: str = "web", invocation: str = "inv", **e
 
 
 def test_a_failing_dependency_skips_and_keeps_the_failure_count(tmp_path: Path) -> None:
+    # no `failing` file (a dependency whose last run predates it): its `last` decides
     (tmp_path / "checks" / "db").mkdir(parents=True)
     (tmp_path / "checks" / "db" / "last").write_text("x exit-code 1 1 2 2 1 -\n")
     (tmp_path / "checks" / "web").mkdir(parents=True)
@@ -41,6 +42,43 @@ def test_a_failing_dependency_skips_and_keeps_the_failure_count(tmp_path: Path) 
     (tmp_path / "checks" / "db" / "last").write_text("x success 0 1 2 0 1 -\n")
     done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="disk db")
     assert done.stdout == "ran\n" and last.split()[1] == "success"
+
+
+def test_a_check_keeps_its_failing_file_for_the_checks_that_depend_on_it(tmp_path: Path) -> None:
+    """Empty while it passes, its failure count while it fails: dependents stat it, no read."""
+    failing = tmp_path / "checks" / "db" / "failing"
+    run(tmp_path, "true", name="db", invocation="1")  # a first run makes it
+    assert failing.read_text() == ""
+    run(tmp_path, "exit 3", name="db", invocation="2")
+    assert failing.read_text() == "1\n"
+    run(tmp_path, "exit 3", name="db", invocation="3")
+    assert failing.read_text() == "2\n"
+    done, last = run(tmp_path, "echo ran", name="web", BAMON_DEPENDENCIES="db")
+    assert "ran" not in done.stdout and last.split()[-1] == "dependency:db"
+    run(tmp_path, "true", name="db", invocation="4")
+    assert failing.read_text() == "" and (failing.parent / "recovered").exists()
+    done, last = run(tmp_path, "echo ran", name="web", BAMON_DEPENDENCIES="db")
+    assert done.stdout == "ran\n" and last.split()[1] == "success"
+    # a skipped run keeps its count, and so its file (web failed 4 times before it was skipped)
+    (tmp_path / "checks" / "web" / "last").write_text("y exit-code 1 1 2 4 1 -\n")
+    run(tmp_path, "exit 3", name="db", invocation="5")
+    run(tmp_path, "echo ran", name="web", BAMON_DEPENDENCIES="db")
+    assert (tmp_path / "checks" / "web" / "failing").read_text() == "4\n"
+
+
+def test_an_empty_failing_file_is_trusted_and_any_other_sends_to_last(tmp_path: Path) -> None:
+    db = tmp_path / "checks" / "db"
+    db.mkdir(parents=True)
+    (db / "last").write_text("x exit-code 1 1 2 2 1 -\n")
+    (db / "failing").write_text("")  # empty: passing, whatever `last` says (one stat decides)
+    done, _ = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="db")
+    assert done.stdout == "ran\n"
+    (db / "failing").write_text("2\n")  # not empty: `last` decides, and says failing
+    done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="db")
+    assert "ran" not in done.stdout and last.split()[-1] == "dependency:db"
+    (db / "last").write_text("x success 0 1 2 0 1 -\n")  # `last` says passing: the run goes on
+    done, _ = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="db")
+    assert done.stdout == "ran\n"
 
 
 def test_a_failing_condition_skips_never_fails(tmp_path: Path) -> None:
