@@ -68,7 +68,9 @@ def test_cpu_time_of_a_run_comes_from_its_cgroup_to_the_microsecond(container: C
     assert len(cpu) >= 3 and all(50_000 <= c < 20_000_000 for c in cpu), cpu  # the loop's CPU is counted
     # `times` counts whole milliseconds; three cgroup readings all on a millisecond: one in 10^9
     assert any(c % 1000 for c in cpu), f"CPU times look like `times` output, not the cgroup's: {cpu}"
-    assert container.run("ls /var/lib/bamon/checks/burn/").stdout.split() == ["last"]  # no `times` file
+    # no `times` file: `last` and `failing` (empty while it passes, what dependents look at) alone
+    assert container.run("ls /var/lib/bamon/checks/burn/").stdout.split() == ["failing", "last"]
+    assert container.run("stat -c %s /var/lib/bamon/checks/burn/failing").stdout.strip() == "0"
     bamon(container, "remove", "-f", "burn")
 
 
