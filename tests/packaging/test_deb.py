@@ -27,6 +27,16 @@ def test_lintian_clean(deb: Path) -> None:
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
 
 
+def test_maintainer_scripts_pass_shellcheck(deb: Path, tmp_path: Path) -> None:
+    """As shipped: debhelper's snippets and bamon's placeholders filled in."""
+    subprocess.run([need("dpkg-deb"), "-e", str(deb), str(tmp_path)], check=True)
+    scripts = [tmp_path / name for name in ("preinst", "postinst", "prerm", "postrm") if (tmp_path / name).exists()]
+    assert {p.name for p in scripts} >= {"postinst", "prerm", "postrm"}, scripts
+    proc = subprocess.run([need("shellcheck"), "-s", "sh", *map(str, scripts)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_ships_pages_completions_and_units(deb: Path) -> None:
     files = set(subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True)
                 .stdout.split())
