@@ -11,7 +11,7 @@ VERSION = re.search(r'__version__ = "([^"]+)"', Path("bamon/__init__.py").read_t
 
 
 class BuildPy(build_py):
-    """Installs run-check and its parts without comments (bamon/units/minify.py says why)."""
+    """Installs run-check and its parts without comments, their names short (bamon/units/minify.py)."""
 
     def build_package_data(self) -> None:
         super().build_package_data()
@@ -20,7 +20,7 @@ class BuildPy(build_py):
         minify = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(minify)
         for script in Path(self.build_lib, "bamon", "units").glob("run-check*"):
-            text, mode = minify.strip(script.read_text()), script.stat().st_mode
+            text, mode = minify.installed(script.read_text()), script.stat().st_mode
             script.unlink()  # a new file: the build copy may be a hard link to the source
             script.write_text(text)
             script.chmod(mode)

@@ -269,7 +269,7 @@ REC_ABLATIONS = [
 
 def make_copies(box: Container) -> None:
     """The copies of run-check the rec_* ablations run: the installed files edited, this tree's
-    with their comments, or stripped as the package installs them (bamon/units/minify.py)."""
+    with their comments, or as the package installs them (bamon/units/minify.py)."""
     for name, directory in COPIES.items():
         target = box.path(directory)
         target.mkdir(parents=True, exist_ok=True)
@@ -279,7 +279,7 @@ def make_copies(box: Container) -> None:
             sys.exit(f"no run-check in {source}")
         for script in scripts:
             text = script.read_text()
-            (target / script.name).write_text(minify.strip(text) if name == "tree" else text)
+            (target / script.name).write_text(minify.installed(text) if name == "tree" else text)
         if name == "gates-return":
             (target / "run-check-gates").write_text("return 0\n")
         if name in REPLACED:

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+from bamon.units import minify
+
 # Only these characters: no $ ` \ ' " (expansions and quoting, which could spell any word),
 # no ( ) { } (subshells, groups, functions), no = (assignments). Globs, redirections, pipes,
 # lists and comments stay: they cannot change the shell that runs them.
@@ -58,7 +60,8 @@ def runs_inline(command: str) -> bool:
         if not words or words[0].startswith("#"):  # an empty list item, or a comment to the line's end
             continue
         name = words[0]
-        if not _NAME.fullmatch(name) or name.startswith("__bamon"):  # redirection first, glob, run-check's own
+        # a redirection first, a glob, or one of run-check's own names (as in the sources, or installed)
+        if not _NAME.fullmatch(name) or name.startswith((minify.PREFIX, minify.SHORT_PREFIX)):
             return False
         if name in _CHANGES_SHELL:
             return False

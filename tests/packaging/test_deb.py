@@ -63,8 +63,8 @@ def test_ships_the_integration_examples_as_they_are_in_the_tree(deb: Path, tmp_p
         assert (shipped / name).read_bytes() == (examples / name).read_bytes(), name
 
 
-def test_ships_run_check_without_comments_and_otherwise_as_in_the_tree(deb: Path, tmp_path: Path) -> None:
-    # bash parses every byte a check run reaches: the build drops the comments (bamon/units/minify.py)
+def test_ships_run_check_as_minify_installs_it(deb: Path, tmp_path: Path) -> None:
+    # bash parses every byte a check run reaches: the build drops the comments and shortens names (minify.py)
     import sys
 
     sys.path.insert(0, str(REPO))
@@ -76,5 +76,5 @@ def test_ships_run_check_without_comments_and_otherwise_as_in_the_tree(deb: Path
     assert {p.name for p in shipped.glob("run-check*")} == {p.name for p in sources}
     for source in sources:
         installed = (shipped / source.name).read_text()
-        assert installed == minify.strip(source.read_text()) != source.read_text(), source.name
+        assert installed == minify.installed(source.read_text()) != source.read_text(), source.name
         assert not any(line.lstrip().startswith("#") for line in installed.splitlines()), source.name

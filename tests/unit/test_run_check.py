@@ -130,6 +130,7 @@ def test_every_kind_of_record_has_the_same_fields_in_the_same_order(tmp_path: Pa
     state.mkdir(parents=True)
     (tmp_path / "checks" / "db").mkdir()
     (tmp_path / "checks" / "db" / "last").write_text("x exit-code 1 1 2 3 1 -\n")
+    (tmp_path / "checks" / "db" / "failing").write_text("3\n")
     env = {"STATE_DIRECTORY": str(state), "INVOCATION_ID": "i"}
     lines = [*_wrapper("true", env).stderr.splitlines(), *_wrapper("exit 3", env).stderr.splitlines(),
              *_wrapper("true", {**env, "BAMON_DEPENDENCIES": "db"}).stderr.splitlines(),
@@ -398,7 +399,9 @@ def test_after_the_cooldown_one_trial_runs_and_its_result_closes_or_keeps_the_ci
 
 def test_a_failing_dependency_skips_and_a_passing_one_does_not(tmp_path: Path) -> None:
     _state(tmp_path, "db", "last", "i exit-code 1 1 2 3 1 -\n")
+    _state(tmp_path, "db", "failing", "3\n")
     _state(tmp_path, "dns", "last", "i success 0 1 2 0 1 -\n")
+    _state(tmp_path, "dns", "failing", "")
     assert _gated(tmp_path, "true", BAMON_DEPENDENCIES="dns db")[1]["skip"] == "dependency:db"
     assert _gated(tmp_path, "true", BAMON_DEPENDENCIES="dns")[1]["result"] == "success"
 

@@ -28,9 +28,9 @@ def run(tmp: Path, command: str, name: str = "web", invocation: str = "inv", **e
 
 
 def test_a_failing_dependency_skips_and_keeps_the_failure_count(tmp_path: Path) -> None:
-    # no `failing` file (a dependency whose last run predates it): its `last` decides
     (tmp_path / "checks" / "db").mkdir(parents=True)
     (tmp_path / "checks" / "db" / "last").write_text("x exit-code 1 1 2 2 1 -\n")
+    (tmp_path / "checks" / "db" / "failing").write_text("2\n")
     (tmp_path / "checks" / "web").mkdir(parents=True)
     (tmp_path / "checks" / "web" / "last").write_text("y exit-code 1 1 2 4 1 -\n")
     done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="disk db")
@@ -40,8 +40,23 @@ def test_a_failing_dependency_skips_and_keeps_the_failure_count(tmp_path: Path) 
     _, fields = split_record(done.stderr)
     assert fields["result"] == "skipped" and fields["skip"] == "dependency:db" and fields["PRIORITY"] == "6"
     (tmp_path / "checks" / "db" / "last").write_text("x success 0 1 2 0 1 -\n")
+    (tmp_path / "checks" / "db" / "failing").write_text("")
     done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="disk db")
     assert done.stdout == "ran\n" and last.split()[1] == "success"
+
+
+def test_a_dependency_without_a_failing_file_never_ran_and_holds_nothing_back(tmp_path: Path) -> None:
+    """One stat: no `failing` file is a check that never ran (the .deb's upgrade makes the file for
+    checks of 0.1, which kept none), so the dependent runs and its `last` is not read."""
+    (tmp_path / "checks" / "db").mkdir(parents=True)
+    done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="db")
+    assert done.stdout == "ran\n" and last.split()[1] == "success"
+    (tmp_path / "checks" / "db" / "last").write_text("x exit-code 1 1 2 2 1 -\n")  # not looked at
+    done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="db")
+    assert done.stdout == "ran\n" and last.split()[1] == "success"
+    (tmp_path / "checks" / "db" / "failing").write_text("2\n")  # what run-check writes with that line
+    done, last = run(tmp_path, "echo ran", BAMON_DEPENDENCIES="db")
+    assert "ran" not in done.stdout and last.split()[-1] == "dependency:db"
 
 
 def test_a_check_keeps_its_failing_file_for_the_checks_that_depend_on_it(tmp_path: Path) -> None:

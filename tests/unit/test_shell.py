@@ -72,6 +72,7 @@ NOT_PLAIN = {
     ">/tmp/x ls": "a redirection first",
     "%1": "a job",
     "__bamon_record success": "run-check's own function",
+    "_Brecord success": "run-check's own function, as installed",
     "echo héllo": "outside plain ASCII",
     "echo -n partial": "echo -n leaves its line open: in run-check's own process it would join the record",
     "echo -en partial": "-n among other options",
