@@ -215,7 +215,8 @@ ABLATIONS = [
 ]
 GOALS = {"minimal": 1.3, "balanced": 2.0, "strict": 4.0, "min_rec": 1.3, "bal_rec": 2.0}
 # Recovery (issue 7): what two dependencies and a circuit breaker add to a successful run (run-check
-# reads two `last` files and the circuit state with bash builtins; no process is added).
+# stats the two dependencies' `failing` files and the circuit file with bash builtins; no process
+# is added). The dependencies run once, so their files exist and are empty, as a passing check's.
 RECOVERY_DEPENDENCIES = ("bt-dep-a", "bt-dep-b")
 _RECOVERY_KEYS = "dependencies: [bt-dep-a, bt-dep-b], circuit_breaker: {failures: 5, cooldown: 10m}"
 RECOVERY = [PROFILES[0], PROFILES[1],
