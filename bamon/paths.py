@@ -26,9 +26,12 @@ GENERATOR_NAME = "bamon-generator"
 GENERATOR_OUTPUT = Path("/run/systemd/generator")
 RUNTIME_UNITS = Path("/run/systemd/system")
 # Beside a check's `last` in its state directory: its failure count while it fails, empty while
-# it passes. Checks that depend on it look at its size (run-check-gates); run-check and the
-# notifier keep it.
+# it passes. Checks that depend on it look at its size (BAMON_WATCH); run-check and the notifier
+# keep it.
 FAILING = "failing"
+# Beside it, a check's circuit breaker: empty (or missing) while closed, "open UNTIL_US" or
+# "half-open 0" (bamon/recovery/breaker.py); run-check looks at its size too.
+CIRCUIT = "circuit"
 
 # Check templates shipped with bamon (one YAML file each, package data)
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates") / "library"

@@ -228,13 +228,13 @@ RECOVERY = [PROFILES[0], PROFILES[1],
 EXPOSURE_GOALS = {"balanced": 4.0, "strict": 2.5}
 # Ablations of the recovery check (--recovery --ablations): where its cost above `minimal` goes.
 # Each is min_rec's generated unit, edited, as a plain unit named after the variant (so it lacks
-# its own cpu.stat in bamon.slice, alike for all four: compare them with rec_same, not minimal).
-# Two run copies of run-check that make_copies() writes into the container.
+# its own cpu.stat in bamon.slice, alike for all: compare them with rec_same, not minimal).
+# Some run copies of run-check that make_copies() writes into the container.
 RUN_CHECK_DIR = "/usr/lib/python3/dist-packages/bamon/units"  # where the package installs run-check
 _REC_EXEC = f'ExecStart=/bin/bash "{RUN_CHECK_DIR}/run-check" "bt-min_rec-0" "true"'
-_REC_ENV = (('Environment="BAMON_BREAKER=1"', ""),
-            ('Environment="BAMON_DEPENDENCIES=' + " ".join(RECOVERY_DEPENDENCIES) + '"', ""))
-COPIES = {"gates-return": "/usr/local/lib/bt-gates-return", "comments": "/usr/local/lib/bt-comments",
+_REC_ENV = (('Environment="BAMON_WATCH=bt-min_rec-0/circuit ' + " ".join(f"{d}/failing" for d in RECOVERY_DEPENDENCIES)
+             + '"', ""),)
+COPIES = {"comments": "/usr/local/lib/bt-comments",
           "exit": "/usr/local/lib/bt-exit", "line": "/usr/local/lib/bt-line", "tree": "/usr/local/lib/bt-tree"}
 # run-check replaced, in the copies that measure what bash reading a script and one record line cost
 _LINE = ("printf '<6>bamon-run result=success exit_code=exited exit_status=0 start_usec=%s end_usec=%s "
@@ -243,9 +243,7 @@ _LINE = ("printf '<6>bamon-run result=success exit_code=exited exit_status=0 sta
 REPLACED = {"exit": "exit 0\n", "line": _LINE}
 REC_ABLATIONS = [
     Variant("rec_same", "min_rec, as an edited unit (their reference)", edit=("min_rec", ())),
-    Variant("rec_noenv", "min_rec without its two settings (no gates)", edit=("min_rec", _REC_ENV)),
-    Variant("rec_return", "min_rec, run-check-gates only `return 0`",
-            edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["gates-return"])),))),
+    Variant("rec_noenv", "min_rec without BAMON_WATCH (no gates)", edit=("min_rec", _REC_ENV)),
     Variant("rec_comments", "min_rec, run-check* with their comments (the sources, not the installed form)",
             edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["comments"])),))),
     # what the unit's settings cost without run-check, and each group of settings
@@ -253,7 +251,7 @@ REC_ABLATIONS = [
             edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["exit"])),))),
     Variant("rec_line", "min_rec, run-check only prints a record line",
             edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["line"])),))),
-    Variant("rec_tree", "min_rec, run-check* of this tree as the package installs them (stripped)",
+    Variant("rec_tree", "min_rec, run-check* of this tree as the package installs them",
             edit=("min_rec", ((_REC_EXEC, _REC_EXEC.replace(RUN_CHECK_DIR, COPIES["tree"])),))),
     Variant("rec_true", "min_rec's settings, ExecStart=/bin/bash -c true",
             edit=("min_rec", ((_REC_EXEC, "ExecStart=/bin/bash -c true"),))),
@@ -281,8 +279,6 @@ def make_copies(box: Container) -> None:
         for script in scripts:
             text = script.read_text()
             (target / script.name).write_text(minify.installed(text) if name == "tree" else text)
-        if name == "gates-return":
-            (target / "run-check-gates").write_text("return 0\n")
         if name in REPLACED:
             (target / "run-check").write_text(REPLACED[name])
 

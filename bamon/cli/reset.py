@@ -8,6 +8,7 @@ from typing import Any
 from bamon import audit
 from bamon.cli.context import Context
 from bamon.errors import BamonError
+from bamon.paths import CIRCUIT
 from bamon.recovery import breaker
 
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if script.recovery.breaker is None:
         raise BamonError(f"{script.name} has no circuit breaker",
                          "configure one: circuit_breaker: {failures: 5, cooldown: 10m}")
-    files = [base / script.name / "circuit" for base in ctx.paths.check_state_dirs]
+    files = [base / script.name / CIRCUIT for base in ctx.paths.check_state_dirs]
     found = [(f, breaker.read(f)) for f in files if f.exists()]
     opened = [(f, c) for f, c in found if c != breaker.CLOSED]
     if not opened:

@@ -17,7 +17,7 @@ from bamon.config.model import Config, Script
 from bamon.history.records import REASONS, RunRecord, outputs, read_states
 from bamon.history.runs import status_of
 from bamon.journal import Journal
-from bamon.paths import Paths
+from bamon.paths import CIRCUIT, Paths
 from bamon.recovery import breaker, skips
 from bamon.systemd import Systemd, timestamp
 from bamon.units import naming, phase
@@ -99,7 +99,7 @@ def _circuit(script: Script, paths: Paths) -> breaker.Circuit | None:
     """The circuit breaker's state (bamon/recovery/breaker.py), for checks that have one."""
     if script.recovery.breaker is None:
         return None
-    found = (breaker.read(base / script.name / "circuit") for base in paths.check_state_dirs)
+    found = (breaker.read(base / script.name / CIRCUIT) for base in paths.check_state_dirs)
     return next((c for c in found if c != breaker.CLOSED), breaker.CLOSED)
 
 

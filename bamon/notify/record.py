@@ -112,7 +112,7 @@ def record_failure(name: str, seen: dict[str, str], state_file: Path, journal: J
     else:
         record = _new_record(name, seen, (last.consecutive_failures if last and not last.ok else 0) + 1)
     # `failing` beside `last`, as run-check keeps it: what checks that depend on this one look at
-    # (run-check-gates). After `last`, so that it is never ahead of the record it stands for.
+    # (BAMON_WATCH). After `last`, so that it is never ahead of the record it stands for.
     failing = state_file.with_name(FAILING)
     atomic_write(state_file, record.state_line(), durable=False)
     atomic_write(failing, f"{record.consecutive_failures}\n", durable=False)

@@ -25,6 +25,7 @@ from bamon.history.records import RunRecord
 from bamon.journal import Journal
 from bamon.notify import events
 from bamon.notify.conditions import parse
+from bamon.paths import CIRCUIT
 from bamon.recovery import breaker
 from bamon.recovery.policy import Action
 from bamon.systemd import Systemd, Transient
@@ -102,7 +103,7 @@ def open_circuit(script: Script, record: RunRecord, check_dir: Path | None, jour
     """Apply the breaker to a failed run; the alert line when it opened the circuit, else ""."""
     if script.recovery.breaker is None or check_dir is None:
         return ""
-    file = check_dir / "circuit"
+    file = check_dir / CIRCUIT
     before = breaker.read(file)
     after = breaker.after_failure(before, script.recovery.breaker, record.consecutive_failures,
                                   int(time.time() * 1_000_000))

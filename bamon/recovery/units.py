@@ -8,6 +8,7 @@ emitted only when its feature is configured; max_concurrent when there are more 
 from __future__ import annotations
 
 from bamon.config.model import Script
+from bamon.paths import CIRCUIT, FAILING
 from bamon.recovery.policy import load_centi, run_timeout
 from bamon.units.escape import env_assignment
 
@@ -19,12 +20,13 @@ def environment(script: Script, load_threshold: float | None, max_concurrent: in
     if rec.retry is not None:
         pairs.append(("BAMON_RETRY_DELAYS", " ".join(map(str, rec.retry.delays())),
                       f"retry: {rec.retry.attempts} attempts, these seconds apart; one record each"))
-    if rec.breaker is not None:
-        pairs.append(("BAMON_BREAKER", "1", f"circuit breaker: open after {rec.breaker.failures} failed runs, "
-                      f"{rec.breaker.cooldown}s cooldown (state in the file circuit)"))
-    if rec.dependencies:
-        pairs.append(("BAMON_DEPENDENCIES", " ".join(rec.dependencies),
-                      "skipped while one of these checks is failing"))
+    watch = watched_files(script)
+    if watch:
+        reasons = ([f"circuit breaker: open after {rec.breaker.failures} failed runs, {rec.breaker.cooldown}s cooldown"]
+                   if rec.breaker is not None else [])
+        reasons += ["dependencies: skipped while one is failing"] if rec.dependencies else []
+        reasons[-1] += " (one stat a file; not empty: a closer look)"
+        pairs.append(("BAMON_WATCH", " ".join(watch), "; ".join(reasons)))
     if rec.condition is not None:
         pairs.append(("BAMON_CONDITION", rec.condition, "runs only when this command succeeds, else skipped"))
     centi = load_centi(load_threshold)
@@ -37,6 +39,14 @@ def environment(script: Script, load_threshold: float | None, max_concurrent: in
     for name, value, why in pairs:
         lines += [f"# {why}", f"Environment={env_assignment(name, value)}"]
     return lines  # (run-check counts the running checks in BAMON_SLICE, which every unit has)
+
+
+def watched_files(script: Script) -> list[str]:
+    """The state files run-check tells by their size, under the checks' state directory: empty (or
+    missing) lets the run go on, anything else makes it look closer (run-check-watched)."""
+    rec = script.recovery
+    circuit = [f"{script.name}/{CIRCUIT}"] if rec.breaker is not None else []
+    return circuit + [f"{name}/{FAILING}" for name in rec.dependencies]
 
 
 def timeout(script: Script) -> int:

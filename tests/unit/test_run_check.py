@@ -133,7 +133,7 @@ def test_every_kind_of_record_has_the_same_fields_in_the_same_order(tmp_path: Pa
     (tmp_path / "checks" / "db" / "failing").write_text("3\n")
     env = {"STATE_DIRECTORY": str(state), "INVOCATION_ID": "i"}
     lines = [*_wrapper("true", env).stderr.splitlines(), *_wrapper("exit 3", env).stderr.splitlines(),
-             *_wrapper("true", {**env, "BAMON_DEPENDENCIES": "db"}).stderr.splitlines(),
+             *_wrapper("true", {**env, "BAMON_WATCH": "db/failing"}).stderr.splitlines(),
              *_wrapper("false", {**env, "BAMON_RETRY_DELAYS": "0"}).stderr.splitlines()]
     records = [line for line in lines if line[3:].startswith("bamon-run ")]
     assert [r.split()[1].split("=")[1] for r in records] == ["success", "exit-code", "skipped", "exit-code",
@@ -163,11 +163,11 @@ def test_a_retry_that_passes_records_its_attempts_and_its_own_cpu_share(tmp_path
 
 @pytest.mark.parametrize("settings", [
     {},
-    {"BAMON_BREAKER": "1", "BAMON_DEPENDENCIES": "db"},
+    {"BAMON_WATCH": "probe/circuit db/failing"},
     {"BAMON_LOAD_MAX": "100000", "BAMON_CONDITION": "true"},
     {"BAMON_MAX_CONCURRENT": "100", "BAMON_TIMEOUT": "30"},
     {"BAMON_RETRY_DELAYS": "0"},
-    {"BAMON_BREAKER": "1", "BAMON_DEPENDENCIES": "db", "BAMON_LOAD_MAX": "100000", "BAMON_CONDITION": "true",
+    {"BAMON_WATCH": "probe/circuit db/failing", "BAMON_LOAD_MAX": "100000", "BAMON_CONDITION": "true",
      "BAMON_MAX_CONCURRENT": "100", "BAMON_TIMEOUT": "30", "BAMON_RETRY_DELAYS": "0"},
 ], ids=["plain", "breaker+dependencies", "load+condition", "max_concurrent", "retry", "all"])
 @pytest.mark.parametrize("inline", [True, False], ids=["inline", "subshell"])
@@ -364,7 +364,7 @@ def test_the_first_run_creates_the_state_directory(tmp_path: Path) -> None:
     assert (state / "last").read_text().split()[:3] == ["first", "success", "0"]
 
 
-# --- skip decisions: run-check-gates and run-check-queue, sourced only when a setting asks ---
+# --- skip decisions: run-check's watched files, run-check-gates and -queue, only when a setting asks ---
 
 def _gated(tmp_path: Path, command: str, **env: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     """run-check for the check "probe" whose state directory is tmp_path/checks/probe."""
@@ -381,7 +381,7 @@ def _state(tmp_path: Path, name: str, file: str, text: str) -> None:
 
 def test_an_open_circuit_skips_until_its_cooldown_ends(tmp_path: Path) -> None:
     _state(tmp_path, "probe", "circuit", "open 99999999999999999\n")
-    done, record = _gated(tmp_path, "echo ran", BAMON_BREAKER="1")
+    done, record = _gated(tmp_path, "echo ran", BAMON_WATCH="probe/circuit")
     assert (done.returncode, record["result"], record["skip"]) == (0, "skipped", "circuit-open:99999999999999999")
     assert "ran" not in done.stdout
 
@@ -389,11 +389,11 @@ def test_an_open_circuit_skips_until_its_cooldown_ends(tmp_path: Path) -> None:
 def test_after_the_cooldown_one_trial_runs_and_its_result_closes_or_keeps_the_circuit(tmp_path: Path) -> None:
     circuit = tmp_path / "checks" / "probe" / "circuit"
     _state(tmp_path, "probe", "circuit", "open 1\n")
-    done, record = _gated(tmp_path, "false", BAMON_BREAKER="1")
+    done, record = _gated(tmp_path, "false", BAMON_WATCH="probe/circuit")
     assert (done.returncode, record["result"]) == (1, "exit-code")
     assert circuit.read_text() == "half-open 0\n"  # the notifier decides what a failed trial means
     _state(tmp_path, "probe", "circuit", "open 1\n")
-    done, record = _gated(tmp_path, "true", BAMON_BREAKER="1")
+    done, record = _gated(tmp_path, "true", BAMON_WATCH="probe/circuit")
     assert (done.returncode, record["result"], circuit.read_text()) == (0, "success", "")  # closed: empty
 
 
@@ -402,8 +402,8 @@ def test_a_failing_dependency_skips_and_a_passing_one_does_not(tmp_path: Path) -
     _state(tmp_path, "db", "failing", "3\n")
     _state(tmp_path, "dns", "last", "i success 0 1 2 0 1 -\n")
     _state(tmp_path, "dns", "failing", "")
-    assert _gated(tmp_path, "true", BAMON_DEPENDENCIES="dns db")[1]["skip"] == "dependency:db"
-    assert _gated(tmp_path, "true", BAMON_DEPENDENCIES="dns")[1]["result"] == "success"
+    assert _gated(tmp_path, "true", BAMON_WATCH="dns/failing db/failing")[1]["skip"] == "dependency:db"
+    assert _gated(tmp_path, "true", BAMON_WATCH="dns/failing")[1]["result"] == "success"
 
 
 def test_a_false_condition_skips(tmp_path: Path) -> None:
