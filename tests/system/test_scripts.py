@@ -19,12 +19,13 @@ from conftest import installed
 from nspawn import Container, wait_for
 from support import bamon, output_text, run_records, status, wait_status
 
-# A template whose command prints the command text the check's shell evaluates (run-check
-# keeps it in $__bamon_command), base64-encoded so every byte survives the journal.
+# A template whose command prints the command text the check's shell evaluates (run-check keeps
+# it in __bamon_command, installed as _Bcommand: bamon/units/minify.py), base64-encoded so every
+# byte survives the journal.
 ECHO_SELF = """\
 name: echo-self
 description: prints its own command
-command: 'printf %s "$__bamon_command" | base64 -w0; : {word} {count}'
+command: 'printf %s "$_Bcommand" | base64 -w0; : {word} {count}'
 parameters:
   - {name: word, type: string, required: true}
   - {name: count, type: int, default: 3}
@@ -37,7 +38,7 @@ def test_a_template_check_runs_exactly_its_expanded_command(container: Container
     word = """it's "$(id)"; `x` $HOME %n %{http_code} {word} ü"""
     out = bamon(container, "template", "create", "--from-template", "echo-self", "--name", "tpl", "--word", word,
                 "-i", "2s")
-    expected = f'printf %s "$__bamon_command" | base64 -w0; : {shlex.quote(word)} 3'
+    expected = f'printf %s "$_Bcommand" | base64 -w0; : {shlex.quote(word)} 3'
     assert f"command: {expected}\n" in out
     entry = wait_status(container, "tpl", "OK", timeout=30, with_output=True)
     assert base64.b64decode(entry["output"]).decode() == expected  # what the shell ran, byte for byte
