@@ -177,6 +177,10 @@ def test_the_command_sees_none_of_bamons_settings(tmp_path: Path, settings: dict
     state.mkdir(parents=True)
     (tmp_path / "bamon.slice").mkdir()
     (tmp_path / "bamon.slice" / "cgroup.stat").write_text("nr_descendants 1\n")
+    # a watched file that is not empty, whose closer look lets the run go on: every part is sourced
+    (tmp_path / "checks" / "db").mkdir()
+    (tmp_path / "checks" / "db" / "failing").write_text("1\n")
+    (tmp_path / "checks" / "db" / "last").write_text("x success 0 1 2 0 1 -\n")
     env = {"STATE_DIRECTORY": str(state), "INVOCATION_ID": "i", "BAMON_SLICE": str(tmp_path / "bamon.slice"),
            **({"BAMON_INLINE": "1"} if inline else {}), **settings}
     done = _wrapper("env", env)
