@@ -62,7 +62,7 @@ def test_every_run_check_file_installed_is_valid_bash_without_comments(source: P
 def test_the_short_prefix_joins_no_two_names() -> None:
     """A name already spelled with the short prefix would meet its long twin once shortened."""
     assert minify.installed("__bamon_x=1 __bamon_start=2\n") == "_Bx=1 _Bstart=2\n"
-    starts_a_name = re.compile(rf"(?<![A-Za-z0-9_]){minify.SHORT_PREFIX}")  # not BAMON_BREAKER's
+    starts_a_name = re.compile(rf"(?<![A-Za-z0-9_]){minify.SHORT_PREFIX}")  # a name's start, not its inside
     for source in SCRIPTS:
         assert not starts_a_name.search(source.read_text()), source.name
     assert starts_a_name.search(minify.installed("x=$__bamon_x\n"))  # the test can see one
