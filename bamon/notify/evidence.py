@@ -9,11 +9,11 @@ newer versions also the memory peak).
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bamon.config.model import Script
-from bamon.history.records import REASONS, RunRecord, outputs
+from bamon.history.records import LAG_WINDOW_S, REASONS, RECORD_PREFIX, RunRecord, outputs
 from bamon.history.runs import status_of
 from bamon.journal import Journal, field
 from bamon.systemd import Systemd
@@ -79,12 +79,41 @@ def resources(systemd: Systemd, journal: Journal, record: RunRecord,
     return found
 
 
-def journalctl_command(record: RunRecord, user_mode: bool) -> str:
-    """The exact command that shows this run: systemd's own lines about it and its output."""
+def journalctl_command(record: RunRecord, user_mode: bool, streams: Sequence[str] = ()) -> str:
+    """The exact command that shows this run: systemd's own lines about it and its output.
+
+    `streams`: the run's stdout streams (`run_streams`). journald leaves the invocation id off
+    the lines it reads after the run's processes ended (often a short run's last lines, its
+    error message among them), so the output is matched by its stream as well.
+    """
     user = "--user " if user_mode else ""
     invocation = "USER_INVOCATION_ID" if user_mode else "INVOCATION_ID"
+    by_stream = "".join(f" + _STREAM_ID={stream}" for stream in streams)
     return (f"journalctl {user}--no-pager {invocation}={record.invocation} + "
-            f"_SYSTEMD_INVOCATION_ID={record.invocation}")
+            f"_SYSTEMD_INVOCATION_ID={record.invocation}{by_stream}")
+
+
+def streams_of(entries: Sequence[dict[str, Any]], invocation: str) -> list[str]:
+    """The stdout streams among a check's entries that carried the run `invocation`: those with
+    its invocation id on any line, or with its run record (always on the stream of the output)."""
+    mine = f"invocation={invocation}"
+    found: dict[str, None] = {}
+    for entry in entries:
+        stream, message = field(entry, "_STREAM_ID"), field(entry, "MESSAGE")
+        if stream and (field(entry, "_SYSTEMD_INVOCATION_ID") == invocation
+                       or (message.startswith(RECORD_PREFIX) and f" {mine} " in f"{message} ")):
+            found[stream] = None
+    return list(found)
+
+
+def run_streams(journal: Journal, record: RunRecord) -> list[str]:
+    """The run's stdout streams as the journal holds them (read after output_tail waited)."""
+    if not record.invocation:
+        return []
+    entries = journal.scan([[f"SYSLOG_IDENTIFIER=bamon-{record.check}"]],
+                           ("MESSAGE", "_STREAM_ID", "_SYSTEMD_INVOCATION_ID"), since_us=record.start_us,
+                           until_us=record.end_us + int(LAG_WINDOW_S * 1e6))
+    return streams_of(entries, record.invocation)
 
 
 def status_word(record: RunRecord, output_format: str = "plain") -> str:
@@ -96,7 +125,7 @@ def status_word(record: RunRecord, output_format: str = "plain") -> str:
 
 
 def collect(record: RunRecord, script: Script | None, *, output: list[str], usage: dict[str, int | None],
-            episode_start: float, user_mode: bool) -> dict[str, Any]:
+            episode_start: float, user_mode: bool, streams: Sequence[str] = ()) -> dict[str, Any]:
     """Alert.evidence for one run (see the keys documented on Alert)."""
     cpu = usage.get("cpu_ns")
     return {
@@ -107,7 +136,7 @@ def collect(record: RunRecord, script: Script | None, *, output: list[str], usag
         "duration_s": round(record.duration, 3), "cpu_s": None if cpu is None else round(cpu / 1e9, 3),
         "memory_peak_bytes": usage.get("memory_peak"), "output_tail": output,
         "episode_start": episode_start, "consecutive_failures": record.consecutive_failures,
-        "journalctl": journalctl_command(record, user_mode),
+        "journalctl": journalctl_command(record, user_mode, streams),
         "hint": "" if record.ok else hint_for(record.result, script),
         "tags": list(script.tags) if script else [], "severity": script.severity if script else "warning",
         "description": script.description if script else "",

@@ -200,7 +200,8 @@ class Notifier:
     def _context(self, record: RunRecord, script: Script | None, output: list[str], state: CheckState,
                  shown: Mapping[str, str] | None = None) -> dict[str, Any]:
         usage = evidence.resources(self.systemd, self.journal, record, shown) if not record.ok else {}
+        streams = evidence.run_streams(self.journal, record) if not record.ok else []
         found = evidence.collect(record, script, output=output, usage=usage, episode_start=state.started,
-                                 user_mode=self.paths.user_mode)
+                                 user_mode=self.paths.user_mode, streams=streams)
         found["consecutive_failures"] = max(found["consecutive_failures"], state.failures) if not record.ok else 0
         return found

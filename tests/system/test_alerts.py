@@ -122,7 +122,9 @@ def test_failure_alerts_each_routed_channel_once_with_evidence_then_recovers(
     assert "see the plain_check runbook" in ev["hint"] and ev["consecutive_failures"] in (1, 2)
     assert ev["journalctl"].startswith("journalctl --no-pager INVOCATION_ID=") and ev["episode_start"] > 0
     assert "disk on fire in plain_check" in alert["body"] and "Full log:" in alert["body"]
-    # the exact journalctl command shows that run's output
+    # the exact journalctl command shows that run's output, also the lines journald stored
+    # without the invocation id (matched by the run's stdout stream)
+    assert " + _STREAM_ID=" in ev["journalctl"]
     shown = box.run(ev["journalctl"] + " -o cat").stdout
     assert "disk on fire in plain_check" in shown
     # PagerDuty (Events API v2 shape): a trigger keyed by the episode
