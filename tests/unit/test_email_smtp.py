@@ -6,7 +6,7 @@ from __future__ import annotations
 import ssl
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,19 @@ def test_starttls_auth_and_several_recipients(smtp: tuple[Inbox, int]) -> None:
     assert mail.rcpt_tos == ["ops@example.com", "oncall@example.com"]
     text = mail.content.decode()
     assert "Subject: web FAILED" in text and "X-Bamon-Check: web" in text and "connection refused" in text
+
+
+def test_a_long_alert_is_sent_with_crlf_line_ends_and_arrives_whole(smtp: tuple[Inbox, int]) -> None:
+    """A mail of bare LFs is one line to a server that reads DATA by CRLF only (aiosmtpd with the
+    SMTP-smuggling fix, Postfix's smtpd_forbid_bare_newline): over 1,000 bytes it was refused."""
+    inbox, port = smtp
+    body = ALERT.body + "".join(f"  | output line {n} of a chatty check\n" for n in range(60))
+    alert = replace(ALERT, body=body)
+    delivery = build("email", "mail", {**SETTINGS, "port": port, "security": "starttls"}).send(alert)
+    assert (delivery.outcome, delivery.detail) == (Outcome.DELIVERED, "250 2.0.0 Ok: queued as 4F1C2")
+    content = inbox.mails[0].content
+    assert len(content) > 2000 and b"\n" not in content.replace(b"\r\n", b"")
+    assert b"output line 59 of a chatty check" in content
 
 
 @pytest.mark.parametrize("smtp", ["tls"], indirect=True)

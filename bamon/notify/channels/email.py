@@ -13,6 +13,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Mapping
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -71,7 +72,11 @@ class Email:
         self.retry = Retry.of(settings)
 
     def message(self, alert: Alert) -> EmailMessage:
-        mail = EmailMessage()
+        # The SMTP policy: CRLF line ends. smtplib sends bytes as they are, and servers patched
+        # against SMTP smuggling (aiosmtpd since 1.4.5 and Debian's fix, Postfix with
+        # smtpd_forbid_bare_newline) split DATA on CRLF only, so a bare-LF mail read as one line
+        # and any alert over 1,000 bytes was refused ("500 Line too long").
+        mail = EmailMessage(policy=policy.SMTP)
         mail["Subject"] = alert.title
         mail["From"], mail["To"] = self.sender, ", ".join(self.to)
         mail["Date"], mail["Message-ID"] = formatdate(alert.created, localtime=True), make_msgid("bamon")
