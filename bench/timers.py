@@ -15,6 +15,12 @@ and the median is printed, because other load on the machine drifts over minutes
     sudo python3 bench/timers.py --deb … --recovery         # two dependencies + a circuit breaker
     sudo python3 bench/timers.py --deb … --recovery --only bare,minimal,min_rec --rounds 15
     sudo python3 bench/timers.py --deb … --recovery --ablations --only bare,rec_same,rec_noenv,…
+    sudo python3 bench/timers.py --deb … --recovery --only bare,minimal,min_rec --state-on-disk
+
+The container's files live on a tmpfs (--volatile=overlay); --state-on-disk puts the checks'
+state (/var/lib/bamon) on the host's disk instead, as on a real host: what a filesystem such as
+ext4 does for each run's `last` line then counts too. (Checks under DynamicUser=, balanced and
+strict, keep theirs in /var/lib/private, still on the tmpfs.)
 
 It asserts nothing: it prints figures beside the goals of DESIGN §7.
 """
@@ -22,8 +28,11 @@ It asserts nothing: it prints figures beside the goals of DESIGN §7.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -398,11 +407,30 @@ def main() -> int:
     parser.add_argument("--recovery", action="store_true", help="checks with two dependencies and a circuit breaker")
     parser.add_argument("--only", metavar="KEYS", help="measure only these variants, e.g. bare,minimal,min_rec: "
                         "more rounds in the same time")
+    parser.add_argument("--state-on-disk", action="store_true",
+                        help="the checks' state directories on the host's disk, not the container's tmpfs")
     args = parser.parse_args()
     if not (args.thousand or args.options):
         profile_variants(args)  # a wrong --only is told at once
     print(f"bamon timer bench: {args.deb.name}, Debian 12 in systemd-nspawn, {time.strftime('%Y-%m-%d')}")
-    with Container() as box:
+    binds: list[str] = []
+    state = Path(tempfile.mkdtemp(prefix="bamon-bench-state-", dir="/var/tmp")) if args.state_on_disk else None
+    if state is not None:
+        state.chmod(0o755)
+        binds = [f"--bind={state}:/var/lib/bamon"]
+        kind = subprocess.run(["findmnt", "-no", "FSTYPE", "--target", str(state)], capture_output=True,
+                              text=True, check=False).stdout.strip()
+        print(f"  the checks' state on the host's disk ({kind or 'filesystem unknown'})")
+    try:
+        run_bench(args, binds)
+    finally:
+        if state is not None:
+            shutil.rmtree(state, ignore_errors=True)
+    return 0
+
+
+def run_bench(args: argparse.Namespace, nspawn_args: list[str]) -> None:
+    with Container(nspawn_args=nspawn_args) as box:
         box.install_deb(args.deb)
         box.run("systemctl stop bamon.target")  # the sample checks would add noise
         print("  " + box.run("systemctl --version").stdout.splitlines()[0])
@@ -412,7 +440,6 @@ def main() -> int:
             bench_options(box, args)
         else:
             bench_profiles(box, args)
-    return 0
 
 
 if __name__ == "__main__":

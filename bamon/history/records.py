@@ -92,8 +92,10 @@ class RunRecord:
 
 
 def parse_state_line(check: str, text: str) -> RunRecord | None:
-    """The `last` file: "invocation result exit_status start_us end_us failures [attempt skip]"."""
-    parts = text.split()
+    """The `last` file: "invocation result exit_status start_us end_us failures [attempt skip]".
+
+    Its first line only: run-check rewrites a line of the same length in place (no truncation)."""
+    parts = text.split("\n", 1)[0].split()
     if len(parts) < 6:
         return None
     try:

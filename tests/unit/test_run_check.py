@@ -231,6 +231,29 @@ def test_the_same_invocation_is_not_counted_twice(run_check: RunCheck) -> None:
     assert again.last.split()[5] == "2"
 
 
+def test_a_success_after_a_success_rewrites_last_in_place_and_others_truncate(run_check: RunCheck,
+                                                                              tmp_path: Path) -> None:
+    """Truncating a written file makes ext4 write it to disk at close (auto_da_alloc): a success
+    after a success of the same shape overwrites its line in place. What lies past the line (here a
+    marker) shows that nothing truncated the file; readers take the first line."""
+    last = tmp_path / "state" / "last"
+    invocation = "0123456789abcdef0123456789abcdef"  # systemd's: always 32 hex digits
+    previous = f"{'f' * 32} success 0 1795953752113532 1795953752114037 0 1 -\n"
+    last.write_text(previous + "MARKER\n")
+    run = run_check("true", invocation=invocation)
+    first, rest = run.last.split("\n", 1)
+    assert first.startswith(f"{invocation} success 0 ") and first.endswith(" 0 1 -") and rest == "MARKER\n"
+    assert len(first) + 1 == len(previous)
+    state = parse_state_line("probe", run.last)
+    assert state is not None and (state.invocation, state.result, state.attempt) == (invocation, "success", 1)
+    # another shape (a failure before, an id of another length): truncated, one line
+    for before in (f"{'f' * 32} exit-code 3 1795953752113532 1795953752114037 4 1 -\n",
+                   "short success 0 1795953752113532 1795953752114037 0 1 -\n"):
+        last.write_text(before + "MARKER\n")
+        run = run_check("true", invocation=invocation)
+        assert run.last.startswith(f"{invocation} success 0 ") and run.last.count("\n") == 1
+
+
 def test_a_garbled_previous_line_restarts_the_count(run_check: RunCheck, tmp_path: Path) -> None:
     (tmp_path / "state" / "last").write_text("garbage\n")
     assert run_check("false").last.split()[5] == "1"
