@@ -28,6 +28,7 @@ It asserts nothing: it prints figures beside the goals of DESIGN §7.
 from __future__ import annotations
 
 import argparse
+import random
 import shutil
 import statistics
 import subprocess
@@ -193,6 +194,14 @@ def measure(box: Container, variants: list[Variant], rounds: int, seconds: float
     return per_run
 
 
+def median_interval(values: list[float], resamples: int = 4000) -> tuple[float, float]:
+    """A 95 % bootstrap interval of the median: how sure the rounds make it, not how they spread.
+    A figure is under its goal beyond the noise only when the interval's top is."""
+    draw = random.Random(0)  # the same rounds give the same interval
+    found = sorted(statistics.median(draw.choices(values, k=len(values))) for _ in range(resamples))
+    return found[int(0.025 * resamples)], found[int(0.975 * resamples) - 1]
+
+
 def medians(rounds: dict[str, list[float]]) -> dict[str, float]:
     """Each variant's median over its rounds: other load on the machine drifts over minutes."""
     return {key: statistics.median(values) for key, values in rounds.items()}
@@ -322,8 +331,9 @@ def bench_profiles(box: Container, args: argparse.Namespace) -> None:
         goal += f"; exposure ≤ {EXPOSURE_GOALS[v.key]}" if v.key in EXPOSURE_GOALS else ""
         # each round's own ratio: how far the host's drift between rounds moves the figure
         each = sorted(x / b for x, b in zip(rounds[v.key], rounds["bare"], strict=True))
+        low, high = median_interval(each)
         print(f"  {v.label:<44} {result[v.key]:6.2f} ms  {ratio:4.2f}×  (rounds {each[0]:.2f}–{each[-1]:.2f}, "
-              f"median {statistics.median(each):.2f})  exposure {score:<10}  goal: {goal}")
+              f"median {statistics.median(each):.2f}, 95 % {low:.2f}–{high:.2f})  exposure {score:<10}  goal: {goal}")
 
 
 def bench_options(box: Container, args: argparse.Namespace) -> None:

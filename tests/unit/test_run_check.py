@@ -231,7 +231,7 @@ def test_the_same_invocation_is_not_counted_twice(run_check: RunCheck) -> None:
     assert again.last.split()[5] == "2"
 
 
-def test_a_success_after_a_success_rewrites_last_in_place_and_others_truncate(run_check: RunCheck,
+def test_a_success_after_a_success_rewrites_last_in_place_and_after_others_truncates(run_check: RunCheck,
                                                                               tmp_path: Path) -> None:
     """Truncating a written file makes ext4 write it to disk at close (auto_da_alloc): a success
     after a success of the same shape overwrites its line in place. What lies past the line (here a
@@ -246,9 +246,9 @@ def test_a_success_after_a_success_rewrites_last_in_place_and_others_truncate(ru
     assert len(first) + 1 == len(previous)
     state = parse_state_line("probe", run.last)
     assert state is not None and (state.invocation, state.result, state.attempt) == (invocation, "success", 1)
-    # another shape (a failure before, an id of another length): truncated, one line
+    # after anything else (failures, a skip without failures): truncated first, one line
     for before in (f"{'f' * 32} exit-code 3 1795953752113532 1795953752114037 4 1 -\n",
-                   "short success 0 1795953752113532 1795953752114037 0 1 -\n"):
+                   f"{'f' * 32} skipped 0 1795953752113532 1795953752114037 0 0 dependency:db\n"):
         last.write_text(before + "MARKER\n")
         run = run_check("true", invocation=invocation)
         assert run.last.startswith(f"{invocation} success 0 ") and run.last.count("\n") == 1
