@@ -20,7 +20,7 @@ from typing import Any
 import promstack
 import pytest
 from alert_receiver import Receiver, free_port
-from nspawn import Container
+from nspawn import Container, wait_for
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
@@ -172,6 +172,9 @@ def test_rearranged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) ->
     assert panel_order(browser) == [before[1], "grid", *before[2:]]
     click(browser, f'.panel[data-panel="{before[1]}"] .move-down')  # put it back
     wait(browser).until(lambda d: panel_order(d) == before)
+    # the page shows a move at once and saves it after: let the save land before the next test
+    # writes a layout of its own (a late save once overwrote it, on a loaded host)
+    wait_saved(dash, before)
 
 
 def drag(driver: Any, handle: Any, target: Any) -> None:
@@ -185,6 +188,18 @@ def drag(driver: Any, handle: Any, target: Any) -> None:
         " true); }")
     ActionChains(driver).click_and_hold(handle).pause(0.3).move_by_offset(5, 5).pause(0.3).move_to_element(target) \
         .pause(0.3).move_by_offset(0, 5).pause(0.3).release().perform()
+
+
+def wait_saved(dash: Dashboard, panels: list[str]) -> None:
+    """Until the server holds the layout the page saves after a move (its PUT may still be on its
+    way when the page already shows the move)."""
+    def saved() -> bool:
+        status, layout = dash.call("GET", "/api/v1/layout")  # the admin's token: the same user
+        return status == 200 and layout["panels"][:len(panels)] == panels
+    try:
+        wait_for(saved, 30, 0.2, "the page's save")
+    except TimeoutError:
+        raise AssertionError(f"saved layout {dash.call('GET', '/api/v1/layout')}, wanted {panels} first") from None
 
 
 def wait_order(driver: Any, want: list[str]) -> None:
@@ -203,9 +218,9 @@ def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> No
     # the deliveries panel second: beside the checks in the first row, where no live change of
     # another panel's height can move it while the pointer is on its way
     start = ["grid", "deliveries", *[p for p in before if p not in ("grid", "deliveries")]]
-    dash.call("PUT", "/api/v1/layout", {"panels": start})
+    assert dash.call("PUT", "/api/v1/layout", {"panels": start})[0] == 200
     browser.refresh()
-    wait(browser, 60).until(lambda d: panel_order(d) == start)
+    wait_order(browser, start)
     # a real HTML5 drag (mouse down on the title bar, move, release) onto the first panel
     handle = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"] > h2')
     assert handle.get_attribute("draggable") == "true"
@@ -213,8 +228,7 @@ def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> No
     moved = ["deliveries", "grid", *start[2:]]
     wait_order(browser, moved)
     shot(browser, "dragged")
-    saved = dash.call("GET", "/api/v1/layout")[1]  # the admin's token: the same user
-    assert saved["panels"][:len(moved)] == moved
+    wait_saved(dash, moved)
     browser.refresh()
     wait(browser, 60).until(lambda d: len(panel_order(d)) == len(before))
     assert panel_order(browser) == moved
@@ -225,7 +239,9 @@ def test_dragged_panel_is_kept_after_reload(dash: Dashboard, browser: Any) -> No
     handle = browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="grid"] > h2')
     drag(browser, handle, browser.find_element(By.CSS_SELECTOR, '.panel[data-panel="deliveries"]'))
     wait_order(browser, moved)
-    dash.call("PUT", "/api/v1/layout", {"panels": before})  # as it was, for the tests after this one
+    wait_saved(dash, moved)  # then the page's own save cannot land after the one below
+    # as it was, for the tests after this one
+    assert dash.call("PUT", "/api/v1/layout", {"panels": before})[0] == 200
 
 
 @pytest.fixture(scope="module")
