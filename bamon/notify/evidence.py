@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bamon.config.model import Script
-from bamon.history.records import LAG_WINDOW_S, REASONS, RECORD_PREFIX, RunRecord, outputs
+from bamon.history.records import LAG_WINDOW_S, REASONS, RunRecord, outputs, parse_record
 from bamon.history.runs import status_of
 from bamon.journal import Journal, field
 from bamon.systemd import Systemd
@@ -93,15 +93,14 @@ def journalctl_command(record: RunRecord, user_mode: bool, streams: Sequence[str
             f"_SYSTEMD_INVOCATION_ID={record.invocation}{by_stream}")
 
 
-def streams_of(entries: Sequence[dict[str, Any]], invocation: str) -> list[str]:
-    """The stdout streams among a check's entries that carried the run `invocation`: those with
-    its invocation id on any line, or with its run record (always on the stream of the output)."""
-    mine = f"invocation={invocation}"
+def streams_of(entries: Sequence[dict[str, Any]], record: RunRecord) -> list[str]:
+    """The stdout streams among a check's entries that carried the run `record`: those with its
+    invocation id on any line, or with its run record line (always on the stream of the output)."""
     found: dict[str, None] = {}
     for entry in entries:
-        stream, message = field(entry, "_STREAM_ID"), field(entry, "MESSAGE")
-        if stream and (field(entry, "_SYSTEMD_INVOCATION_ID") == invocation
-                       or (message.startswith(RECORD_PREFIX) and f" {mine} " in f"{message} ")):
+        stream, line = field(entry, "_STREAM_ID"), parse_record(record.check, field(entry, "MESSAGE"))
+        if stream and (field(entry, "_SYSTEMD_INVOCATION_ID") == record.invocation
+                       or (line is not None and line.invocation == record.invocation)):
             found[stream] = None
     return list(found)
 
@@ -113,7 +112,7 @@ def run_streams(journal: Journal, record: RunRecord) -> list[str]:
     entries = journal.scan([[f"SYSLOG_IDENTIFIER=bamon-{record.check}"]],
                            ("MESSAGE", "_STREAM_ID", "_SYSTEMD_INVOCATION_ID"), since_us=record.start_us,
                            until_us=record.end_us + int(LAG_WINDOW_S * 1e6))
-    return streams_of(entries, record.invocation)
+    return streams_of(entries, record)
 
 
 def status_word(record: RunRecord, output_format: str = "plain") -> str:

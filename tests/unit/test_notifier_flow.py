@@ -17,7 +17,7 @@ import pytest
 from conftest import FakeRunner, JournalSink, WriteConfig
 
 from bamon.config.model import load
-from bamon.history.records import RunRecord
+from bamon.history.records import RunRecord, record_message
 from bamon.journal import Journal
 from bamon.notify import escalation, evidence, silences
 from bamon.notify.alert import Alert, Delivery, Kind, Outcome
@@ -124,20 +124,19 @@ def test_the_journalctl_command_also_matches_the_runs_output_stream() -> None:
     """journald leaves the invocation id off lines it reads after the run ended (CI saw the alert's
     command miss a run's error message so): the run's stream is found by any line with the id or
     by its run record, and the command matches it too."""
-    mine = "bamon-run result=exit-code exit_status=3 attempt=1 invocation=inv1"
+    run, older, other = record("inv1"), record("inv0"), record("inv10")
     entries = [
         {"MESSAGE": "older run", "_STREAM_ID": "s0", "_SYSTEMD_INVOCATION_ID": "inv0"},
-        {"MESSAGE": "bamon-run result=success invocation=inv0", "_STREAM_ID": "s0"},
+        {"MESSAGE": record_message(older), "_STREAM_ID": "s0"},
         {"MESSAGE": "disk on fire", "_STREAM_ID": "s1"},  # no id
-        {"MESSAGE": mine, "_STREAM_ID": "s1"},
-        {"MESSAGE": "bamon-run result=exit-code invocation=inv1", "SYSLOG_IDENTIFIER": "bamon-web"},  # not stdout
-        {"MESSAGE": "bamon-run result=exit-code invocation=inv10", "_STREAM_ID": "s2"},  # another run's id
+        {"MESSAGE": record_message(run), "_STREAM_ID": "s1"},
+        {"MESSAGE": record_message(run), "SYSLOG_IDENTIFIER": "bamon-web"},  # not stdout
+        {"MESSAGE": record_message(other), "_STREAM_ID": "s2"},  # another run's id
     ]
-    assert evidence.streams_of(entries, "inv1") == ["s1"]
+    assert evidence.streams_of(entries, run) == ["s1"]
     assert evidence.streams_of([{"MESSAGE": "x", "_STREAM_ID": "s3", "_SYSTEMD_INVOCATION_ID": "inv1"}],
-                               "inv1") == ["s3"]
-    assert evidence.streams_of(entries, "inv9") == []
-    run = record("inv1")
+                               run) == ["s3"]
+    assert evidence.streams_of(entries, record("inv9")) == []
     assert evidence.journalctl_command(run, False, ["s1"]) == (
         "journalctl --no-pager INVOCATION_ID=inv1 + _SYSTEMD_INVOCATION_ID=inv1 + _STREAM_ID=s1")
     assert evidence.journalctl_command(run, True).startswith("journalctl --user --no-pager USER_INVOCATION_ID=inv1 + ")
